@@ -1,0 +1,69 @@
+"""Atomic file writes: write to a temporary file in the same folder, then rename over the target.
+
+A crash or ``kill -9`` mid-write leaves either the old file or the new one, never a partial file; temporaries are
+named ``.NAME.tmp-PID`` so a later run can sweep them away.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+TMP_MARK = ".tmp-"
+
+
+def _tmp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
+
+
+def write_atomic(path: Path | str, writer: Callable[[Path], None]) -> Path:
+    """Call ``writer(tmp)`` to fill a temporary file, fsync it, and rename it to ``path``."""
+    path = Path(path)
+    tmp = _tmp_path(path)
+    try:
+        writer(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def write_bytes_atomic(path: Path | str, data: bytes) -> Path:
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def write_json_atomic(path: Path | str, obj: object) -> Path:
+    text = json.dumps(obj, indent=1, allow_nan=False)
+    return write_bytes_atomic(path, text.encode())
+
+
+def encode_image(image: np.ndarray, ext: str, jpeg_quality: int = 95) -> bytes:
+    """Encode an RGB (H, W, 3) or single-channel array as PNG/JPEG bytes (OpenCV wants BGR)."""
+    arr = image[..., ::-1] if image.ndim == 3 and image.shape[2] == 3 else image
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)] if ext.lower() in (".jpg", ".jpeg") else []
+    ok, buf = cv2.imencode(ext, np.ascontiguousarray(arr), params)
+    if not ok:
+        raise RuntimeError(f"could not encode image as {ext}")
+    return buf.tobytes()
+
+
+def write_image_atomic(path: Path | str, image: np.ndarray, jpeg_quality: int = 95) -> Path:
+    path = Path(path)
+    return write_bytes_atomic(path, encode_image(image, path.suffix, jpeg_quality))
+
+
+def sweep_temporaries(folder: Path | str) -> int:
+    """Remove temporaries left by a killed run; returns how many were removed."""
+    n = 0
+    for p in Path(folder).glob(f".*{TMP_MARK}*"):
+        p.unlink(missing_ok=True)
+        n += 1
+    return n

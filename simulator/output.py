@@ -1,0 +1,57 @@
+"""Writing a page or frame to disk: image, masks, WFDB truth, then the JSON sidecar last (it marks completion).
+
+Every file is written atomically, and the output folder is checked before anything is rendered, so a bad path
+fails before work is done and existing files are never left half-written.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import write_image_atomic, write_json_atomic
+from .errors import InputError
+
+MASK_SUFFIX = "_mask_{}.png"
+
+
+def prepare_output_dir(path: Path | str) -> Path:
+    """Create ``path`` if needed and check it is a writable folder; InputError otherwise."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--output: {out} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--output: cannot create folder {out} ({exc.strerror or exc})") from None
+    probe = out / f".write-probe-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"--output: folder {out} is not writable ({exc.strerror or exc})") from None
+    return out
+
+
+def write_masks(out_dir: Path, name: str, masks: dict[str, np.ndarray]) -> dict[str, str]:
+    """Write each mask as an 8-bit PNG (trace: lead index + 1; others 0/255); returns kind → file name."""
+    files = {}
+    for kind, mask in masks.items():
+        fname = name + MASK_SUFFIX.format(kind)
+        image = mask if kind == "trace" else (mask > 0).astype(np.uint8) * 255
+        write_image_atomic(out_dir / fname, image)
+        files[kind] = fname
+    return files
+
+
+def write_sidecar(out_dir: Path, name: str, truth: dict) -> Path:
+    """Write the JSON sidecar; written last, its presence means the frame is complete."""
+    return write_json_atomic(out_dir / f"{name}.json", truth)
+
+
+def write_image(out_dir: Path, name: str, image: np.ndarray, fmt: str = "png", jpeg_quality: int = 95) -> str:
+    fname = f"{name}.{fmt}"
+    write_image_atomic(out_dir / fname, image, jpeg_quality)
+    return fname

@@ -1,0 +1,153 @@
+"""Rasterise a planned page: the RGB page texture and its masks (per-lead trace, grid, text, marks).
+
+Grid lines are axis-aligned, so their anti-aliasing is the exact area each pixel overlaps a line, computed once per
+row and column. Ink (traces, labels, pulses) uses :mod:`simulator.stroke`. Colours are mixed the way inks print:
+grid over paper, then black ink over both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .coords import mm_to_px, page_size_px
+from .layout import PageLayout
+from .paper import GRID_SCHEMES
+from .stroke import polyline_segments, stroke_patch
+
+MINOR_LINE_MM = 0.10
+MAJOR_LINE_MM = 0.22
+DOT_MM = 0.30             # minor grid printed as dots
+MASK_THRESHOLD = 0.25     # a pixel is in a mask when that layer covers at least this much of it
+TEXT_WIDTH_MM = 0.25
+MARK_WIDTH_MM = 0.28
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """The page texture (H, W, 3) uint8 and its masks (H, W) uint8, plus the ink coverage (H, W) float32."""
+
+    rgb: np.ndarray
+    masks: dict[str, np.ndarray]   # trace: lead index + 1 (0 none); grid, text, marks: 0/1
+    ink: np.ndarray
+    dpi: int
+    width_mm: float
+    height_mm: float
+
+
+def _line_profile(n_px: int, dpi: float, origin_mm: float, extent_mm: float, step_mm: float, width_mm: float,
+                  every: int = 1) -> np.ndarray:
+    """Coverage (n_px,) of pixels by lines every ``step_mm`` (keeping each ``every``-th) from origin over extent."""
+    edges = np.arange(n_px + 1, dtype=np.float64)
+    k = np.arange(0, int(round(extent_mm / step_mm)) + 1, every)
+    centres = mm_to_px(origin_mm + k * step_mm, dpi)
+    half = mm_to_px(width_mm, dpi) / 2.0
+    cov = np.zeros(n_px)
+    for c in centres:  # each line touches at most a few pixels
+        i0, i1 = max(0, int(np.floor(c - half))), min(n_px, int(np.ceil(c + half)))
+        if i1 > i0:
+            seg = np.minimum(edges[i0 + 1:i1 + 1], c + half) - np.maximum(edges[i0:i1], c - half)
+            cov[i0:i1] = np.maximum(cov[i0:i1], np.clip(seg, 0, 1))
+    return cov.astype(np.float32)
+
+
+def _grid_rgb(layout: PageLayout, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The grid printed on paper (H, W, 3) uint8 and its mask.
+
+    The grid is a max of row and column profiles, so every row that no horizontal line (or dot row) touches is
+    the same row: those rows are computed once and copied, the rest in full. That keeps a 200 dpi page cheap.
+    """
+    h, w = shape
+    spec = layout.spec
+    dpi = spec.dpi
+    gx0, gy0, gx1, gy1 = layout.grid_box_mm
+    ex, ey = gx1 - gx0, gy1 - gy0
+    in_x = _line_profile(w, dpi, gx0 + ex / 2, 0, 1, ex)   # a "line" as wide as the box: its coverage
+    in_y = _line_profile(h, dpi, gy0 + ey / 2, 0, 1, ey)
+    dots = spec.minor_grid == "dots"
+    minor_w = DOT_MM if dots else MINOR_LINE_MM
+    mx, my = _line_profile(w, dpi, gx0, ex, 1.0, minor_w), _line_profile(h, dpi, gy0, ey, 1.0, minor_w)
+    jx = _line_profile(w, dpi, gx0, ex, 1.0, MAJOR_LINE_MM, every=5)
+    jy = _line_profile(h, dpi, gy0, ey, 1.0, MAJOR_LINE_MM, every=5)
+
+    def rows(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(minor, major) coverage of the rows ``y``."""
+        if dots:
+            minor = my[y, None] * mx[None, :]
+        else:
+            minor = np.maximum(mx[None, :] * in_y[y, None], my[y, None] * in_x[None, :])
+        major = np.maximum(jx[None, :] * in_y[y, None], jy[y, None] * in_x[None, :])
+        return minor, major
+
+    colours = GRID_SCHEMES[spec.grid]
+    paper = np.asarray(spec.paper_rgb, np.float32)
+
+    def paint(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        minor, major = rows(y)
+        rgb = np.broadcast_to(paper, minor.shape + (3,)).copy()
+        _blend(rgb, minor, colours.minor)
+        _blend(rgb, major, colours.major)
+        return (rgb + 0.5).astype(np.uint8), np.maximum(minor, major) >= MASK_THRESHOLD
+
+    rgb = np.empty((h, w, 3), np.uint8)
+    mask = np.zeros(shape, np.uint8)
+    plain = (my == 0) & (jy == 0) & ((in_y == 1) | (in_y == 0))
+    special = np.nonzero(~plain)[0]
+    for value in (0.0, 1.0):  # rows outside the box, rows inside between lines
+        ys = np.nonzero(plain & (in_y == value))[0]
+        if len(ys):
+            row, row_mask = paint(ys[:1])
+            rgb[ys] = row
+            mask[ys] = row_mask
+    if len(special):
+        rgb[special], mask[special] = paint(special)
+    return rgb, mask
+
+
+def _blend(rgb: np.ndarray, cov: np.ndarray, colour: tuple[int, int, int]) -> None:
+    """In place: rgb ← rgb·(1−cov) + colour·cov."""
+    rgb += cov[..., None] * (np.asarray(colour, np.float32) - rgb)
+
+
+def _stamp(canvas: np.ndarray, patch: np.ndarray, x0: int, y0: int) -> np.ndarray:
+    """Max a patch into ``canvas`` at (x0, y0); returns the canvas view the patch covers."""
+    view = canvas[y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]]
+    np.maximum(view, patch, out=view)
+    return view
+
+
+def render_page(layout: PageLayout) -> PageImage:
+    """Rasterise ``layout`` at its dpi into the page texture and masks."""
+    spec = layout.spec
+    dpi = spec.dpi
+    w, h = page_size_px(layout.width_mm, layout.height_mm, dpi)
+    shape = (h, w)
+    masks = {name: np.zeros(shape, np.uint8) for name in ("trace", "grid", "text", "marks")}
+    if spec.grid != "none":
+        rgb, masks["grid"] = _grid_rgb(layout, shape)
+    else:
+        rgb = np.empty((h, w, 3), np.uint8)
+        rgb[:] = np.asarray(spec.paper_rgb, np.uint8)
+
+    ink = np.zeros(shape, np.float32)
+    trace_px = mm_to_px(spec.trace_width_mm, dpi)
+    for i, trace in enumerate(layout.traces):
+        segs = polyline_segments(mm_to_px(layout.sample_xy_mm(trace), dpi))
+        patch, x0, y0 = stroke_patch(segs, trace_px, shape)
+        _stamp(ink, patch, x0, y0)
+        mview = masks["trace"][y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]]
+        mview[patch >= MASK_THRESHOLD] = i + 1
+    marks = [polyline_segments(mm_to_px(p, dpi)) for p in (*layout.pulses, *layout.ticks)]
+    if marks:
+        patch, x0, y0 = stroke_patch(np.concatenate(marks), mm_to_px(MARK_WIDTH_MM, dpi), shape)
+        _stamp(ink, patch, x0, y0)
+        masks["marks"][y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]][patch >= MASK_THRESHOLD] = 1
+    for item in layout.texts:
+        patch, x0, y0 = stroke_patch(mm_to_px(item.segments, dpi), mm_to_px(TEXT_WIDTH_MM, dpi), shape)
+        _stamp(ink, patch, x0, y0)
+        masks["text"][y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]][patch >= MASK_THRESHOLD] = 1
+    inked = np.nonzero(ink)
+    under = rgb[inked].astype(np.float32)
+    rgb[inked] = (under + ink[inked][:, None] * (np.asarray(spec.trace_rgb, np.float32) - under) + 0.5).astype(np.uint8)
+    return PageImage(rgb=rgb, masks=masks, ink=ink, dpi=dpi, width_mm=layout.width_mm, height_mm=layout.height_mm)

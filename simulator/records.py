@@ -1,0 +1,139 @@
+"""Reading WFDB records into millivolts, with every way a record can be wrong turned into one clear line.
+
+Checks happen before wfdb parses the data, so a broken record never reaches the page as a silently wrong image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import wfdb
+
+from .errors import InputError
+
+MIN_FS_HZ = 50.0
+# Bytes per sample of the storage formats whose size we can check up front (WFDB signal formats).
+BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5, "24": 3.0, "32": 4.0,
+                    "310": 4.0 / 3.0, "311": 4.0 / 3.0}
+SUPPORTED_FORMATS = set(BYTES_PER_SAMPLE)
+# Scale from a header's units to millivolts (matched case-insensitively, after stripping).
+UNIT_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "v": 1e3}
+
+
+@dataclass(frozen=True)
+class Record:
+    """An ECG record in millivolts: ``signals[n, lead]``, NaN where the record has no value."""
+
+    name: str
+    fs: float
+    signals: np.ndarray
+    lead_names: tuple[str, ...]
+    path: Path
+    start_sample: int = 0  # index in the source record of signals[0]
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.signals.shape[0])
+
+    def lead_index(self, name: str) -> int | None:
+        """Index of a lead matched case-insensitively (aVR = AVR), or None if the record lacks it."""
+        wanted = name.strip().lower()
+        for i, lead in enumerate(self.lead_names):
+            if lead.strip().lower() == wanted:
+                return i
+        return None
+
+
+def record_base(path: Path | str) -> Path:
+    """The record's base path (no extension) from ``dir/100``, ``dir/100.hea`` or ``dir/100.dat``."""
+    p = Path(path)
+    return p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p
+
+
+def read_header(path: Path | str) -> wfdb.Record:
+    """Parse and check a record's header and the presence and size of its data files."""
+    base = record_base(path)
+    hea = base.with_suffix(".hea")
+    if not hea.is_file():
+        raise InputError(f"record {base}: header file {hea.name} not found")
+    try:
+        header = wfdb.rdheader(str(base))
+    except Exception as exc:  # wfdb raises many kinds on a malformed header
+        raise InputError(f"record {base}: unreadable header ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    if not header.n_sig or not header.sig_len:
+        raise InputError(f"record {base}: zero-length record (no samples)")
+    if header.fs is None or header.fs < MIN_FS_HZ:
+        raise InputError(f"record {base}: sampling frequency {header.fs} Hz is below {MIN_FS_HZ:g} Hz")
+    for fmt in header.fmt:
+        if fmt not in SUPPORTED_FORMATS:
+            raise InputError(f"record {base}: unsupported storage format {fmt}")
+    for unit in header.units:
+        if (unit or "mV").strip().lower() not in UNIT_TO_MV:
+            raise InputError(f"record {base}: unknown signal units {unit!r} (expected mV, uV or V)")
+    _check_data_files(base, header)
+    return header
+
+
+def _check_data_files(base: Path, header: wfdb.Record) -> None:
+    """Each data file exists and holds exactly ``sig_len`` samples of its signals."""
+    per_file: dict[str, float] = {}
+    offsets: dict[str, int] = {}
+    for fname, fmt, offset in zip(header.file_name, header.fmt, header.byte_offset):
+        per_file[fname] = per_file.get(fname, 0.0) + BYTES_PER_SAMPLE[fmt]
+        offsets[fname] = offset or 0
+    for fname, bytes_per_frame in per_file.items():
+        data = base.parent / fname
+        if not data.is_file():
+            raise InputError(f"record {base}: data file {fname} not found")
+        expected = int(np.ceil(bytes_per_frame * header.sig_len)) + offsets[fname]
+        size = data.stat().st_size
+        if size < expected:
+            raise InputError(f"record {base}: data file {fname} is truncated ({size} bytes, header needs {expected})")
+        if size > expected + 1:  # format 212/310 may pad one byte
+            raise InputError(f"record {base}: header/data length mismatch ({fname} has {size} bytes, "
+                             f"header's {header.sig_len} samples need {expected})")
+
+
+def load_record(path: Path | str, start_s: float = 0.0, duration_s: float | None = None) -> Record:
+    """Read ``duration_s`` seconds from ``start_s`` of a WFDB record, in mV (µV and V converted).
+
+    Raises InputError for every problem a user can cause; an all-NaN window is an error too.
+    """
+    base = record_base(path)
+    header = read_header(base)
+    if start_s < 0:
+        raise InputError(f"--start: {start_s} s is negative")
+    start = int(round(start_s * header.fs))
+    if start >= header.sig_len:
+        raise InputError(f"--start: {start_s} s is past the end of record {base.name} "
+                         f"({header.sig_len / header.fs:.2f} s long)")
+    stop = header.sig_len if duration_s is None else min(header.sig_len, start + int(np.ceil(duration_s * header.fs)))
+    try:
+        rec = wfdb.rdrecord(str(base), sampfrom=start, sampto=stop, physical=True)
+    except Exception as exc:
+        raise InputError(f"record {base}: unreadable data ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    scale = np.array([UNIT_TO_MV[(u or "mV").strip().lower()] for u in rec.units])
+    signals = np.asarray(rec.p_signal, dtype=np.float64) * scale
+    if signals.size == 0:
+        raise InputError(f"record {base}: zero-length record (no samples)")
+    if np.all(np.isnan(signals)):
+        raise InputError(f"record {base}: every sample is NaN (nothing to plot)")
+    return Record(name=base.name, fs=float(header.fs), signals=signals, lead_names=tuple(rec.sig_name),
+                  path=base, start_sample=start)
+
+
+def find_records(paths: list[Path | str]) -> list[Path]:
+    """Record base paths from files, folders (searched recursively for ``.hea``) and list files (one path a line)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(h.with_suffix("") for h in p.rglob("*.hea")))
+        elif p.suffix.lower() in (".txt", ".list", ".lst") and p.is_file():
+            for line in p.read_text().splitlines():
+                if line.strip() and not line.startswith("#"):
+                    found.append(record_base(p.parent / line.strip()))
+        else:
+            found.append(record_base(p))
+    return found

@@ -1,0 +1,109 @@
+"""Ground truth of a flat page: the JSON sidecar (ECG-Image-Kit field names plus ours) and the plotted WFDB record.
+
+The JSON's ``plotted_pixels`` are ``[y, x]`` page pixels (centres at +0.5, see :mod:`simulator.coords`), one per
+sample from ``start_sample`` to ``end_sample - 1``; a NaN sample is ``[null, null]``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import wfdb
+
+from .atomic import write_atomic
+from .coords import mm_to_px, yx_rows
+from .layout import TRUTH_RESOLUTION_MV, LeadTrace, PageLayout
+from .page import PageImage
+from .params import to_dict
+
+SCHEMA_VERSION = "1.0"
+
+
+def bbox_corners(x0: float, y0: float, x1: float, y1: float) -> dict[str, list[float]]:
+    """ECG-Image-Kit's box: corners '0'..'3' as [y, x] = top-left, top-right, bottom-right, bottom-left."""
+    r = lambda v: round(float(v), 2)  # noqa: E731 - tiny formatter
+    return {"0": [r(y0), r(x0)], "1": [r(y0), r(x1)], "2": [r(y1), r(x1)], "3": [r(y1), r(x0)]}
+
+
+def trace_pixels(layout: PageLayout, trace: LeadTrace) -> np.ndarray:
+    """(N, 2) page pixel (x, y) of each sample of a trace; NaN where the sample is NaN."""
+    return mm_to_px(layout.sample_xy_mm(trace), layout.spec.dpi)
+
+
+def page_truth(layout: PageLayout, page: PageImage) -> dict:
+    """The JSON sidecar of a flat page."""
+    spec = layout.spec
+    dpi = spec.dpi
+    leads = []
+    labels = {t.lead_name: t for t in layout.texts if t.kind == "label"}
+    for trace in layout.traces:
+        xy = trace_pixels(layout, trace)
+        ok = ~np.isnan(xy[:, 0])
+        entry = {"lead_name": trace.lead_name, "start_sample": trace.start_sample, "end_sample": trace.end_sample,
+                 "plotted_pixels": yx_rows(xy[:, 0], xy[:, 1])}
+        if ok.any():
+            lo, hi = xy[ok].min(axis=0), xy[ok].max(axis=0)
+            entry["lead_bounding_box"] = bbox_corners(lo[0], lo[1], hi[0], hi[1])
+        label = labels.get(trace.lead_name)
+        if label is not None:
+            entry["text_bounding_box"] = bbox_corners(*(mm_to_px(np.array(label.bbox_mm), dpi)))
+        entry.update({"record_lead": layout.record_lead_names[trace.record_lead], "row": trace.row, "column": trace.col,
+                      "is_rhythm": trace.is_rhythm, "baseline_y": round(float(mm_to_px(trace.baseline_mm, dpi)), 3),
+                      "x_start": round(float(mm_to_px(trace.x0_mm, dpi)), 3),
+                      "px_per_mv": float(mm_to_px(trace.gain_mm_mv, dpi)), "mask_value": len(leads) + 1})
+        leads.append(entry)
+    h, w = page.rgb.shape[:2]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "record_id": layout.record_name,
+        "sampling_frequency": layout.fs,
+        "width": w, "height": h, "resolution": dpi,
+        "x_grid": float(mm_to_px(5.0, dpi)), "y_grid": float(mm_to_px(5.0, dpi)),
+        "gridlines": spec.grid != "none", "dc_pulse": True,
+        "number_of_columns_in_image": layout.n_columns,
+        "full_mode_lead": ",".join(t.lead_name for t in layout.traces if t.is_rhythm) or "None",
+        "leads": leads,
+        "px_per_second": float(mm_to_px(spec.speed_mm_s, dpi)),
+        "px_per_mv": float(mm_to_px(spec.gain_mm_mv, dpi)),
+        "paper": {"size": spec.paper, "orientation": spec.orientation,
+                  "width_mm": layout.width_mm, "height_mm": layout.height_mm},
+        "dpi": dpi,
+        "colour_scheme": spec.grid,
+        "seed": spec.seed,
+        "missing_leads": list(layout.missing_leads),
+        "text_items": [{"text": t.text, "kind": t.kind,
+                        "bounding_box": bbox_corners(*(mm_to_px(np.array(t.bbox_mm), dpi)))} for t in layout.texts],
+        "page_spec": to_dict(spec),
+    }
+
+
+def plotted_signals(layout: PageLayout) -> np.ndarray:
+    """(n_window, n_record_leads) mV: exactly what the page shows, NaN where nothing of that lead is plotted."""
+    out = np.full_like(layout.signals, np.nan)
+    for trace in layout.traces:
+        sl = slice(trace.start_sample, trace.end_sample)
+        out[sl, trace.record_lead] = layout.signals[sl, trace.record_lead]
+    return out
+
+
+def write_truth_record(out_dir: Path, name: str, layout: PageLayout) -> None:
+    """Write ``name.hea/.dat`` (16-bit, µV resolution) atomically: the .dat is in place before its header."""
+    sig = plotted_signals(layout)
+    n_leads = sig.shape[1]
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{name}.wfdb-") as tmp:
+        wfdb.wrsamp(name, fs=layout.fs, units=["mV"] * n_leads, sig_name=list(layout.record_lead_names),
+                    p_signal=sig, fmt=["16"] * n_leads, adc_gain=[1.0 / TRUTH_RESOLUTION_MV] * n_leads,
+                    baseline=[0] * n_leads, write_dir=tmp)
+        for ext in (".dat", ".hea"):
+            write_atomic(out_dir / f"{name}{ext}", lambda dst, ext=ext: shutil.copyfile(Path(tmp) / f"{name}{ext}", dst))
+
+
+def spec_from_truth(truth: dict):
+    """The PageSpec a JSON sidecar was made with (so it can be re-rendered)."""
+    from .layout import PageSpec
+    from .params import from_dict
+    return from_dict(PageSpec, truth["page_spec"], "page_spec")
+
