@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .layout import PageSpec, parse_layout, DEFAULT_RHYTHM, plan_page
 from .errors import InputError
-from .output import prepare_output_dir, write_image, write_masks, write_sidecar
-from .page import render_page
+from .layout import DEFAULT_RHYTHM, PageSpec, parse_layout
+from .frame import render_frame, write_frame
+from .output import prepare_output_dir
 from .params import from_dict
 from .records import load_record
-from .truth import page_truth, write_truth_record
+from .scene import Scene
+
+MAX_PAGE_S = 60.0  # no layout shows more than this, so never read more of a long record
 
 
 def add_page_options(p: argparse.ArgumentParser) -> None:
@@ -73,16 +75,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     spec = page_spec_from_args(args)
     out = prepare_output_dir(args.output)
-    record = load_record(args.record, spec.start_s, spec.duration_s if spec.duration_s else 60.0)
+    record = load_record(args.record, spec.start_s, spec.duration_s if spec.duration_s else MAX_PAGE_S)
     name = args.name or record.name
-    layout = plan_page(record, spec)
-    page = render_page(layout)
-    write_image(out, name, page.rgb)
-    truth = page_truth(layout, page)
-    truth["masks"] = write_masks(out, name, page.masks)
-    write_truth_record(out, name, layout)
-    truth["image"] = f"{name}.png"
-    truth["truth_record"] = name
-    write_sidecar(out, name, truth)
-    print(f"wrote {out / name}.png ({len(layout.traces)} traces)")
+    frame = render_frame(Scene(page=spec, seed=spec.seed), record)
+    write_frame(out, name, frame)
+    print(f"wrote {out / name}.png ({len(frame.layout.traces)} traces)")
     return 0

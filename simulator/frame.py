@@ -1,0 +1,66 @@
+"""One frame from a Scene and a record: plan → page → (3D render) → image, masks and ground truth, as data.
+
+``render_frame`` never writes files; ``write_frame`` does, atomically, JSON last. Generation, sweeps and the CLI
+all go through these two functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .layout import PageLayout, plan_page
+from .output import write_image, write_masks, write_sidecar
+from .page import render_page
+from .records import Record
+from .scene import Scene
+from .truth import page_truth, write_truth_record
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A rendered frame: the image, its masks and passes, the truth JSON, and the layout (for the WFDB truth)."""
+
+    image: np.ndarray
+    masks: dict[str, np.ndarray]
+    passes: dict[str, np.ndarray]
+    truth: dict
+    layout: PageLayout
+
+
+def render_frame(scene: Scene, record: Record) -> Frame:
+    """Render ``record`` (already cut to the scene's window) as the scene describes."""
+    layout = plan_page(record, scene.page)
+    page = render_page(layout)
+    truth = page_truth(layout, page)
+    truth["scene"] = scene.to_dict()
+    truth["record_start_sample"] = record.start_sample
+    return Frame(image=page.rgb, masks=page.masks, passes={}, truth=truth, layout=layout)
+
+
+def write_frame(out_dir: Path, name: str, frame: Frame, image_format: str = "png", jpeg_quality: int = 95) -> list[str]:
+    """Write image, masks, passes (.npy), WFDB truth, then the JSON; returns the file names written."""
+    files = [write_image(out_dir, name, frame.image, image_format, jpeg_quality)]
+    truth = dict(frame.truth)
+    truth["image"] = files[0]
+    truth["masks"] = write_masks(out_dir, name, frame.masks)
+    files += truth["masks"].values()
+    truth["passes"] = {}
+    for pass_name, layer in frame.passes.items():
+        fname = f"{name}_{pass_name}.npy"
+        _save_npy(out_dir / fname, layer)
+        truth["passes"][pass_name] = fname
+        files.append(fname)
+    write_truth_record(out_dir, name, frame.layout)
+    truth["truth_record"] = name
+    files += [f"{name}.hea", f"{name}.dat"]
+    write_sidecar(out_dir, name, truth)
+    files.append(f"{name}.json")
+    return files
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    from .atomic import write_atomic
+    write_atomic(path, lambda tmp: np.save(tmp, array, allow_pickle=False) or None)
