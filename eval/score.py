@@ -1,0 +1,251 @@
+"""Batch scoring: a reference folder against a digitized folder, returning every figure as plain dataclasses.
+
+A digitized record matches a reference record by relative name, else by stem, else as ``<stem>-<suffix>`` (one per
+image, as in the Kaggle layout ``<id>-<type>``). A reference with no match is a missing record, scored as the
+Challenge does (an all-NaN estimate). An unreadable record is reported in ``errors`` and skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import wfdb
+
+from simulator.errors import InputError
+
+from . import challenge2024, kaggle2025
+from .clinical import ClinicalLead, IntervalErrors, annotation_beats, clinical_lead, summarize
+from .conform import conform_estimate
+from .io import Record, find_image, find_records, load_record, read_preset
+
+METRICS = ("challenge2024", "kaggle2025")
+CHALLENGE_EXTRAS = ("snr_median", "ks", "asci", "wad")
+
+
+@dataclass
+class RecordScore:
+    """Figures for one digitized record (one image) against its reference."""
+
+    name: str
+    reference: str
+    reference_path: str
+    digitized_path: str | None
+    image: str | None
+    preset: str | None
+    status: str
+    """``ok`` or ``missing_record``."""
+    fs: float
+    snr: float
+    """challenge2024: mean over leads ignoring NaN; kaggle2025: 10·log10 of the image's capped ratio."""
+    snr_no_align: float
+    extra: dict[str, float]
+    leads: list[challenge2024.LeadScore | kaggle2025.KaggleLead]
+    clinical: list[ClinicalLead] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    """A whole run: overall figures, per record (with per lead inside), errors, pooled clinical figures."""
+
+    metric: str
+    align: bool
+    reference_dir: str
+    digitized_dir: str
+    overall: dict[str, float]
+    records: list[RecordScore]
+    errors: list[dict[str, str]]
+    clinical: dict[str, IntervalErrors]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: NaN → null, ±inf → "inf"/"-inf"."""
+        return jsonable(dataclasses.asdict(self))
+
+
+def jsonable(obj: Any) -> Any:
+    """Replace non-finite floats by JSON-safe values, recursively."""
+    if isinstance(obj, dict):
+        return {k: jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return None if math.isnan(v) else ("inf" if v == math.inf else "-inf" if v == -math.inf else v)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def _matches(name: str, est: dict[str, str | Path]) -> list[str]:
+    """Digitized record names for a reference: same relative name, same stem, or ``<stem>-<suffix>``."""
+    if name in est:
+        return [name]
+    stem = name.rsplit("/", 1)[-1]
+    exact = [n for n in est if n.rsplit("/", 1)[-1] == stem]
+    if exact:
+        return exact[:1]
+    return sorted(n for n in est if n.rsplit("/", 1)[-1].startswith(stem + "-"))
+
+
+def _shift(x: np.ndarray, lag: int) -> np.ndarray:
+    """``x`` moved ``lag`` samples earlier (later if negative), NaN-padded, same length."""
+    if lag == 0:
+        return x
+    out = np.full(x.size, np.nan)
+    if lag > 0:
+        out[:max(x.size - lag, 0)] = x[lag:]
+    else:
+        out[-lag:] = x[:x.size + lag]
+    return out
+
+
+def _annotated_beats(ref: Record) -> np.ndarray | None:
+    if not Path(str(ref.path) + ".atr").is_file():
+        return None
+    try:
+        ann = wfdb.rdann(str(ref.path), "atr")
+    except Exception:  # an unreadable annotation file just means "detect the beats"
+        return None
+    return annotation_beats(ann.sample, ann.symbol)
+
+
+def _score_challenge(ref: Record, columns: list[np.ndarray], status: list[str], align: bool) -> list:
+    return [challenge2024.score_lead(lead, ref.signal[:, j], columns[j], ref.fs, align, status[j])
+            for j, lead in enumerate(ref.leads)]
+
+
+def _score_kaggle(ref: Record, columns: list[np.ndarray], status: list[str]) -> list:
+    """The 12 standard leads present in the reference, each over the reference's finite samples."""
+    keys = [n.strip().casefold() for n in ref.leads]
+    out = []
+    for lead in kaggle2025.LEADS:
+        if lead.casefold() not in keys:
+            continue
+        j = keys.index(lead.casefold())
+        plotted = np.isfinite(ref.signal[:, j])
+        if not plotted.any():
+            continue
+        est = np.full(ref.signal.shape[0], np.nan)
+        n = min(columns[j].size, est.size)
+        est[:n] = columns[j][:n]
+        out.append(kaggle2025.score_lead(ref.leads[j], ref.signal[plotted, j], est[plotted], ref.fs, status[j]))
+    return out
+
+
+def _lag(lead: challenge2024.LeadScore | kaggle2025.KaggleLead) -> int:
+    """How many samples the digitized lead lags the reference, from the metric's own alignment."""
+    if isinstance(lead, challenge2024.LeadScore):
+        return lead.shift_samples if lead.shift_applied else 0
+    return -lead.shift_samples
+
+
+def _clinical(ref: Record, columns: list[np.ndarray], leads: list, align: bool) -> list[ClinicalLead]:
+    beats = _annotated_beats(ref)
+    by_name = {x.lead: x for x in leads}
+    out = []
+    for j, name in enumerate(ref.leads):
+        lead = by_name.get(name)
+        if lead is None or lead.status != "ok":
+            continue
+        est = _shift(columns[j], _lag(lead) if align else 0)
+        out.append(clinical_lead(name, ref.signal[:, j], est, ref.fs, beats))
+    return out
+
+
+def _record_score(metric: str, ref: Record, est: Record | None, name: str, leads: list,
+                  clinical: list[ClinicalLead]) -> RecordScore:
+    item_stem, ref_stem = name.rsplit("/", 1)[-1], ref.name.rsplit("/", 1)[-1]
+    image = find_image(est.path.with_suffix("") if est.path.suffix == ".csv" else est.path) if est else None
+    image = image or find_image(ref.path.parent / item_stem)
+    preset = read_preset(ref.path.parent / (item_stem + ".json")) or read_preset(ref.path.parent / (ref_stem + ".json"))
+    if metric == "challenge2024":
+        snr = challenge2024.nanmean_or_nan([x.snr for x in leads])
+        snr_no_align = challenge2024.nanmean_or_nan([x.snr_no_align for x in leads])
+        extra = {k: challenge2024.nanmean_or_nan([getattr(x, k) for x in leads]) for k in CHALLENGE_EXTRAS}
+    else:
+        r = kaggle2025.image_ratio(leads) if leads else float("nan")
+        snr = kaggle2025.final_score([r]) if leads else float("nan")
+        snr_no_align, extra = float("nan"), {"ratio": r}
+    return RecordScore(
+        name=name, reference=ref.name, reference_path=str(ref.path),
+        digitized_path=str(est.path) if est is not None else None,
+        image=str(image) if image else None, preset=preset,
+        status="ok" if est is not None else "missing_record", fs=ref.fs,
+        snr=snr, snr_no_align=snr_no_align, extra=extra, leads=leads, clinical=clinical,
+    )
+
+
+def _overall(metric: str, records: list[RecordScore]) -> dict[str, float]:
+    leads = [x for r in records for x in r.leads]
+    out: dict[str, float] = {
+        "n_records": len({r.reference for r in records}),
+        "n_items": len(records),
+        "n_missing_records": sum(r.status == "missing_record" for r in records),
+        "n_missing_leads": sum(x.status == "missing_lead" for x in leads),
+    }
+    if metric == "challenge2024":
+        out["snr"] = challenge2024.nanmean_or_nan([x.snr for x in leads])
+        out["snr_no_align"] = challenge2024.nanmean_or_nan([x.snr_no_align for x in leads])
+        for k in CHALLENGE_EXTRAS:
+            out[k] = challenge2024.nanmean_or_nan([getattr(x, k) for x in leads])
+        out["coverage"] = challenge2024.nanmean_or_nan([x.coverage for x in leads])
+    else:
+        out["snr"] = kaggle2025.final_score([r.extra["ratio"] for r in records if r.leads])
+    return out
+
+
+def score_folders(reference: str | Path, digitized: str | Path, metric: str = "challenge2024", align: bool = True,
+                  resample: bool = False, clinical: bool = False,
+                  progress: Callable[[str], None] | None = None) -> RunResult:
+    """Score every reference record against its digitization(s); see the module docstring for matching.
+
+    Raises :class:`InputError` for a missing folder, a folder without records, an unknown metric, or mismatched
+    fs/units without ``resample``. ``align=False`` skips the alignment (Challenge ``--no_shift``; kaggle2025 always
+    aligns, as its metric does).
+    """
+    if metric not in METRICS:
+        raise InputError(f"unknown metric {metric!r} (choose from {', '.join(METRICS)})")
+    ref_dir, est_dir = Path(reference), Path(digitized)
+    refs = find_records(ref_dir)
+    ests = find_records(est_dir)
+    if not refs:
+        raise InputError(f"no records (.hea or <id>/<id>.csv) in {ref_dir}")
+    records: list[RecordScore] = []
+    errors: list[dict[str, str]] = []
+    for ref_name, ref_path in refs.items():
+        try:
+            ref = load_record(ref_name, ref_path)
+        except InputError as exc:
+            errors.append({"record": ref_name, "message": str(exc)})
+            continue
+        names = _matches(ref_name, ests) or [None]
+        for est_name in names:
+            if progress:
+                progress(est_name or ref_name)
+            est = None
+            if est_name is not None:
+                try:
+                    est = load_record(est_name, Path(ests[est_name]))
+                except InputError as exc:
+                    errors.append({"record": est_name, "message": str(exc)})
+                    continue
+                columns, status = conform_estimate(ref, est, resample)
+            else:
+                columns = [np.full(ref.signal.shape[0], np.nan) for _ in ref.leads]
+                status = ["missing_record"] * len(ref.leads)
+            if metric == "challenge2024":
+                leads = _score_challenge(ref, columns, status, align)
+            else:
+                leads = _score_kaggle(ref, columns, status)
+            clin = _clinical(ref, columns, leads, align) if clinical and est is not None else []
+            records.append(_record_score(metric, ref, est, est_name or ref_name, leads, clin))
+    pooled = {}
+    if clinical:
+        for key in ("rr", "qt"):
+            pooled[key] = summarize([e for r in records for c in r.clinical for e in getattr(c, key).errors_ms])
+    return RunResult(metric, align, str(ref_dir.resolve()), str(est_dir.resolve()), _overall(metric, records),
+                     records, errors, pooled)
