@@ -41,7 +41,7 @@ def write_bytes_atomic(path: Path | str, data: bytes) -> Path:
 
 
 def write_json_atomic(path: Path | str, obj: object) -> Path:
-    text = json.dumps(obj, indent=1, allow_nan=False)
+    text = json.dumps(obj, separators=(",", ":"), allow_nan=False)  # compact: the C encoder, ~10x faster than indent
     return write_bytes_atomic(path, text.encode())
 
 

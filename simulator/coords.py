@@ -62,6 +62,9 @@ def page_to_world(xy_mm: np.ndarray, height_mm: float) -> np.ndarray:
 
 
 def yx_rows(x_px: np.ndarray, y_px: np.ndarray, decimals: int = 3) -> list[list[float]]:
-    """``[[y, x], ...]`` rows for JSON (NaN stays NaN → written as null by the writer)."""
+    """``[[y, x], ...]`` rows for JSON; a point with a NaN coordinate becomes ``[None, None]`` (JSON null)."""
     pts = np.stack([np.round(y_px, decimals), np.round(x_px, decimals)], axis=-1)
-    return [[None if np.isnan(a) else float(a), None if np.isnan(b) else float(b)] for a, b in pts]
+    rows = pts.tolist()
+    for i in np.nonzero(np.isnan(pts).any(axis=1))[0]:
+        rows[i] = [None, None]
+    return rows

@@ -87,6 +87,8 @@ def parse_layout(text: str) -> tuple[str, int | None]:
     base, _, plus = text.strip().lower().partition("+")
     if base not in LAYOUTS or (plus and not plus.isdigit()):
         raise InputError(f"--layout: unknown layout {text!r} (use 3x4, 3x4+N, 6x2, 6x2+N, 12x1 or auto)")
+    if plus and int(plus) > 3:
+        raise InputError(f"--layout: {text!r} asks for {plus} rhythm strips; at most 3")
     return base, int(plus) if plus else None
 
 
@@ -121,7 +123,8 @@ class PageLayout:
     traces: tuple[LeadTrace, ...]
     pulses: tuple[np.ndarray, ...]           # calibration pulse polylines (K, 2) in mm
     ticks: tuple[np.ndarray, ...]            # column separator polylines
-    texts: tuple[TextItem, ...]
+    labels: tuple[TextItem, ...]             # one lead label per trace, in trace order
+    texts: tuple[TextItem, ...]              # header and footer lines
     n_columns: int
     missing_leads: tuple[str, ...]
 
@@ -157,8 +160,18 @@ def _columns(spec: PageSpec, record: Record) -> tuple[list[list[str]], list[str]
     return [list(record.lead_names)], []  # auto: split into columns later if rows get too thin
 
 
+def _check_lead_names(record: Record, spec: PageSpec) -> None:
+    """Lead names the user typed must be standard leads or leads of the record (case-insensitive)."""
+    known = {n.lower() for n in STANDARD_12} | {n.lower() for n in record.lead_names}
+    for option, names in (("--rhythm-leads", spec.rhythm_leads), ("--lead-gain", tuple(spec.lead_gain_mm_mv))):
+        for name in names:
+            if name.lower() not in known:
+                raise InputError(f"{option}: unknown lead name {name!r} (not a standard lead nor a lead of {record.name})")
+
+
 def plan_page(record: Record, spec: PageSpec) -> PageLayout:
     """Lay a record out on a page. Missing leads and a short record warn (PageWarning); bad specs raise InputError."""
+    _check_lead_names(record, spec)
     width, height = paper_size_mm(spec.paper, spec.orientation)
     gx0, gy0, gx1, gy1 = _grid_geometry(spec, width, height)
     columns, rhythm = _columns(spec, record)
@@ -231,8 +244,9 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
     pulses = tuple(_pulse(x_pulse, b, spec.gain_mm_mv, spec.speed_mm_s) for b in baselines)
     ticks = tuple(np.array([[t.x0_mm, t.baseline_mm - 3.0], [t.x0_mm, t.baseline_mm + 3.0]])
                   for t in traces if t.col > 0)
-    texts = [text_item(t.lead_name, t.x0_mm + 1.5, t.baseline_mm - min(0.3 * row_h, 9.0), LABEL_CAP_MM, "label",
-                       lead_name=t.lead_name) for t in traces]
+    labels = tuple(text_item(t.lead_name, t.x0_mm + 1.5, t.baseline_mm - min(0.3 * row_h, 9.0), LABEL_CAP_MM,
+                             "label", lead_name=t.lead_name) for t in traces)
+    texts = []
     texts.append(text_item(_footer(spec), gx0, height - FOOTER_MM / 2 + 1.0, 2.5, "footer"))
     if spec.header:
         from .header import header_lines  # synthetic header text only
@@ -241,7 +255,7 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
     return PageLayout(spec=spec, record_name=record.name, fs=fs, signals=signals,
                       record_lead_names=record.lead_names, width_mm=width, height_mm=height,
                       grid_box_mm=(gx0, gy0, gx1, gy1), traces=tuple(traces), pulses=pulses, ticks=ticks,
-                      texts=tuple(texts), n_columns=n_cols, missing_leads=tuple(missing))
+                      labels=labels, texts=tuple(texts), n_columns=n_cols, missing_leads=tuple(missing))
 
 
 def _pulse(x: float, baseline: float, gain: float, speed: float) -> np.ndarray:

@@ -143,7 +143,7 @@ def render_page(layout: PageLayout) -> PageImage:
         patch, x0, y0 = stroke_patch(np.concatenate(marks), mm_to_px(MARK_WIDTH_MM, dpi), shape)
         _stamp(ink, patch, x0, y0)
         masks["marks"][y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]][patch >= MASK_THRESHOLD] = 1
-    for item in layout.texts:
+    for item in (*layout.labels, *layout.texts):
         patch, x0, y0 = stroke_patch(mm_to_px(item.segments, dpi), mm_to_px(TEXT_WIDTH_MM, dpi), shape)
         _stamp(ink, patch, x0, y0)
         masks["text"][y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]][patch >= MASK_THRESHOLD] = 1

@@ -38,8 +38,7 @@ def page_truth(layout: PageLayout, page: PageImage) -> dict:
     spec = layout.spec
     dpi = spec.dpi
     leads = []
-    labels = {t.lead_name: t for t in layout.texts if t.kind == "label"}
-    for trace in layout.traces:
+    for trace, label in zip(layout.traces, layout.labels):
         xy = trace_pixels(layout, trace)
         ok = ~np.isnan(xy[:, 0])
         entry = {"lead_name": trace.lead_name, "start_sample": trace.start_sample, "end_sample": trace.end_sample,
@@ -47,9 +46,7 @@ def page_truth(layout: PageLayout, page: PageImage) -> dict:
         if ok.any():
             lo, hi = xy[ok].min(axis=0), xy[ok].max(axis=0)
             entry["lead_bounding_box"] = bbox_corners(lo[0], lo[1], hi[0], hi[1])
-        label = labels.get(trace.lead_name)
-        if label is not None:
-            entry["text_bounding_box"] = bbox_corners(*(mm_to_px(np.array(label.bbox_mm), dpi)))
+        entry["text_bounding_box"] = bbox_corners(*(mm_to_px(np.array(label.bbox_mm), dpi)))
         entry.update({"record_lead": layout.record_lead_names[trace.record_lead], "row": trace.row, "column": trace.col,
                       "is_rhythm": trace.is_rhythm, "baseline_y": round(float(mm_to_px(trace.baseline_mm, dpi)), 3),
                       "x_start": round(float(mm_to_px(trace.x0_mm, dpi)), 3),
@@ -75,7 +72,7 @@ def page_truth(layout: PageLayout, page: PageImage) -> dict:
         "seed": spec.seed,
         "missing_leads": list(layout.missing_leads),
         "text_items": [{"text": t.text, "kind": t.kind,
-                        "bounding_box": bbox_corners(*(mm_to_px(np.array(t.bbox_mm), dpi)))} for t in layout.texts],
+                        "bounding_box": bbox_corners(*(mm_to_px(np.array(t.bbox_mm), dpi)))} for t in (*layout.labels, *layout.texts)],
         "page_spec": to_dict(spec),
     }
 
