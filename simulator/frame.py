@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .ink import add_ink
 from .layout import PageLayout, plan_page
 from .output import write_image, write_masks, write_sidecar
 from .page import render_page
@@ -33,7 +34,7 @@ class Frame:
 def render_frame(scene: Scene, record: Record) -> Frame:
     """Render ``record`` (already cut to the scene's window) as the scene describes."""
     layout = plan_page(record, scene.page)
-    page = render_page(layout)
+    page = add_ink(render_page(layout), layout, scene.ink, scene.seed)
     truth = page_truth(layout, page)
     truth["scene"] = scene.to_dict()
     truth["record_start_sample"] = record.start_sample

@@ -251,7 +251,7 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
     if spec.header:
         from .header import header_lines  # synthetic header text only
         for i, line in enumerate(header_lines(spec.seed, fs)):
-            texts.append(text_item(line, gx0 + (i % 2) * (width / 2), TOP_MM + 5.0 + (i // 2) * 6.0, 3.2, "header"))
+            texts.append(text_item(line, gx0 + (i % 2) * (width / 2), TOP_MM - 3.0 + (i // 2) * 6.5, 3.0, "header"))
     return PageLayout(spec=spec, record_name=record.name, fs=fs, signals=signals,
                       record_lead_names=record.lead_names, width_mm=width, height_mm=height,
                       grid_box_mm=(gx0, gy0, gx1, gy1), traces=tuple(traces), pulses=pulses, ticks=ticks,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .ink import InkSpec
 from .layout import PageSpec
 from .params import from_dict, rng, to_dict
 
@@ -16,6 +17,7 @@ class Scene:
     """Everything that decides one frame, including its seed (each stage derives its own generator from it)."""
 
     page: PageSpec = field(default_factory=PageSpec)
+    ink: InkSpec = field(default_factory=InkSpec)
     seed: int = field(default=0, metadata=rng(0))
     preset: str = "clean"
 
