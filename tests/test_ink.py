@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from simulator.frame import render_frame
@@ -23,7 +24,8 @@ def test_ink_mask_marks_pen_coloured_pixels() -> None:
     mask = noted.masks["ink"].astype(bool)
     assert mask.sum() > 500
     changed = np.abs(noted.image.astype(int) - plain.image.astype(int)).sum(axis=2) > 30
-    assert (changed & ~mask).sum() < 0.05 * changed.sum()  # ink only changes pixels inside the ink mask (+ AA rim)
+    rim = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    assert not (changed & ~rim).any()  # ink changes only pixels in its mask or its one-pixel anti-aliased rim
     blue = noted.image[mask].astype(int)
     assert (blue[:, 2] - blue[:, 0]).mean() > 20  # ballpoint blue
     assert plain.truth["leads"] == noted.truth["leads"]  # notes never move the trace truth
