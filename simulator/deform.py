@@ -1,0 +1,148 @@
+"""Sheet deformations as data: one frozen dataclass per kind, a tagged union over them, and the crease record.
+
+Each deformation is a pure function of (current positions, page coordinates, params, rng) → new positions, applied
+in the order listed in ``SheetSpec.deformations``. Positions live on the sheet's rectilinear grid, shape
+``(rows, cols, 3)`` in world mm (rows follow page y, columns page x). Folds and dog-ears act on the flat sheet, so
+they come first (dog-ears, then the fold); curl and wrinkles warp whatever shape the sheet then has.
+The geometry lives in :mod:`simulator.folds` and :mod:`simulator.warps`; :mod:`simulator.sheet` applies them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+import numpy as np
+
+from .errors import InputError
+from .params import choices, rng
+
+
+@dataclass(frozen=True)
+class Crease:
+    """A straight crease on the page: a segment in page mm, ``ridge`` or ``valley`` seen from the printed side.
+
+    ``strength`` in [0, 1] scales how marked it is (fibre whitening in the texture, ambient occlusion in the render).
+    """
+
+    start_mm: tuple[float, float]
+    end_mm: tuple[float, float]
+    kind: Literal["ridge", "valley"]
+    strength: float
+
+
+@dataclass(frozen=True)
+class Deformation:
+    """Tagged union of the deformation kinds; ``VARIANTS`` maps each ``kind`` to its dataclass."""
+
+    KIND: ClassVar[str] = ""
+    VARIANTS: ClassVar[dict[str, type]] = {}
+
+
+@dataclass(frozen=True)
+class Fold(Deformation):
+    """A letter folded along straight page creases, then opened to ``angle_deg`` (180 = flat, near 0 = closed).
+
+    ``pattern``: ``half`` (one crease), ``letter`` (tri-fold, two parallel creases at thirds) or ``quarter`` (half, then
+    half again across). ``creases`` says whether the first crease runs ``vertical`` (constant page x) or
+    ``horizontal``. ``direction`` is the fold seen from the printed side: ``valley`` folds the flap over the print,
+    ``mountain`` behind it. ``flap_side`` picks which side moves (``high`` = larger page coordinate); for a letter fold
+    it is the outer flap, folded last. Rigid-folding limits decide the other creases' angles (see folds.py).
+    """
+
+    KIND: ClassVar[str] = "fold"
+    pattern: Literal["half", "letter", "quarter"] = "half"
+    angle_deg: float = field(default=170.0, metadata=rng(0.0, 180.0, lo_open=True))
+    creases: Literal["vertical", "horizontal"] = "vertical"
+    direction: Literal["valley", "mountain"] = "valley"
+    flap_side: Literal["low", "high"] = "high"
+    strength: float = field(default=0.8, metadata=rng(0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class DogEar(Deformation):
+    """A page corner folded over onto the printed side along a diagonal line.
+
+    ``size_mm`` is the fold line's leg along the page's top/bottom edge, ``aspect`` the other leg's ratio to it.
+    ``angle_deg`` is the opening like :class:`Fold` (near 0 = pressed flat on the page).
+    """
+
+    KIND: ClassVar[str] = "dog_ear"
+    corner: Literal["top_left", "top_right", "bottom_left", "bottom_right"] = "top_right"
+    size_mm: float = field(default=25.0, metadata=rng(2.0, 150.0))
+    aspect: float = field(default=1.0, metadata=rng(0.3, 3.0))
+    angle_deg: float = field(default=20.0, metadata=rng(0.0, 180.0, lo_open=True))
+    strength: float = field(default=0.7, metadata=rng(0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class Curl(Deformation):
+    """Cylindrical bend: one ``edge`` curling up over ``length_mm`` of paper, or the ``whole`` page bent.
+
+    For ``whole``, ``axis`` is the world axis the cylinder runs along and ``arch`` bends the middle up (the sheet then
+    rests on two edges) instead of the edges up.
+    """
+
+    KIND: ClassVar[str] = "curl"
+    edge: Literal["left", "right", "top", "bottom", "whole"] = "right"
+    radius_mm: float = field(default=120.0, metadata=rng(5.0, 1.0e5))
+    length_mm: float = field(default=60.0, metadata=rng(0.0, 1000.0))
+    axis: Literal["x", "y"] = "y"
+    arch: bool = False
+
+    def check(self, name: str) -> None:
+        """The curled part must not wrap onto itself (a turn of more than 270°)."""
+        if self.edge != "whole" and self.length_mm / self.radius_mm > 1.5 * np.pi:
+            prefix = f"{name}." if name else ""
+            raise InputError(f"{prefix}length_mm: {self.length_mm} curls more than 270° at radius_mm "
+                             f"{self.radius_mm} (must be ≤ {1.5 * np.pi * self.radius_mm:.1f})")
+
+
+@dataclass(frozen=True)
+class CreaseLines(Deformation):
+    """Random straight creases (from handling), each a sharp ridge or valley decaying over ``width_mm``.
+
+    ``count`` lines, each with depth drawn in [0.3, 1] × ``depth_mm``; ``ridge_fraction`` of them are ridges.
+    """
+
+    KIND: ClassVar[str] = "crease_lines"
+    count: int = field(default=3, metadata=rng(0, 40))
+    depth_mm: float = field(default=0.8, metadata=rng(0.0, 10.0))
+    width_mm: float = field(default=15.0, metadata=rng(1.0, 200.0))
+    ridge_fraction: float = field(default=0.5, metadata=rng(0.0, 1.0))
+    strength: float = field(default=0.5, metadata=rng(0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class Wrinkles(Deformation):
+    """Height noise: fBm Perlin noise mixed with ridged noise (sharp crumple ridges) by ``ridged``."""
+
+    KIND: ClassVar[str] = "wrinkles"
+    amplitude_mm: float = field(default=1.0, metadata=rng(0.0, 20.0))
+    scale_mm: float = field(default=60.0, metadata=rng(5.0, 1000.0))
+    octaves: int = field(default=4, metadata=rng(1, 8))
+    ridged: float = field(default=0.3, metadata=rng(0.0, 1.0))
+
+
+Deformation.VARIANTS = {cls.KIND: cls for cls in (Fold, DogEar, Curl, CreaseLines, Wrinkles)}
+
+STAGE = {"dog_ear": 0, "fold": 1, "curl": 2, "wrinkles": 2}
+"""Required order: dog-ears and folds act on the flat sheet, curl and wrinkles warp whatever shape it has.
+Crease lines may go anywhere: before a fold they are carried with the paper (and the fold stacks its layers
+far enough apart to clear them); after it they mark the opened sheet."""
+
+
+def check_order(deformations: tuple[Deformation, ...], name: str) -> None:
+    """Raise InputError unless the deformations follow ``STAGE`` order with at most one fold."""
+    stage, folds = 0, 0
+    names = {0: "dog_ear", 1: "fold", 2: "curl and wrinkles"}
+    for i, d in enumerate(deformations):
+        folds += d.KIND == "fold"
+        if folds > 1:
+            raise InputError(f"{name}[{i}]: only one fold per sheet (use pattern 'quarter' for two creases)")
+        own = STAGE.get(d.KIND)
+        if own is None:
+            continue
+        if own < stage:
+            raise InputError(f"{name}[{i}]: {d.KIND} must come before {names[stage]} (it acts on the flat sheet)")
+        stage = own

@@ -1,0 +1,195 @@
+"""The paper sheet as a deformable triangle mesh on a rectilinear grid in page space.
+
+The grid's lines are page x positions (columns) and page y positions (rows); fold creases appear twice, as two
+coincident lines, so the two sides of a crease share no vertex and shading stays sharp across it. Each grid cell
+is split along the same diagonal everywhere, which lets :meth:`Sheet.uv_to_world` find the triangle under any UV
+by two binary searches and interpolate in exactly the triangles the GPU rasterises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial import ConvexHull
+
+from . import coords, folds, warps
+from .deform import Crease, CreaseLines, Curl, Deformation, DogEar, Fold, Wrinkles, check_order
+from .errors import InputError
+from .params import rng
+
+MAX_VERTICES = 2_000_000
+"""Refuse grids larger than this (a typo in cell_mm would otherwise exhaust memory)."""
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """Paper size, mesh spacing, thickness and the deformations applied in order."""
+
+    width_mm: float = field(default=279.4, metadata=rng(0.0, 2000.0, lo_open=True))
+    height_mm: float = field(default=215.9, metadata=rng(0.0, 2000.0, lo_open=True))
+    cell_mm: float = field(default=1.5, metadata=rng(0.2, 20.0))
+    thickness_mm: float = field(default=0.1, metadata=rng(0.01, 2.0))
+    deformations: tuple[Deformation, ...] = ()
+
+    def check(self, name: str) -> None:
+        """Cross-field checks: grid size, and folds before the deformations that act on a shaped sheet."""
+        prefix = f"{name}." if name else ""
+        count = (self.width_mm / self.cell_mm + 2) * (self.height_mm / self.cell_mm + 2)
+        if count > MAX_VERTICES:
+            raise InputError(f"{prefix}cell_mm: {self.cell_mm} gives {count:.0f} vertices (max {MAX_VERTICES})")
+        check_order(self.deformations, f"{prefix}deformations")
+
+
+@dataclass
+class Sheet:
+    """A deformed sheet: world-mm vertices with UVs (v down), CCW faces (front = printed side), crisp normals."""
+
+    vertices: np.ndarray  # (N, 3) float32, world mm
+    flat_vertices: np.ndarray  # (N, 3) float32, the undeformed sheet on the table
+    uv: np.ndarray  # (N, 2) float32, v down
+    faces: np.ndarray  # (M, 3) int32
+    normals: np.ndarray  # (N, 3) float32, unit
+    creases: list[Crease]
+    width_mm: float
+    height_mm: float
+    grid_x: np.ndarray  # (C,) page x of the grid columns, fold creases duplicated
+    grid_y: np.ndarray  # (R,) page y of the grid rows
+
+    def uv_to_world(self, uv: np.ndarray) -> np.ndarray:
+        """World position (K, 3) of UVs (K, 2) on the deformed mesh, exact for its triangulation.
+
+        UVs outside [0, 1] are clamped to the page edge. A UV on a fold crease resolves to the side after it.
+        """
+        xy = coords.uv_to_page(np.clip(np.asarray(uv, dtype=np.float64), 0.0, 1.0), self.width_mm, self.height_mm)
+        cols = len(self.grid_x)
+        i = np.clip(np.searchsorted(self.grid_x, xy[:, 0], side="right") - 1, 0, cols - 2)
+        j = np.clip(np.searchsorted(self.grid_y, xy[:, 1], side="right") - 1, 0, len(self.grid_y) - 2)
+        fx = (xy[:, 0] - self.grid_x[i]) / (self.grid_x[i + 1] - self.grid_x[i])
+        fy = (xy[:, 1] - self.grid_y[j]) / (self.grid_y[j + 1] - self.grid_y[j])
+        v = self.vertices.astype(np.float64)
+        a, b = v[j * cols + i], v[j * cols + i + 1]
+        c, d = v[(j + 1) * cols + i + 1], v[(j + 1) * cols + i]
+        lower = (fy >= fx)[:, None]  # triangle (a, d, c) below the a–c diagonal in page space, else (a, c, b)
+        fx, fy = fx[:, None], fy[:, None]
+        return np.where(lower, (1 - fy) * a + (fy - fx) * d + fx * c, (1 - fx) * a + (fx - fy) * b + fy * c)
+
+    def to_trimesh(self):
+        """The mesh as a ``trimesh.Trimesh`` (no merging), with GL-style texture coordinates for export."""
+        import trimesh
+
+        visual = trimesh.visual.TextureVisuals(uv=coords.uv_to_gl(self.uv))
+        return trimesh.Trimesh(self.vertices, self.faces, vertex_normals=self.normals, visual=visual, process=False)
+
+
+def grid_lines(extent: float, cell_mm: float, creases: list[float]) -> np.ndarray:
+    """Evenly spaced grid coordinates over [0, extent] with each crease inserted twice (nearby lines dropped)."""
+    n = max(1, int(np.ceil(extent / cell_mm - 1e-9)))
+    lines = np.linspace(0.0, extent, n + 1)
+    step = extent / n
+    for c in creases:
+        lines = lines[np.abs(lines - c) > 0.35 * step]
+    return np.sort(np.concatenate([lines, np.repeat(np.asarray(creases, dtype=np.float64), 2)]))
+
+
+def grid_faces(rows: int, cols: int) -> np.ndarray:
+    """Two CCW (seen from +z on the flat sheet) triangles per cell, split along the a–c diagonal."""
+    j, i = np.mgrid[0 : rows - 1, 0 : cols - 1]
+    a = (j * cols + i).ravel()
+    b, c, d = a + 1, a + cols + 1, a + cols
+    return np.concatenate([np.stack([a, d, c], 1), np.stack([a, c, b], 1)]).astype(np.int32)
+
+
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """Area-weighted vertex normals, ignoring the zero-UV-area strips at folds so creases stay sharp."""
+    v = vertices.astype(np.float64)
+    fn = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
+    e1, e2 = uv[faces[:, 1]] - uv[faces[:, 0]], uv[faces[:, 2]] - uv[faces[:, 0]]
+    fn[np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]) < 1e-12] = 0.0
+    n = np.zeros_like(v)
+    for k in range(3):
+        n[:, k] = np.bincount(faces.ravel(), weights=np.repeat(fn[:, k], 3), minlength=len(v))
+    length = np.linalg.norm(n, axis=1, keepdims=True)
+    return np.where(length > 0, n / np.maximum(length, 1e-30), [0.0, 0.0, 1.0]).astype(np.float32)
+
+
+def rest_on_table(pos: np.ndarray) -> np.ndarray:
+    """Turn the sheet (R, C, 3) onto the stable face of its convex hull nearest its pose, then lift it to z ≥ 0.
+
+    A sheet rests on the hull facet under its centre of mass: a tented fold on its two edges, a V on one panel.
+    """
+    pts = pos.reshape(-1, 3)
+    if np.ptp(pts[:, 2]) < 1e-9:
+        return pos - [0.0, 0.0, pts[:, 2].min()]
+    rows, cols = pos.shape[:2]
+    stride = max(1, int(np.sqrt(rows * cols / 4000)))
+    sample = np.concatenate([pos[::stride, ::stride].reshape(-1, 3), pos[[0, -1]].reshape(-1, 3),
+                             pos[:, [0, -1]].reshape(-1, 3)])
+    hull = ConvexHull(sample)
+    normal, offset = hull.equations[:, :3], hull.equations[:, 3]
+    com = pts.mean(axis=0)
+    down = normal[:, 2] < -0.3
+    tri = sample[hull.simplices[down]]
+    proj = com - (normal[down] @ com + offset[down])[:, None] * normal[down]
+    # Barycentric containment of the centre of mass's projection in each downward facet.
+    e0, e1, ep = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0], proj - tri[:, 0]
+    d00, d01, d11 = (e0 * e0).sum(1), (e0 * e1).sum(1), (e1 * e1).sum(1)
+    d20, d21 = (ep * e0).sum(1), (ep * e1).sum(1)
+    den = np.maximum(d00 * d11 - d01 * d01, 1e-30)
+    bv, bw = (d11 * d20 - d01 * d21) / den, (d00 * d21 - d01 * d20) / den
+    inside = (bv >= -1e-9) & (bw >= -1e-9) & (bv + bw <= 1 + 1e-9)
+    cand = normal[down][inside] if inside.any() else normal[down]
+    n = cand[np.argmin(cand[:, 2])]
+    axis = np.cross(n, [0.0, 0.0, -1.0])
+    s, c = np.linalg.norm(axis), -n[2]
+    out = pts
+    if s > 1e-9:
+        k = axis / s
+        kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+        rot = np.eye(3) + s * kx + (1 - c) * kx @ kx
+        out = com + (pts - com) @ rot.T
+    out = out - [0.0, 0.0, out[:, 2].min()]
+    return out.reshape(pos.shape)
+
+
+def _apply(d: Deformation, pos: np.ndarray, page: np.ndarray, spec: SheetSpec,
+           gen: np.random.Generator) -> tuple[np.ndarray, list[Crease]]:
+    size = (spec.width_mm, spec.height_mm)
+    if isinstance(d, Fold):
+        return folds.fold(d, pos, page, size, spec.thickness_mm)
+    if isinstance(d, DogEar):
+        return folds.dog_ear(d, pos, page, size, spec.cell_mm)
+    if isinstance(d, Curl):
+        return warps.curl(d, pos, size), []
+    if isinstance(d, CreaseLines):
+        return warps.crease_lines(d, pos, page, size, gen)
+    if isinstance(d, Wrinkles):
+        return warps.wrinkles(d, pos, gen), []
+    raise TypeError(f"unknown deformation {type(d).__name__}")
+
+
+def build_sheet(spec: SheetSpec, gen: np.random.Generator) -> Sheet:
+    """Mesh the page, apply ``spec.deformations`` in order, and rest the result on the table."""
+    size = (spec.width_mm, spec.height_mm)
+    fold_x, fold_y = [], []
+    for d in spec.deformations:
+        if isinstance(d, Fold):
+            lx, ly = folds.grid_lines(d, size)
+            fold_x += lx
+            fold_y += ly
+    gx = grid_lines(spec.width_mm, spec.cell_mm, fold_x)
+    gy = grid_lines(spec.height_mm, spec.cell_mm, fold_y)
+    page = np.stack(np.meshgrid(gx, gy), axis=-1)  # (R, C, 2) page mm
+    flat = coords.page_to_world(page, spec.height_mm)
+    pos = flat
+    creases: list[Crease] = []
+    for d in spec.deformations:
+        pos, new = _apply(d, pos, page, spec, gen)
+        creases += new
+    pos = rest_on_table(pos)
+    uv = coords.page_to_uv(page, *size).reshape(-1, 2)
+    faces = grid_faces(len(gy), len(gx))
+    vertices = pos.reshape(-1, 3)
+    return Sheet(vertices=vertices.astype(np.float32), flat_vertices=flat.reshape(-1, 3).astype(np.float32),
+                 uv=uv.astype(np.float32), faces=faces, normals=vertex_normals(vertices, faces, uv),
+                 creases=creases, width_mm=spec.width_mm, height_mm=spec.height_mm, grid_x=gx, grid_y=gy)
