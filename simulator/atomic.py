@@ -1,7 +1,9 @@
 """Atomic file writes: write to a temporary file in the same folder, then rename over the target.
 
 A crash or ``kill -9`` mid-write leaves either the old file or the new one, never a partial file; temporaries are
-named ``.NAME.tmp-PID`` so a later run can sweep them away.
+named ``.NAME.tmp-PID`` so a later run can sweep them away. Files are not fsynced one by one (that would cost more
+than rendering them): a killed process cannot tear a renamed file, and the generator's manifest, which is fsynced,
+only lists frames whose files were all renamed into place.
 """
 
 from __future__ import annotations
@@ -22,13 +24,11 @@ def _tmp_path(path: Path) -> Path:
 
 
 def write_atomic(path: Path | str, writer: Callable[[Path], None]) -> Path:
-    """Call ``writer(tmp)`` to fill a temporary file, fsync it, and rename it to ``path``."""
+    """Call ``writer(tmp)`` to fill a temporary file, then rename it to ``path``."""
     path = Path(path)
     tmp = _tmp_path(path)
     try:
         writer(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
