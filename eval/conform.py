@@ -14,6 +14,10 @@ from simulator.errors import InputError
 
 from .io import Record
 
+class MismatchError(InputError):
+    """The estimate's fs or units differ from the reference's and resampling was not asked for: fatal for a run."""
+
+
 UNIT_SCALE_TO_MV = {"v": 1000.0, "mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3}
 
 
@@ -54,11 +58,11 @@ def resample(x: np.ndarray, fs_from: float, fs_to: float) -> np.ndarray:
 def conform_estimate(ref: Record, est: Record, allow_resample: bool) -> tuple[list[np.ndarray], list[str]]:
     """Per reference lead: the estimate's samples (in the reference's fs and units) and a status.
 
-    Status ``ok`` or ``missing_lead`` (all-NaN). Mismatched fs or units raise :class:`InputError` unless
-    ``allow_resample``.
+    Status ``ok`` or ``missing_lead`` (all-NaN). Mismatched fs or units raise :class:`MismatchError` unless
+    ``allow_resample``; repeated lead names raise :class:`InputError`.
     """
     if est.fs != ref.fs and not allow_resample:
-        raise InputError(f"{est.name}: sampling frequency {est.fs:g} Hz differs from the reference's {ref.fs:g} Hz "
+        raise MismatchError(f"{est.name}: sampling frequency {est.fs:g} Hz differs from the reference's {ref.fs:g} Hz "
                          "(use --resample)")
     index = match_leads(ref.leads, est.leads)
     columns, status = [], []
@@ -71,7 +75,7 @@ def conform_estimate(ref: Record, est: Record, allow_resample: bool) -> tuple[li
         x = est.signal[:, i]
         if est.units[i] != ref.units[j]:
             if not allow_resample:
-                raise InputError(f"{est.name}: lead {ref.leads[j]} is in {est.units[i]}, the reference in "
+                raise MismatchError(f"{est.name}: lead {ref.leads[j]} is in {est.units[i]}, the reference in "
                                  f"{ref.units[j]} (use --resample)")
             x = x * unit_scale(est.units[i], ref.units[j])
         if est.fs != ref.fs:

@@ -11,7 +11,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import wfdb
@@ -20,7 +20,7 @@ from simulator.errors import InputError
 
 from . import challenge2024, kaggle2025
 from .clinical import ClinicalLead, IntervalErrors, annotation_beats, clinical_lead, summarize
-from .conform import conform_estimate
+from .conform import MismatchError, conform_estimate
 from .io import Record, find_image, find_records, load_record, read_preset
 
 METRICS = ("challenge2024", "kaggle2025")
@@ -80,15 +80,20 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
-def _matches(name: str, est: dict[str, str | Path]) -> list[str]:
-    """Digitized record names for a reference: same relative name, same stem, or ``<stem>-<suffix>``."""
+def _stem(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+def _matches(name: str, est: dict[str, Path], ref_stems: set[str]) -> list[str]:
+    """Digitized record names for a reference: same relative name, same stem, or ``<stem>-<suffix>`` (unless that
+    is itself a reference's stem)."""
     if name in est:
         return [name]
-    stem = name.rsplit("/", 1)[-1]
-    exact = [n for n in est if n.rsplit("/", 1)[-1] == stem]
+    stem = _stem(name)
+    exact = [n for n in est if _stem(n) == stem]
     if exact:
         return exact[:1]
-    return sorted(n for n in est if n.rsplit("/", 1)[-1].startswith(stem + "-"))
+    return sorted(n for n in est if _stem(n).startswith(stem + "-") and _stem(n) not in ref_stems)
 
 
 def _shift(x: np.ndarray, lag: int) -> np.ndarray:
@@ -158,7 +163,7 @@ def _clinical(ref: Record, columns: list[np.ndarray], leads: list, align: bool) 
 
 def _record_score(metric: str, ref: Record, est: Record | None, name: str, leads: list,
                   clinical: list[ClinicalLead]) -> RecordScore:
-    item_stem, ref_stem = name.rsplit("/", 1)[-1], ref.name.rsplit("/", 1)[-1]
+    item_stem, ref_stem = _stem(name), _stem(ref.name)
     image = find_image(est.path.with_suffix("") if est.path.suffix == ".csv" else est.path) if est else None
     image = image or find_image(ref.path.parent / item_stem)
     preset = read_preset(ref.path.parent / (item_stem + ".json")) or read_preset(ref.path.parent / (ref_stem + ".json"))
@@ -198,17 +203,35 @@ def _overall(metric: str, records: list[RecordScore]) -> dict[str, float]:
     return out
 
 
+def _score_item(metric: str, ref: Record, est_name: str | None, ests: dict[str, Path], align: bool,
+                resample: bool, clinical: bool) -> RecordScore:
+    """One digitized record (or a missing one, ``est_name`` None) against its reference."""
+    est = load_record(est_name, ests[est_name]) if est_name is not None else None
+    if est is not None:
+        columns, status = conform_estimate(ref, est, resample)
+    else:
+        columns = [np.full(ref.signal.shape[0], np.nan) for _ in ref.leads]
+        status = ["missing_record"] * len(ref.leads)
+    if metric == "challenge2024":
+        leads = _score_challenge(ref, columns, status, align)
+    else:
+        leads = _score_kaggle(ref, columns, status)
+    clin = _clinical(ref, columns, leads, align) if clinical and est is not None else []
+    return _record_score(metric, ref, est, est_name or ref.name, leads, clin)
+
+
 def score_folders(reference: str | Path, digitized: str | Path, metric: str = "challenge2024", align: bool = True,
-                  resample: bool = False, clinical: bool = False,
-                  progress: Callable[[str], None] | None = None) -> RunResult:
+                  resample: bool = False, clinical: bool = False) -> RunResult:
     """Score every reference record against its digitization(s); see the module docstring for matching.
 
     Raises :class:`InputError` for a missing folder, a folder without records, an unknown metric, or mismatched
-    fs/units without ``resample``. ``align=False`` skips the alignment (Challenge ``--no_shift``; kaggle2025 always
-    aligns, as its metric does).
+    fs/units without ``resample``. ``align=False`` skips the alignment (Challenge ``--no_shift``); kaggle2025 always
+    aligns, as its metric does.
     """
     if metric not in METRICS:
         raise InputError(f"unknown metric {metric!r} (choose from {', '.join(METRICS)})")
+    if metric == "kaggle2025" and not align:
+        raise InputError("kaggle2025 always aligns (its metric has no unaligned form); drop --no-align")
     ref_dir, est_dir = Path(reference), Path(digitized)
     refs = find_records(ref_dir)
     ests = find_records(est_dir)
@@ -216,33 +239,23 @@ def score_folders(reference: str | Path, digitized: str | Path, metric: str = "c
         raise InputError(f"no records (.hea or <id>/<id>.csv) in {ref_dir}")
     records: list[RecordScore] = []
     errors: list[dict[str, str]] = []
+    ref_stems = {_stem(n) for n in refs}
     for ref_name, ref_path in refs.items():
         try:
             ref = load_record(ref_name, ref_path)
         except InputError as exc:
             errors.append({"record": ref_name, "message": str(exc)})
             continue
-        names = _matches(ref_name, ests) or [None]
-        for est_name in names:
-            if progress:
-                progress(est_name or ref_name)
-            est = None
-            if est_name is not None:
-                try:
-                    est = load_record(est_name, Path(ests[est_name]))
-                except InputError as exc:
-                    errors.append({"record": est_name, "message": str(exc)})
-                    continue
-                columns, status = conform_estimate(ref, est, resample)
-            else:
-                columns = [np.full(ref.signal.shape[0], np.nan) for _ in ref.leads]
-                status = ["missing_record"] * len(ref.leads)
-            if metric == "challenge2024":
-                leads = _score_challenge(ref, columns, status, align)
-            else:
-                leads = _score_kaggle(ref, columns, status)
-            clin = _clinical(ref, columns, leads, align) if clinical and est is not None else []
-            records.append(_record_score(metric, ref, est, est_name or ref_name, leads, clin))
+        for est_name in _matches(ref_name, ests, ref_stems) or [None]:
+            try:
+                records.append(_score_item(metric, ref, est_name, ests, align, resample, clinical))
+            except MismatchError:
+                raise
+            except InputError as exc:
+                errors.append({"record": est_name or ref_name, "message": str(exc)})
+            except MemoryError:
+                errors.append({"record": est_name or ref_name,
+                               "message": f"out of memory aligning {ref.signal.shape[0]} samples (try --no-align)"})
     pooled = {}
     if clinical:
         for key in ("rr", "qt"):

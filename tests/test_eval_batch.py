@@ -97,6 +97,8 @@ def test_cli_bad_inputs_one_line_exit_2(tmp_path: Path, capsys):
         ["snr", "--reference", str(ref), "--digitized", str(tmp_path / "nope")],
         ["snr", "--reference", str(tmp_path / "empty"), "--digitized", str(ref)],
         ["report", str(tmp_path / "none.json")],
+        ["report", str(tmp_path / "empty")],
+        ["snr", "--reference", str(ref), "--digitized", str(ref), "--metric", "kaggle2025", "--no-align"],
     ]
     (tmp_path / "empty").mkdir()
     for argv in cases:
@@ -112,6 +114,10 @@ def test_unreadable_record_is_reported_and_skipped(folders, capsys):
     captured = capsys.readouterr()
     assert "warning: skipped b" in captured.err
     assert captured.out.strip().splitlines()[-1] == f"SNR: {10 * math.log10(4):.3f} dB"
+    dup = ref.parent / "dup"
+    write(dup, "a", signals(), leads=["I", "i", "V1"])  # ambiguous lead names: this record is skipped, not fatal
+    assert main(["snr", "--reference", str(ref), "--digitized", str(dup)]) == 0
+    assert "warning: skipped a: repeated lead names" in capsys.readouterr().err
     bad = ref.parent / "bad"
     bad.mkdir()
     (bad / "z.hea").write_text("garbage\n")
