@@ -15,7 +15,7 @@ from typing import ClassVar, Literal
 import numpy as np
 
 from .errors import InputError
-from .params import choices, rng
+from .params import rng
 
 
 @dataclass(frozen=True)
@@ -100,15 +100,19 @@ class Curl(Deformation):
 
 @dataclass(frozen=True)
 class CreaseLines(Deformation):
-    """Random straight creases (from handling), each a sharp ridge or valley decaying over ``width_mm``.
+    """Random straight creases (from handling or crumpling), each a sharp ridge or valley decaying over ``width_mm``.
 
-    ``count`` lines, each with depth drawn in [0.3, 1] × ``depth_mm``; ``ridge_fraction`` of them are ridges.
+    ``count`` lines, each with depth drawn in [0.3, 1] × ``depth_mm`` and length in [0.5, 1.5] × ``length_mm``
+    (clipped to the page); ``axis_bias`` of them run near a page axis (folded by hand), the rest at any angle
+    (crumpled); ``ridge_fraction`` of them are ridges.
     """
 
     KIND: ClassVar[str] = "crease_lines"
-    count: int = field(default=3, metadata=rng(0, 40))
+    count: int = field(default=3, metadata=rng(0, 200))
     depth_mm: float = field(default=0.8, metadata=rng(0.0, 10.0))
     width_mm: float = field(default=15.0, metadata=rng(1.0, 200.0))
+    length_mm: float = field(default=250.0, metadata=rng(5.0, 5000.0))
+    axis_bias: float = field(default=0.7, metadata=rng(0.0, 1.0))
     ridge_fraction: float = field(default=0.5, metadata=rng(0.0, 1.0))
     strength: float = field(default=0.5, metadata=rng(0.0, 1.0))
 

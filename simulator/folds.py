@@ -1,4 +1,4 @@
-"""Folds and dog-ears: rigid hinge rotations of parts of the flat sheet, stacked with the paper's thickness.
+"""Folds and dog-ears: rigid hinge rotations of parts of the flat sheet, stacked a paper thickness apart.
 
 A fold pattern is a sequence of hinge steps, each rotating the page on one side of a straight, axis-aligned crease
 about that crease's line on the table. The sheet's grid holds every fold crease twice (two coincident columns or
@@ -28,7 +28,8 @@ RESIDUAL_WIDTH_MM = 25.0
 @dataclass(frozen=True)
 class HingeStep:
     """One rigid rotation: the page on side ``moving`` (+1: larger coordinate) of the crease ``page[axis] = at``
-    turns by ``angle_deg`` about the crease line lifted ``layers`` paper thicknesses toward the fold side.
+    turns by ``angle_deg`` about the crease line. ``layers`` counts the layers the flap and what it lands on make
+    once closed (1 for a single flap on the base), which sets how far the hinge is lifted for them to stack.
     ``sense`` +1 turns the flap over the printed side (valley), -1 behind it (mountain)."""
 
     axis: int
@@ -62,7 +63,8 @@ def fold_plan(f: Fold, size_mm: tuple[float, float]) -> tuple[list[HingeStep], l
         inner_turn = turn if f.angle_deg >= 60.0 else 180.0
         lo, hi = length / 3, 2 * length / 3
         inner_at, outer_at = (lo, hi) if side > 0 else (hi, lo)
-        steps = [HingeStep(first, inner_at, -side, inner_turn, 1, sense), HingeStep(first, outer_at, side, turn, 2, sense)]
+        steps = [HingeStep(first, inner_at, -side, inner_turn, 1, sense),
+                 HingeStep(first, outer_at, side, turn, 2, sense)]
         creases = [Crease(*line(first, lo), same, f.strength), Crease(*line(first, hi), same, f.strength)]
     else:
         second = 1 - first
@@ -176,9 +178,12 @@ def dog_ear(d: DogEar, pos: np.ndarray, page: np.ndarray, size_mm: tuple[float, 
     toward = np.array([-along[1], along[0]])
     if (corner - a) @ toward < 0:
         toward = -toward
+    crease = [Crease(tuple(map(float, a)), tuple(map(float, b)), "valley", d.strength)]
+    turn = np.pi - np.radians(d.angle_deg)
+    if turn <= 0.0:
+        return pos, crease  # opened flat again: only the crease mark remains
     s = (page - a) @ toward  # page mm from the fold line toward the corner
     band = 2.0 * cell_mm
-    turn = np.pi - np.radians(d.angle_deg)
     radius = band / turn
     sel = s > 0
     sc = s[sel]
@@ -192,4 +197,4 @@ def dog_ear(d: DogEar, pos: np.ndarray, page: np.ndarray, size_mm: tuple[float, 
     foot = pos[sel] - sc[:, None] * toward_world  # on the fold line: the corner is still flat here
     out[sel] = foot + u[:, None] * toward_world
     out[sel, 2] += z
-    return out, [Crease(tuple(a), tuple(b), "valley", d.strength)]
+    return out, crease

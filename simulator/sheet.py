@@ -100,17 +100,23 @@ def grid_faces(rows: int, cols: int) -> np.ndarray:
     return np.concatenate([np.stack([a, d, c], 1), np.stack([a, c, b], 1)]).astype(np.int32)
 
 
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray, uv: np.ndarray) -> np.ndarray:
-    """Area-weighted vertex normals, ignoring the zero-UV-area strips at folds so creases stay sharp."""
-    v = vertices.astype(np.float64)
-    fn = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
-    e1, e2 = uv[faces[:, 1]] - uv[faces[:, 0]], uv[faces[:, 2]] - uv[faces[:, 0]]
-    fn[np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]) < 1e-12] = 0.0
-    n = np.zeros_like(v)
-    for k in range(3):
-        n[:, k] = np.bincount(faces.ravel(), weights=np.repeat(fn[:, k], 3), minlength=len(v))
-    length = np.linalg.norm(n, axis=1, keepdims=True)
-    return np.where(length > 0, n / np.maximum(length, 1e-30), [0.0, 0.0, 1.0]).astype(np.float32)
+def grid_normals(pos: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """Area-weighted unit vertex normals (R, C, 3) of the grid's triangles.
+
+    The zero-width cells between a fold crease's two copies are left out, so each copy takes only its own side's
+    faces and the crease shades sharply.
+    """
+    a, b, c, d = pos[:-1, :-1], pos[:-1, 1:], pos[1:, 1:], pos[1:, :-1]
+    real = ((np.diff(gy)[:, None] > 0) & (np.diff(gx)[None, :] > 0))[..., None]
+    lower = np.cross(d - a, c - a) * real  # triangle (a, d, c), twice its area along its normal
+    upper = np.cross(c - a, b - a) * real  # triangle (a, c, b)
+    n = np.zeros_like(pos)
+    n[:-1, :-1] += lower + upper
+    n[1:, 1:] += lower + upper
+    n[1:, :-1] += lower
+    n[:-1, 1:] += upper
+    length = np.linalg.norm(n, axis=-1, keepdims=True)
+    return np.where(length > 0, n / np.maximum(length, 1e-30), [0.0, 0.0, 1.0])
 
 
 def rest_on_table(pos: np.ndarray) -> np.ndarray:
@@ -122,7 +128,7 @@ def rest_on_table(pos: np.ndarray) -> np.ndarray:
     if np.ptp(pts[:, 2]) < 1e-9:
         return pos - [0.0, 0.0, pts[:, 2].min()]
     rows, cols = pos.shape[:2]
-    stride = max(1, int(np.sqrt(rows * cols / 4000)))
+    stride = max(1, int(np.sqrt(rows * cols / 2000)))
     sample = np.concatenate([pos[::stride, ::stride].reshape(-1, 3), pos[[0, -1]].reshape(-1, 3),
                              pos[:, [0, -1]].reshape(-1, 3)])
     hull = ConvexHull(sample)
@@ -190,6 +196,7 @@ def build_sheet(spec: SheetSpec, gen: np.random.Generator) -> Sheet:
     uv = coords.page_to_uv(page, *size).reshape(-1, 2)
     faces = grid_faces(len(gy), len(gx))
     vertices = pos.reshape(-1, 3)
+    normals = grid_normals(pos, gx, gy).reshape(-1, 3)
     return Sheet(vertices=vertices.astype(np.float32), flat_vertices=flat.reshape(-1, 3).astype(np.float32),
-                 uv=uv.astype(np.float32), faces=faces, normals=vertex_normals(vertices, faces, uv),
+                 uv=uv.astype(np.float32), faces=faces, normals=normals.astype(np.float32),
                  creases=creases, width_mm=spec.width_mm, height_mm=spec.height_mm, grid_x=gx, grid_y=gy)

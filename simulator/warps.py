@@ -64,15 +64,17 @@ def crease_lines(c: CreaseLines, pos: np.ndarray, page: np.ndarray, size_mm: tup
                  gen: np.random.Generator) -> tuple[np.ndarray, list[Crease]]:
     """Add ``count`` random straight ridges/valleys (page coordinates), displacing along world z."""
     w, h = size_mm
-    diag = float(np.hypot(w, h))
     out = pos.copy()
     creases = []
     for _ in range(c.count):
-        centre = gen.uniform([0.1 * w, 0.1 * h], [0.9 * w, 0.9 * h])
-        # Handling creases favour the page axes (paper is folded square to its edges) but not exclusively.
-        angle = gen.choice([0.0, 0.5 * np.pi]) + gen.normal(0.0, 0.35)
+        centre = gen.uniform([0.05 * w, 0.05 * h], [0.95 * w, 0.95 * h])
+        # Hand folds run roughly square to the page edges; crumple creases run any way.
+        if gen.uniform() < c.axis_bias:
+            angle = gen.choice([0.0, 0.5 * np.pi]) + gen.normal(0.0, 0.12)
+        else:
+            angle = gen.uniform(0.0, np.pi)
         d = np.array([np.cos(angle), np.sin(angle)])
-        half = 0.5 * diag * gen.uniform(0.4, 1.5)
+        half = 0.5 * c.length_mm * gen.uniform(0.5, 1.5)
         a, b = _clip_to_page(centre, d, -half, half, size_mm)
         depth = c.depth_mm * gen.uniform(0.3, 1.0)
         ridge = gen.uniform() < c.ridge_fraction
@@ -103,7 +105,7 @@ def _noise_lattice(x: np.ndarray, y: np.ndarray, wr: Wrinkles, gen: np.random.Ge
     amp, total = 1.0, 0.0
     for octave in range(wr.octaves):
         f = 2.0 ** octave
-        ridge += amp * np.array([[(1.0 - abs(noise.snoise2(u * f, v * f, base=base + 1 + octave))) ** 2
+        ridge += amp * np.array([[1.0 - abs(noise.snoise2(u * f, v * f, base=base + 1 + octave))
                                   for u in xs] for v in ys])
         total += amp
         amp *= 0.5

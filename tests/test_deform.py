@@ -204,3 +204,8 @@ def test_creased_sheet_folded_shut_keeps_its_layers_apart():
     for hits in _hits(s, xy):
         assert [bool(flap[s.faces[f]].all()) for _, f in hits] == [False, True]
         assert hits[1][0] - hits[0][0] > 0.1
+
+
+def test_everything_opened_flat_leaves_a_flat_sheet_with_its_crease_records():
+    s = _sheet(DogEar(angle_deg=180.0), Fold(pattern="quarter", angle_deg=180.0), Curl(length_mm=0.0))
+    assert np.allclose(s.vertices[:, 2], 0.0) and len(s.creases) == 4
