@@ -1,0 +1,93 @@
+"""The table under the sheet: a procedural material (wood, desk laminate, fabric, plain) and the occluders on it.
+
+Textures are generated with numpy from the background's own ``seed`` (a scene parameter), never downloaded, so the
+JSON sidecar re-renders the same table. Colours are linear RGB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from .occluders import Occluder
+from .params import choices, rng
+
+TEXTURE_PX = 1024
+
+
+@dataclass(frozen=True)
+class Background:
+    table: str = field(default="wood", metadata=choices("wood", "laminate", "fabric", "plain"))
+    color: tuple[float, float, float] = field(default=(0.42, 0.25, 0.13), metadata=rng(0.0, 1.0))
+    seed: int = field(default=0, metadata=rng(0, 2**31 - 1))
+    size_mm: float = field(default=1400.0, metadata=rng(10.0, 20000.0))  # side of the square table top
+    texture_mm: float = field(default=600.0, metadata=rng(10.0, 20000.0))  # the texture repeats every texture_mm
+    gloss: float = field(default=0.25, metadata=rng(0.0, 1.0))
+    occluders: tuple[Occluder, ...] = ()
+
+
+def _fractal(rng_: np.random.Generator, shape: tuple[int, int], octaves: int, base: int) -> np.ndarray:
+    """Tileable value noise in [-1, 1]: random grids upsampled with wrap-around, summed over octaves."""
+    h, w = shape
+    out = np.zeros(shape, np.float32)
+    amp, total = 1.0, 0.0
+    for o in range(octaves):
+        cells = base * 2**o
+        grid = rng_.standard_normal((cells, cells)).astype(np.float32)
+        tiled = np.tile(grid, (3, 3))  # upsample a 3×3 tiling and keep the middle: seamless at the edges
+        up = cv2.resize(tiled, (3 * w, 3 * h), interpolation=cv2.INTER_CUBIC)[h:2 * h, w:2 * w]
+        out += amp * up
+        total += amp
+        amp *= 0.5
+    return out / (total * 1.5)
+
+
+@lru_cache(maxsize=8)
+def table_texture(bg: Background) -> np.ndarray:
+    """(TEXTURE_PX, TEXTURE_PX, 3) uint8 sRGB texture of the table top, deterministic in ``bg``."""
+    r = np.random.default_rng(bg.seed)
+    n = TEXTURE_PX
+    base = np.asarray(bg.color, np.float32)
+    y, x = np.mgrid[0:n, 0:n].astype(np.float32) / n
+    if bg.table == "wood":  # long grain along x, warped rings, darker late-wood bands
+        warp = _fractal(r, (n, n), 4, 3)
+        rings = np.sin(2 * np.pi * (y * 11 + 2.5 * warp + 0.3 * np.sin(2 * np.pi * x)))
+        streaks = np.tile(r.standard_normal((n // 2, 12)).astype(np.float32), (1, 3))  # tiled: seamless in x
+        fibres = cv2.resize(streaks, (3 * n, n), interpolation=cv2.INTER_CUBIC)[:, n:2 * n]
+        shade = 1.0 + 0.15 * rings + 0.08 * fibres + 0.1 * _fractal(r, (n, n), 2, 6)
+    elif bg.table == "laminate":  # fine speckle on a flat colour
+        shade = 1.0 + 0.05 * _fractal(r, (n, n), 2, 64) + 0.03 * r.standard_normal((n, n)).astype(np.float32)
+    elif bg.table == "fabric":  # woven threads
+        weave = np.sin(2 * np.pi * x * 300) * np.sin(2 * np.pi * y * 300)
+        shade = 1.0 + 0.12 * weave + 0.1 * _fractal(r, (n, n), 3, 8)
+    else:
+        shade = 1.0 + 0.03 * _fractal(r, (n, n), 2, 4)
+    lin = np.clip(base[None, None, :] * shade[..., None], 0.0, 1.0)
+    return (np.power(lin, 1 / 2.2) * 255 + 0.5).astype(np.uint8)
+
+
+def preset(name: str, rng_: np.random.Generator, sheet_size: tuple[float, float]) -> Background:
+    """Background for a named preset: scanner glass is plain white; photos get a random table and maybe occluders."""
+    w, h = sheet_size
+    if name == "scanner":
+        return Background(table="plain", color=(0.85, 0.85, 0.85), seed=int(rng_.integers(2**31)), gloss=0.0)
+    kind = str(rng_.choice(["wood", "laminate", "fabric", "plain"]))
+    palette = {"wood": (0.45, 0.26, 0.12), "laminate": (0.55, 0.55, 0.52), "fabric": (0.15, 0.2, 0.3),
+               "plain": (0.3, 0.3, 0.3)}
+    color = tuple(float(c) for c in np.clip(np.array(palette[kind]) * rng_.uniform(0.7, 1.2, 3), 0, 1))
+    occluders: list[Occluder] = []
+    if rng_.random() < 0.5:
+        occluders.append(Occluder(kind="pen", x_mm=float(rng_.uniform(0.6, 1.0) * w),
+                                  y_mm=float(rng_.uniform(-0.1, 0.3) * h), angle_deg=float(rng_.uniform(0, 360)),
+                                  color=(0.03, 0.05, 0.25)))
+    if rng_.random() < 0.4:
+        occluders.append(Occluder(kind="hand", x_mm=float(rng_.uniform(-0.2, 0.05) * w),
+                                  y_mm=float(rng_.uniform(0.2, 0.8) * h), angle_deg=float(rng_.uniform(-30, 30)),
+                                  z_mm=0.0, color=(0.62, 0.42, 0.32)))
+    if name == "folded_letter" and rng_.random() < 0.5:
+        occluders.append(Occluder(kind="clip", x_mm=w / 2, y_mm=h + 5.0, color=(0.6, 0.6, 0.62)))
+    return Background(table=kind, color=color, seed=int(rng_.integers(2**31)), gloss=float(rng_.uniform(0.05, 0.4)),
+                      occluders=tuple(occluders))

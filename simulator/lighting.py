@@ -1,0 +1,77 @@
+"""Lights as data: directional, point and spot lights plus an ambient sky term.
+
+Colours are linear RGB; intensity scales the colour. Positions are world mm (z up); a directional light uses
+``position`` only as the direction it shines *from* (toward ``target``). ``softness_mm`` is the apparent size of the
+light seen from the sheet, which sets the penumbra width of its PCF shadow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import InputError
+from .params import choices, rng
+
+MAX_LIGHTS = 4  # the colour shader's light array size
+MAX_SHADOW_LIGHTS = 2  # lights with a shadow map (the first ones with casts_shadow)
+
+
+@dataclass(frozen=True)
+class Light:
+    kind: str = field(default="point", metadata=choices("directional", "point", "spot"))
+    color: tuple[float, float, float] = field(default=(1.0, 0.96, 0.9), metadata=rng(0.0, 10.0))
+    intensity: float = field(default=1.0, metadata=rng(0.0, 100.0))
+    position: tuple[float, float, float] = field(default=(100.0, 400.0, 900.0), metadata=rng(-20000.0, 20000.0))
+    target: tuple[float, float, float] = field(default=(140.0, 108.0, 0.0), metadata=rng(-20000.0, 20000.0))
+    cone_deg: float = field(default=40.0, metadata=rng(1.0, 89.0))  # spot half-angle
+    softness_mm: float = field(default=2.0, metadata=rng(0.0, 200.0))
+    casts_shadow: bool = True
+
+    def check(self, name: str = "") -> None:
+        if self.kind != "directional" and self.position[2] <= 0.0:
+            raise InputError(f"{name + '.' if name else ''}position: light is below the table (z must be > 0)")
+        if np.allclose(self.position, self.target):
+            raise InputError(f"{name + '.' if name else ''}target: equals the light's position")
+
+    def direction(self) -> np.ndarray:
+        """Unit vector the light travels along (from position toward target)."""
+        d = np.subtract(self.target, self.position, dtype=np.float64)
+        return d / np.linalg.norm(d)
+
+
+@dataclass(frozen=True)
+class Lighting:
+    lights: tuple[Light, ...] = (Light(),)
+    ambient_color: tuple[float, float, float] = field(default=(0.9, 0.93, 1.0), metadata=rng(0.0, 10.0))
+    ambient_intensity: float = field(default=0.25, metadata=rng(0.0, 10.0))
+    ao_strength: float = field(default=0.6, metadata=rng(0.0, 1.0))  # ambient occlusion in creases and folds
+
+    def check(self, name: str = "") -> None:
+        if len(self.lights) > MAX_LIGHTS:
+            raise InputError(f"{name + '.' if name else ''}lights: {len(self.lights)} lights (at most {MAX_LIGHTS})")
+
+
+def preset(name: str, rng_: np.random.Generator, centre: tuple[float, float]) -> Lighting:
+    """Lighting for a named preset, jittered by ``rng_``; ``centre`` is the sheet centre in world mm."""
+    cx, cy = centre
+    target = (cx, cy, 0.0)
+    if name == "scanner":  # a lamp bar under glass: bright, even, shadowless
+        return Lighting(lights=(Light(kind="directional", position=(cx, cy, 1000.0), target=target, intensity=0.85,
+                                      color=(1.0, 1.0, 1.0), casts_shadow=False),),
+                        ambient_color=(1.0, 1.0, 1.0), ambient_intensity=0.25, ao_strength=0.0)
+    az = rng_.uniform(0, 2 * np.pi)
+    elev = np.radians(rng_.uniform(40, 70))
+    dist = rng_.uniform(1200, 2500)
+    key_pos = (cx + dist * np.cos(elev) * np.cos(az), cy + dist * np.cos(elev) * np.sin(az), dist * np.sin(elev))
+    warm = rng_.uniform(0.0, 1.0)
+    key_color = (1.0, 0.93 - 0.1 * warm, 0.85 - 0.25 * warm)  # tungsten-ish ↔ neutral
+    key = Light(kind="point", position=key_pos, target=target, color=key_color, intensity=rng_.uniform(0.8, 1.1),
+                softness_mm=rng_.uniform(4.0, 20.0))
+    fill_az = az + np.pi + rng_.uniform(-0.8, 0.8)
+    fill = Light(kind="spot", position=(cx + 1500 * np.cos(fill_az), cy + 1500 * np.sin(fill_az), 1800.0),
+                 target=target, color=(0.85, 0.92, 1.0), intensity=rng_.uniform(0.1, 0.3), cone_deg=50.0,
+                 casts_shadow=False)
+    return Lighting(lights=(key, fill), ambient_color=(0.9, 0.94, 1.0), ambient_intensity=rng_.uniform(0.2, 0.35),
+                    ao_strength=0.7 if name in ("folded_letter", "crumpled") else 0.5)

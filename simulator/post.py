@@ -1,0 +1,122 @@
+"""Camera post-processing: from the renderer's linear radiance to the 8-bit sRGB photo.
+
+Order follows the light through a camera: motion blur and depth of field (optics, on radiance), vignetting, exposure,
+sensor noise (shot noise grows with the signal, read noise does not), white balance gains, tone curve, sRGB encoding.
+JPEG quality is stored here but applied by the writer. Vectorised numpy/cv2; the only randomness is the noise,
+drawn from the generator passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from .params import choices, rng
+
+LUT_BITS = 12  # tone curve + sRGB encoding through a 4096-entry table instead of per-pixel pow()
+
+
+@dataclass(frozen=True)
+class PostFX:
+    exposure_ev: float = field(default=0.0, metadata=rng(-8.0, 8.0))
+    white_balance_k: float = field(default=6500.0, metadata=rng(1500.0, 15000.0))  # the illuminant the camera assumes
+    tone: str = field(default="filmic", metadata=choices("filmic", "reinhard", "clip"))
+    vignetting: float = field(default=0.0, metadata=rng(0.0, 1.0))  # light lost at the frame corners
+    dof_aperture_px: float = field(default=0.0, metadata=rng(0.0, 50.0))  # blur radius at twice the focus distance
+    dof_focus_mm: float = field(default=0.0, metadata=rng(0.0, 1e5))  # 0 = focus on the image centre's depth
+    motion_blur_px: float = field(default=0.0, metadata=rng(0.0, 100.0))
+    motion_angle_deg: float = field(default=0.0, metadata=rng(-360.0, 360.0))
+    shot_noise: float = field(default=0.0, metadata=rng(0.0, 1.0))  # variance per unit signal
+    read_noise: float = field(default=0.0, metadata=rng(0.0, 1.0))  # standard deviation
+    jpeg_quality: int = field(default=92, metadata=rng(1, 100))
+
+
+def kelvin_to_rgb(kelvin: float) -> np.ndarray:
+    """Approximate linear RGB of a black body (Tanner Helland's fit), normalised to green = 1."""
+    t = kelvin / 100.0
+    r = 255.0 if t <= 66 else 329.698727446 * (t - 60) ** -0.1332047592
+    g = 99.4708025861 * np.log(t) - 161.1195681661 if t <= 66 else 288.1221695283 * (t - 60) ** -0.0755148492
+    b = 255.0 if t >= 66 else (0.0 if t <= 19 else 138.5177312231 * np.log(t - 10) - 305.0447927307)
+    srgb = np.clip(np.array([r, g, b]) / 255.0, 1e-3, 1.0)
+    lin = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    return lin / lin[1]
+
+
+@lru_cache(maxsize=4)
+def _tone_lut(tone: str) -> np.ndarray:
+    x = np.linspace(0.0, 4.0, 2**LUT_BITS)  # radiance range covered by the table (above 4 saturates)
+    if tone == "filmic":  # ACES fit (Narkowicz 2015)
+        y = (x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14)
+    elif tone == "reinhard":
+        y = x / (1.0 + x) * 1.25
+    else:
+        y = x
+    y = np.clip(y, 0.0, 1.0)
+    srgb = np.where(y <= 0.0031308, 12.92 * y, 1.055 * np.power(y, 1 / 2.4) - 0.055)
+    return (srgb * 255.0 + 0.5).astype(np.uint8)
+
+
+def _motion_blur(img: np.ndarray, length: float, angle_deg: float) -> np.ndarray:
+    size = int(np.ceil(length)) | 1
+    kernel = np.zeros((size, size), np.float32)
+    c = size // 2
+    d = np.array([np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))]) * length / 2
+    cv2.line(kernel, (int(round(c - d[0])), int(round(c - d[1]))), (int(round(c + d[0])), int(round(c + d[1]))),
+             1.0, 1, cv2.LINE_AA)
+    return cv2.filter2D(img, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
+
+
+def _depth_of_field(img: np.ndarray, depth: np.ndarray, aperture_px: float, focus_mm: float) -> np.ndarray:
+    """Blend the sharp image toward a blurred copy by each pixel's circle of confusion (thin lens, radius in px)."""
+    h, w = depth.shape
+    far = np.float32(depth.max() if depth.max() > 0 else 1.0)
+    z = np.where(depth > 0, depth, far).astype(np.float32)
+    focus = np.float32(focus_mm if focus_mm > 0 else z[h // 2, w // 2])
+    weight = np.clip(np.abs(1.0 - focus / z), 0.0, 1.0)  # = circle of confusion / aperture_px
+    k = 2 * int(np.ceil(aperture_px)) + 1
+    blurred = cv2.GaussianBlur(img, (k, k), aperture_px / 2.0)
+    return img + (blurred - img) * weight[..., None]
+
+
+@lru_cache(maxsize=4)
+def _vignette(h: int, w: int, strength: float) -> np.ndarray:
+    """Relative illumination: 1 at the centre falling smoothly to (1 - strength)² at the corners."""
+    y, x = np.ogrid[:h, :w]
+    r2 = ((x - w / 2) / (w / 2)) ** 2 + ((y - h / 2) / (h / 2)) ** 2
+    return ((1.0 - strength * np.clip(r2 / 2.0, 0, 1)) ** 2).astype(np.float32)
+
+
+def apply_post(layers: dict[str, np.ndarray], post: PostFX, rng_: np.random.Generator) -> np.ndarray:
+    """(H, W, 3) uint8 sRGB photo from ``layers['rgb']`` (linear radiance); ``layers['depth']`` enables depth of field."""
+    img = np.ascontiguousarray(layers["rgb"], dtype=np.float32)
+    h, w = img.shape[:2]
+    if post.motion_blur_px >= 1.0:
+        img = _motion_blur(img, post.motion_blur_px, post.motion_angle_deg)
+    if post.dof_aperture_px > 0.5 and "depth" in layers:
+        img = _depth_of_field(img, layers["depth"], post.dof_aperture_px, post.dof_focus_mm)
+    gain = np.float32(2.0**post.exposure_ev)
+    if post.vignetting > 0:
+        img = img * (gain * _vignette(h, w, post.vignetting))[..., None]
+    else:
+        img = img * gain
+    if post.shot_noise > 0 or post.read_noise > 0:
+        sigma = np.sqrt(np.maximum(img, 0) * np.float32(post.shot_noise) + np.float32(post.read_noise) ** 2)
+        img = img + sigma * rng_.standard_normal(img.shape, dtype=np.float32)
+    wb = (1.0 / kelvin_to_rgb(post.white_balance_k) * kelvin_to_rgb(6500.0)).astype(np.float32)
+    img = img * wb
+    idx = np.clip(img * ((2**LUT_BITS - 1) / 4.0), 0, 2**LUT_BITS - 1).astype(np.uint16)
+    return _tone_lut(post.tone)[idx]
+
+
+def preset(name: str, rng_: np.random.Generator) -> PostFX:
+    """Post-processing for a named preset: scans are clean; phone photos get noise, vignetting, WB error, JPEG."""
+    if name == "scanner":
+        return PostFX(exposure_ev=0.2, tone="filmic", jpeg_quality=int(rng_.integers(85, 98)))
+    return PostFX(exposure_ev=float(rng_.uniform(0.0, 0.6)), white_balance_k=float(rng_.uniform(4500, 7500)),
+                  vignetting=float(rng_.uniform(0.1, 0.4)), dof_aperture_px=float(rng_.uniform(0.0, 3.0)),
+                  motion_blur_px=float(rng_.choice([0.0, rng_.uniform(1.0, 3.0)], p=[0.7, 0.3])),
+                  motion_angle_deg=float(rng_.uniform(0, 180)), shot_noise=float(rng_.uniform(0.0005, 0.003)),
+                  read_noise=float(rng_.uniform(0.002, 0.008)), jpeg_quality=int(rng_.integers(60, 93)))

@@ -1,0 +1,323 @@
+"""The render core: one ``Renderer`` per process draws a sheet, its table and occluders into named layers.
+
+Passes (ask only for what you need; only those are read back):
+- ``rgb``: linear radiance (H, W, 3) float32, multisampled, with PCF shadows and ambient occlusion; post turns it into
+  a photo.
+- ground truth, from one non-multisampled pass over the same geometry: ``uv`` (H, W, 2) float32 (image-style v down,
+  -1 off the sheet), ``depth`` (H, W) float32 camera z in mm (0 where nothing was drawn), ``normal`` (H, W, 3)
+  float32 world normal of the visible side, ``object`` (H, W) uint8 (0 none, 1 table, 2 sheet's printed side,
+  3 occluder, 4 sheet's blank back), ``sheet`` (H, W) uint8 coverage of the sheet (either side), and the page masks
+  ``mask_trace`` (lead index + 1), ``mask_grid``, ``mask_text``, ``mask_marks``, ``mask_ink`` (H, W) uint8, nearest.
+Every layer is in the final image geometry: the lens distortion of the camera is applied (nearest for ground truth).
+Rendering never writes files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Mapping
+
+import moderngl
+import numpy as np
+
+from .background import Background, table_texture
+from .camera import Camera, extrinsics, far_plane, gl_matrices
+from .coords import uv_to_gl
+from .lens import apply_lens, render_camera
+from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
+from .occluders import Occluder, SolidMesh, occluder_mesh
+from .programs import ProgramCache
+from .shadows import SHADOW_MAP_PX, light_view_proj, vertex_ao
+
+# page masks packed in one RGBA8 integer texture: name -> (channel, bit); bit None = the whole byte (lead index + 1)
+MASK_CHANNELS = {"trace": (0, None), "grid": (1, 0), "text": (2, 0), "marks": (2, 1), "ink": (3, 0)}
+GT_PASSES = frozenset({"uv", "depth", "normal", "object", "sheet"} | {f"mask_{m}" for m in MASK_CHANNELS})
+PASSES = GT_PASSES | {"rgb"}
+TABLE_Z_MM = -0.25  # the table top sits a hair below the paper so the flat sheet never z-fights with it
+SRGB8 = 0x8C41  # GL_SRGB8: the sampler decodes sRGB to linear before filtering
+VERTEX_FORMAT = "3f 3f 2f 1f"  # position, normal, OpenGL uv, ambient visibility
+VERTEX_ATTRS = ("in_pos", "in_normal", "in_uv", "in_ao")
+
+
+@dataclass(frozen=True)
+class PageTextures:
+    """The flat page as the renderer needs it: sRGB colour (row 0 = page top) and same-size uint8 masks."""
+
+    rgb: np.ndarray
+    masks: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=16)
+def _occluder_mesh(occ: Occluder) -> SolidMesh:
+    return occluder_mesh(occ)
+
+
+def _interleave(pos, nrm, uv, ao) -> np.ndarray:
+    return np.ascontiguousarray(np.column_stack([pos, nrm, uv, ao]), dtype=np.float32)
+
+
+def _bounding_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    centre = (lo + hi) / 2.0
+    return centre, float(np.linalg.norm(hi - lo) / 2.0) + 1.0
+
+
+class Renderer:
+    """Holds programs, textures and framebuffers for the life of a context; ``render`` draws one frame."""
+
+    def __init__(self, ctx: moderngl.Context, shadow_map_px: int = SHADOW_MAP_PX):
+        self.ctx = ctx
+        self.programs = ProgramCache(ctx)
+        self._textures: dict[str, moderngl.Texture] = {}
+        self._buffers: dict[str, moderngl.Buffer] = {}
+        self._fbos: dict[tuple, tuple[moderngl.Framebuffer, ...]] = {}
+        self._table_key: Background | None = None
+        # all shadow maps share one depth atlas (slots side by side), so the shader needs one sampler
+        self._shadow_px = shadow_map_px
+        self._shadow_atlas = ctx.depth_texture((shadow_map_px * MAX_SHADOW_LIGHTS, shadow_map_px))
+        self._shadow_atlas.compare_func = "<="  # sampler2DShadow: hardware depth comparison, bilinear-filtered
+        self._shadow_atlas.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        self._shadow_fbo = ctx.framebuffer(depth_attachment=self._shadow_atlas)
+
+    # --- resources, reused across frames ---------------------------------------------------------------------------
+    def _buffer(self, name: str, data: np.ndarray) -> moderngl.Buffer:
+        """A named vertex/index buffer, reallocated only when the data outgrows it."""
+        raw = np.ascontiguousarray(data).tobytes()
+        buf = self._buffers.get(name)
+        if buf is None or buf.size < len(raw):
+            if buf is not None:
+                buf.release()
+            buf = self._buffers[name] = self.ctx.buffer(reserve=max(len(raw), 64), dynamic=True)
+        buf.write(raw)
+        return buf
+
+    def _texture(self, name: str, size: tuple[int, int], components: int, data: bytes, dtype: str = "f1",
+                 internal_format: int | None = None) -> moderngl.Texture:
+        tex = self._textures.get(name)
+        if tex is None or tex.size != size or tex.components != components:
+            if tex is not None:
+                tex.release()
+            kwargs = {"internal_format": internal_format} if internal_format else {}
+            tex = self._textures[name] = self.ctx.texture(size, components, dtype=dtype, **kwargs)
+        tex.write(data)
+        return tex
+
+    def _upload_page(self, page: PageTextures) -> tuple[moderngl.Texture, moderngl.Texture]:
+        """Page colour (mipmapped, anisotropic, sRGB) and packed masks (integer, nearest), bottom row first for GL."""
+        h, w = page.rgb.shape[:2]
+        rgb = self._texture("page_rgb", (w, h), 3, np.ascontiguousarray(page.rgb[::-1]).tobytes(),
+                            internal_format=SRGB8)
+        rgb.build_mipmaps()
+        rgb.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
+        rgb.anisotropy = 1.0
+        rgb.repeat_x = rgb.repeat_y = False
+        packed = np.zeros((h, w, 4), np.uint8)
+        for name, (channel, bit) in MASK_CHANNELS.items():
+            if name in page.masks:
+                packed[..., channel] |= page.masks[name] if bit is None else (page.masks[name] > 0).astype(np.uint8) << bit
+        masks = self._texture("page_masks", (w, h), 4, packed[::-1].tobytes(), dtype="u1")
+        masks.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        return rgb, masks
+
+    def _upload_table(self, bg: Background) -> moderngl.Texture:
+        if self._table_key != bg:
+            tex = table_texture(bg)
+            t = self._texture("table", (tex.shape[1], tex.shape[0]), 3, tex[::-1].tobytes(), internal_format=SRGB8)
+            t.build_mipmaps()
+            t.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
+            t.anisotropy = 1.0
+            self._table_key = bg
+        return self._textures["table"]
+
+    def _framebuffers(self, size: tuple[int, int], msaa: int) -> tuple[moderngl.Framebuffer, ...]:
+        """(multisampled colour fbo, resolved colour fbo, ground-truth fbo) for a canvas size, made once."""
+        key = (size, msaa)
+        if key not in self._fbos:
+            ctx = self.ctx
+            resolved = ctx.framebuffer([ctx.texture(size, 4, dtype="f2")], ctx.depth_renderbuffer(size))
+            ms = resolved
+            if msaa > 1:
+                ms = ctx.framebuffer([ctx.renderbuffer(size, 4, samples=msaa, dtype="f2")],
+                                     ctx.depth_renderbuffer(size, samples=msaa))
+            gt = ctx.framebuffer([ctx.texture(size, 4, dtype="f4"), ctx.texture(size, 4, dtype="f2"),
+                                  ctx.texture(size, 4, dtype="f1")], ctx.depth_renderbuffer(size))
+            self._fbos[key] = (ms, resolved, gt)
+        return self._fbos[key]
+
+    # --- scene geometry --------------------------------------------------------------------------------------------
+    def _geometry(self, sheet, background: Background, ao: bool) -> tuple[list[tuple], np.ndarray, float]:
+        """Upload sheet, table and occluders; returns draw items (name, vao args, first, count, material), the scene
+        bounding sphere of the shadow casters, and the table's half-diagonal."""
+        verts = np.asarray(sheet.vertices, np.float32)
+        nrm = np.asarray(sheet.normals, np.float32)
+        vis = vertex_ao(verts, np.asarray(sheet.faces), nrm) if ao else np.ones(len(verts), np.float32)
+        self._buffer("sheet_vbo", _interleave(verts, nrm, uv_to_gl(sheet.uv), vis))
+        self._buffer("sheet_ibo", np.asarray(sheet.faces, np.int32))
+        centre, radius = _bounding_sphere(verts)
+        half = background.size_mm / 2.0
+        cx, cy = centre[0], centre[1]
+        table_pos = np.array([[cx - half, cy - half, TABLE_Z_MM], [cx + half, cy - half, TABLE_Z_MM],
+                              [cx - half, cy + half, TABLE_Z_MM], [cx + half, cy + half, TABLE_Z_MM]])
+        table = _interleave(table_pos, np.tile([0.0, 0.0, 1.0], (4, 1)), table_pos[:, :2] / background.texture_mm,
+                            np.ones(4))
+        meshes = [_occluder_mesh(o) for o in background.occluders]
+        parts = [table] + [_interleave(m.vertices, m.normals, np.zeros((len(m.vertices), 2)),
+                                       np.ones(len(m.vertices))) for m in meshes]
+        self._buffer("solid_vbo", np.concatenate(parts))
+        items, first = [("table", 0, 4, None)], 4
+        for m in meshes:
+            items.append(("occluder", first, len(m.vertices), m))
+            first += len(m.vertices)
+        if meshes:
+            centre, radius = _bounding_sphere(np.concatenate([verts] + [m.vertices for m in meshes]))
+        return items, np.append(centre, radius), half * np.sqrt(2.0)
+
+    def _vaos(self, program: moderngl.Program, depth_only: bool) -> tuple[moderngl.VertexArray, ...]:
+        # attributes a program does not use (optimised away) become padding in the buffer format
+        kept = [(f, a) for f, a in zip(VERTEX_FORMAT.split(), VERTEX_ATTRS) if a in program and not
+                (depth_only and a != "in_pos")]
+        fmt = " ".join(f if (f, a) in kept else f"{f[0]}x4" for f, a in zip(VERTEX_FORMAT.split(), VERTEX_ATTRS))
+        attrs = [a for _, a in kept]
+        sheet = self.ctx.vertex_array(program, [(self._buffers["sheet_vbo"], fmt, *attrs)],
+                                      index_buffer=self._buffers["sheet_ibo"])
+        solid = self.ctx.vertex_array(program, [(self._buffers["solid_vbo"], fmt, *attrs)])
+        return sheet, solid
+
+    # --- passes ----------------------------------------------------------------------------------------------------
+    def render(self, sheet, page: PageTextures, camera: Camera, lighting: Lighting, background: Background,
+               passes: frozenset[str] | set[str] = frozenset({"rgb"}), msaa: int = 4) -> dict[str, np.ndarray]:
+        """Draw one frame; returns the requested layers (see the module docstring) in the final image geometry."""
+        unknown = set(passes) - PASSES
+        if unknown:
+            raise ValueError(f"unknown render passes: {sorted(unknown)} (known: {sorted(PASSES)})")
+        ctx = self.ctx
+        cam, margin = render_camera(camera)
+        size = (cam.width_px, cam.height_px)
+        items, sphere, table_reach = self._geometry(sheet, background, ao="rgb" in passes and lighting.ao_strength > 0)
+        view, proj = gl_matrices(cam, far_plane(cam, table_reach + sphere[3]))
+        view_proj = (proj @ view).astype(np.float32)
+        ms, resolved, gt = self._framebuffers(size, msaa)
+        page_rgb, page_masks = self._upload_page(page)
+        ctx.enable(moderngl.DEPTH_TEST)
+        ctx.disable(moderngl.CULL_FACE)
+        layers: dict[str, np.ndarray] = {}
+        if "rgb" in passes:
+            shadow_vps = self._shadow_pass(lighting, sphere, sheet)
+            self._colour_pass(ms, cam, view_proj, lighting, background, items, shadow_vps, page_rgb)
+            if ms is not resolved:
+                ctx.copy_framebuffer(resolved, ms)
+            rgb = np.frombuffer(resolved.read(components=4, dtype="f2"), np.float16).reshape(size[1], size[0], 4)
+            layers["rgb"] = apply_lens(camera, rgb[::-1, :, :3].astype(np.float32), nearest=False)
+        if passes & GT_PASSES:
+            layers.update(self._gt_pass(gt, camera, cam, view_proj, items, page_masks, passes))
+        return layers
+
+    def _shadow_pass(self, lighting: Lighting, sphere: np.ndarray, sheet) -> list[tuple[int, np.ndarray, float]]:
+        """Depth maps for the first shadow-casting lights; returns (light index, light matrix, PCF radius)."""
+        prog = self.programs.get("shadow.vert", "shadow.frag")
+        sheet_vao, solid_vao = self._vaos(prog, depth_only=True)
+        out = []
+        casters = [i for i, light in enumerate(lighting.lights) if light.casts_shadow][:MAX_SHADOW_LIGHTS]
+        self.ctx.polygon_offset = 1.5, 2.0
+        self._shadow_fbo.use()
+        self._shadow_fbo.clear(depth=1.0)
+        for slot, i in enumerate(casters):
+            vp, pcf = light_view_proj(lighting.lights[i], sphere[:3], float(sphere[3]))
+            self._shadow_fbo.viewport = (slot * self._shadow_px, 0, self._shadow_px, self._shadow_px)
+            prog["u_light_vp"].write(vp.T.astype(np.float32).tobytes())
+            sheet_vao.render()
+            solid_vao.render(first=4, vertices=max(solid_vao.vertices - 4, 0))  # occluders; the table casts nothing
+            out.append((i, vp, pcf))
+        self.ctx.polygon_offset = 0.0, 0.0
+        sheet_vao.release()
+        solid_vao.release()
+        return out
+
+    def _colour_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items,
+                     shadow_vps, page_rgb) -> None:
+        prog = self.programs.get("scene.vert", "scene.frag")
+        set_uniforms = self.programs.setter(prog)
+        lights = lighting.lights
+        pad = MAX_LIGHTS - len(lights)
+        slot_of = {i: s for s, (i, _, _) in enumerate(shadow_vps)}
+        set_uniforms(
+            u_view_proj=view_proj.T, u_num_lights=len(lights),
+            u_light_kind=[("directional", "point", "spot").index(x.kind) for x in lights] + [0] * pad,
+            u_light_pos=[x.position for x in lights] + [(0, 0, 1)] * pad,
+            u_light_dir=[tuple(x.direction()) for x in lights] + [(0, 0, -1)] * pad,
+            u_light_color=[tuple(np.multiply(x.color, x.intensity)) for x in lights] + [(0, 0, 0)] * pad,
+            u_light_range=[float(np.linalg.norm(np.subtract(x.target, x.position))) for x in lights] + [1.0] * pad,
+            u_light_cos_cone=[float(np.cos(np.radians(x.cone_deg))) for x in lights] + [0.0] * pad,
+            u_light_shadow=[slot_of.get(i, -1) for i in range(len(lights))] + [-1] * pad,
+            u_shadow_vp=[vp.T for _, vp, _ in shadow_vps] + [np.eye(4)] * (MAX_SHADOW_LIGHTS - len(shadow_vps)),
+            u_shadow_radius=[r for _, _, r in shadow_vps] + [0.0] * (MAX_SHADOW_LIGHTS - len(shadow_vps)),
+            u_ambient=tuple(np.multiply(lighting.ambient_color, lighting.ambient_intensity)),
+            u_ao_strength=lighting.ao_strength, u_cam_pos=tuple(cam.position()),
+            u_view_dir=tuple(extrinsics(cam)[0][2]), u_ortho=int(cam.projection == "orthographic"),
+            u_shadow_atlas=1, u_albedo=0)
+        self._shadow_atlas.use(location=1)
+        fbo.use()
+        fbo.clear(0.02, 0.02, 0.02, 1.0, depth=1.0)
+        sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
+        page_rgb.use(location=0)
+        set_uniforms(u_use_texture=1, u_color=(0.86, 0.85, 0.82), u_gloss=0.04, u_is_sheet=1)
+        sheet_vao.render()
+        self._upload_table(background).use(location=0)
+        for kind, first, count, mesh in items:
+            if kind == "table":
+                set_uniforms(u_use_texture=1, u_color=background.color, u_gloss=background.gloss * 0.3, u_is_sheet=0)
+            else:
+                set_uniforms(u_use_texture=0, u_color=mesh.color, u_gloss=mesh.gloss * 0.3, u_is_sheet=0)
+            solid_vao.render(mode=moderngl.TRIANGLE_STRIP if kind == "table" else moderngl.TRIANGLES,
+                             first=first, vertices=count)
+        sheet_vao.release()
+        solid_vao.release()
+
+    def _gt_pass(self, fbo, camera: Camera, cam: Camera, view_proj, items, page_masks, passes) -> dict[str, np.ndarray]:
+        prog = self.programs.get("scene.vert", "gt.frag")
+        set_uniforms = self.programs.setter(prog)
+        r, t = extrinsics(cam)
+        set_uniforms(u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_masks=0)
+        fbo.use()
+        fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
+        page_masks.use(location=0)
+        sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
+        set_uniforms(u_object_id=2)
+        sheet_vao.render()
+        for kind, first, count, _ in items:
+            set_uniforms(u_object_id=1 if kind == "table" else 3)
+            solid_vao.render(mode=moderngl.TRIANGLE_STRIP if kind == "table" else moderngl.TRIANGLES,
+                             first=first, vertices=count)
+        sheet_vao.release()
+        solid_vao.release()
+        return self._read_gt(fbo, camera, cam, passes)
+
+    def _read_gt(self, fbo, camera: Camera, cam: Camera, passes) -> dict[str, np.ndarray]:
+        w, h = cam.width_px, cam.height_px
+        out: dict[str, np.ndarray] = {}
+
+        def read(attachment: int, dtype: str, np_dtype) -> np.ndarray:
+            raw = np.frombuffer(fbo.read(components=4, dtype=dtype, attachment=attachment), np_dtype)
+            return apply_lens(camera, raw.reshape(h, w, 4)[::-1], nearest=True)
+
+        if passes & {"uv", "depth", "object", "sheet"}:
+            a = read(0, "f4", np.float32)
+            if "uv" in passes:
+                out["uv"] = np.ascontiguousarray(a[..., :2])
+            if "depth" in passes:
+                out["depth"] = np.ascontiguousarray(a[..., 2])
+            obj = np.rint(a[..., 3]).astype(np.uint8)
+            if "object" in passes:
+                out["object"] = obj
+            if "sheet" in passes:
+                out["sheet"] = ((obj == 2) | (obj == 4)).astype(np.uint8)
+        if "normal" in passes:
+            out["normal"] = read(1, "f2", np.float16)[..., :3].astype(np.float32)
+        if passes & {f"mask_{m}" for m in MASK_CHANNELS}:
+            masks = read(2, "f1", np.uint8)
+            for name, (channel, bit) in MASK_CHANNELS.items():
+                if f"mask_{name}" in passes:
+                    layer = masks[..., channel] if bit is None else (masks[..., channel] >> bit) & 1
+                    out[f"mask_{name}"] = np.ascontiguousarray(layer)
+        return out
