@@ -1,0 +1,252 @@
+"""Scene configs: YAML or TOML files of distributions over the Scene's fields, with presets they can extend.
+
+A config mirrors ``Scene.to_dict()``: nested mappings (or dotted keys such as ``camera.tilt_deg``) whose leaves are
+values or distributions (:mod:`simulator.distributions`). Keys are checked against the Scene dataclass tree by
+introspection, so a new Scene field is configurable without touching this module. ``extends: NAME`` (or a list) starts
+from a preset in ``simulator/presets/`` or from another file (path relative to this one); later keys override.
+
+The generator owns two fields: ``seed`` (drawn per frame) and ``page.start_s`` (the window start, drawn per record).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from . import distributions as dists
+from .errors import InputError
+from .params import _check_value, _convert
+from .scene import Scene
+
+PRESET_DIR = Path(__file__).parent / "presets"
+SUFFIXES = (".yaml", ".yml", ".toml")
+GENERATOR_KEYS = ("seed",)  # drawn by the generator for every frame; a config may not set them
+ONE_OF = "one_of"  # a list (or weighted choice) of partial mappings; the picked one is merged over its siblings
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml") if not p.stem.startswith("_"))
+
+
+def load_config(source: str | Path) -> dict:
+    """A preset name or a config file → one merged mapping (``extends`` resolved, dotted keys expanded)."""
+    return _load(source, Path.cwd(), ())
+
+
+def _read(path: Path) -> dict:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(f"--config: cannot read {path} ({exc.strerror or exc})") from None
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"--config: {path.name} is not valid {path.suffix[1:].upper()} ({first})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(f"--config: {path.name} must hold a mapping of scene keys, got {type(data).__name__}")
+    return data
+
+
+def _locate(source: str | Path, base: Path) -> Path:
+    text = str(source)
+    if Path(text).suffix.lower() not in SUFFIXES:
+        path = PRESET_DIR / f"{text}.yaml"
+        if not path.is_file():
+            raise InputError(f"--preset: unknown preset {text!r} (known: {', '.join(preset_names())})")
+        return path
+    path = Path(text) if Path(text).is_absolute() else base / text
+    if not path.is_file():
+        raise InputError(f"--config: file {path} not found")
+    return path
+
+
+def _load(source: str | Path, base: Path, chain: tuple[Path, ...]) -> dict:
+    path = _locate(source, base).resolve()
+    if path in chain:
+        raise InputError(f"extends: {path.name} extends itself (through {' → '.join(p.name for p in chain)})")
+    return _resolve(expand_dotted(_read(path)), path.parent, chain + (path,))
+
+
+def _resolve(node: Any, base: Path, chain: tuple[Path, ...]) -> Any:
+    """Replace every ``extends`` (at the top or inside a ``one_of`` option) by the configs it names, merged."""
+    if isinstance(node, list):
+        return [_resolve(v, base, chain) for v in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: v if k == "choice" and isinstance(v, dict) else _resolve(v, base, chain) for k, v in node.items()}
+    parents = node.pop("extends", [])
+    merged: dict = {}
+    for parent in [parents] if isinstance(parents, str) else parents:
+        if not isinstance(parent, str):
+            raise InputError(f"extends: {parent!r} is not a preset name or file name")
+        merged = merge(merged, _load(parent, base, chain))
+    return merge(merged, node)
+
+
+def expand_dotted(node: Any) -> Any:
+    """``{"camera.tilt_deg": 5}`` → ``{"camera": {"tilt_deg": 5}}``, at every level (choice mappings excepted)."""
+    if isinstance(node, list):
+        return [expand_dotted(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict = {}
+    for key, value in node.items():
+        value = value if key == "choice" else expand_dotted(value)
+        head, *rest = str(key).split(".") if isinstance(key, str) and "." in key else [key]
+        for part in reversed(rest):
+            value = {part: value}
+        out = merge(out, {head: value})
+    return out
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Deep merge: nested mappings merge key by key; a value or distribution replaces what was there."""
+    out = dict(base)
+    for key, value in override.items():
+        old = out.get(key)
+        if (isinstance(old, dict) and isinstance(value, dict)
+                and not dists.is_distribution(old) and not dists.is_distribution(value)):
+            out[key] = merge(old, value)
+        else:
+            out[key] = value
+    return out
+
+
+# --- validation --------------------------------------------------------------------------------------------------
+
+def validate_config(config: dict) -> None:
+    """Check every key, type and range against the Scene tree; InputError names the first bad key."""
+    for key in GENERATOR_KEYS:
+        if key in config:
+            raise InputError(f"{key}: set per frame by the generator; remove it from the config")
+    _check(config, Scene, "", {})
+    rng = np.random.default_rng(0)
+    for _ in range(8):  # cross-field checks (a dataclass's check()) on a few draws
+        sample_scene(config, rng)
+
+
+def _strip_optional(tp: Any) -> Any:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return args[0] if len(args) == 1 else tp
+    return tp
+
+
+def _is_numeric(tp: Any) -> bool:
+    return _strip_optional(tp) in (int, float)
+
+
+def _check(node: Any, tp: Any, name: str, meta: typing.Mapping) -> None:
+    """Check a config node against the type ``tp`` (with the field's range/choices ``meta``)."""
+    label = name or "config"
+    bare = _strip_optional(tp)
+    is_class = isinstance(bare, type) and dataclasses.is_dataclass(bare)
+    if dists.is_distribution(node) and not (is_class and any(k in _fields(bare) for k in node)):
+        _check_distribution(dists.parse(node, label), tp, label, meta)
+        return
+    if node is None or not is_class:
+        if isinstance(node, (list, tuple)) and typing.get_origin(bare) in (tuple, list):
+            args = typing.get_args(bare)
+            fixed = args and args[-1] is not Ellipsis
+            if fixed and len(node) != len(args):
+                raise InputError(f"{label}: expected {len(args)} values, got {len(node)}")
+            for i, item in enumerate(node):
+                _check(item, args[i] if fixed else (args[0] if args else Any), f"{label}[{i}]", meta)
+            return
+        if isinstance(node, dict) and typing.get_origin(bare) is dict:
+            for k, v in node.items():
+                _check(v, typing.get_args(bare)[1], f"{label}.{k}", meta)
+            return
+        value = _convert(label, tp, node)
+        if value is not None:
+            _check_value(label, value, meta)
+        return
+    if not isinstance(node, dict):
+        raise InputError(f"{label}: expected a mapping of {bare.__name__} fields, got {node!r}")
+    if ONE_OF in node:
+        rest = {k: v for k, v in node.items() if k != ONE_OF}
+        for option in _one_of(node[ONE_OF], f"{name + '.' if name else ''}{ONE_OF}").options:
+            _check(merge(rest, option), tp, name, meta)
+        return
+    cls = bare
+    variants = getattr(cls, "VARIANTS", None)
+    if variants:
+        if node.get("kind") not in variants:
+            raise InputError(f"{label}.kind: {node.get('kind')!r} is not one of {', '.join(map(repr, variants))}")
+        cls, node = variants[node["kind"]], {k: v for k, v in node.items() if k != "kind"}
+    fields, hints = _fields(cls), typing.get_type_hints(cls)
+    prefix = f"{name}." if name else ""
+    for key, value in node.items():
+        if key not in fields:
+            raise InputError(f"{prefix}{key}: unknown key (known: {', '.join(fields)})")
+        _check(value, hints[key], prefix + key, fields[key].metadata)
+
+
+def _one_of(node: Any, name: str) -> dists.Distribution:
+    """The choice of partial mappings a ``one_of`` key holds (a plain list means equal weights)."""
+    d = dists.parse({"choice": node} if isinstance(node, list) else node, name) if isinstance(node, (list, dict)) else None
+    if d is None or d.kind != "choice" or not all(isinstance(o, dict) for o in d.options):
+        raise InputError(f"{name}: expected a list of mappings (or a choice of mappings), got {node!r}")
+    return d
+
+
+def _fields(cls: type) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(cls) if f.init}
+
+
+def _check_distribution(d: dists.Distribution, tp: Any, name: str, meta: typing.Mapping) -> None:
+    if d.kind in ("choice", "constant"):
+        for option in d.options:
+            _check(option, tp, name, meta)
+        return
+    if not _is_numeric(tp):
+        raise InputError(f"{name}: a {d.kind} distribution gives numbers but this key takes {_type_name(tp)}")
+    if _strip_optional(tp) is int and not d.integer:
+        raise InputError(f"{name}: integer key; use int_{d.kind} instead of {d.kind}")
+    if "choices" in meta:
+        raise InputError(f"{name}: takes one of {', '.join(map(repr, meta['choices']))}; use a choice distribution")
+    support = d.support()
+    lo, hi, _ = meta.get("range", (None, None, False))
+    if support is None and (lo is not None or hi is not None):
+        raise InputError(f"{name}: an unclipped normal can leave the range [{lo}, {hi}]; add clip: [low, high]")
+    if support is not None and all(math.isfinite(v) for v in support):
+        for end in support:
+            _check_value(name, int(end) if d.integer else end, meta)
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(_strip_optional(tp), "__name__", str(tp))
+
+
+# --- sampling ----------------------------------------------------------------------------------------------------
+
+def sample_values(node: Any, rng: np.random.Generator) -> Any:
+    """Replace every distribution in a config tree by a draw (options of a choice are sampled after the pick)."""
+    if dists.is_distribution(node):
+        return sample_values(dists.parse(node, "config").sample(rng), rng)
+    if isinstance(node, dict) and ONE_OF in node:
+        picked = _one_of(node[ONE_OF], ONE_OF).sample(rng)
+        return sample_values(merge({k: v for k, v in node.items() if k != ONE_OF}, picked), rng)
+    if isinstance(node, dict):
+        return {k: sample_values(v, rng) for k, v in node.items()}
+    if isinstance(node, list):
+        return [sample_values(v, rng) for v in node]
+    return node
+
+
+def sample_scene(config: dict, rng: np.random.Generator) -> Scene:
+    """One Scene drawn from a config; its ``seed`` (for the stages' own generators) is drawn too."""
+    values = sample_values(config, rng)
+    values["seed"] = int(rng.integers(0, 2**31 - 1))
+    return Scene.from_dict(values)

@@ -1,0 +1,143 @@
+"""``python -m simulator generate``: a reproducible, resumable training set of N frames drawn from a config.
+
+Frame ``i`` depends only on (seed, i), so any worker count or backend writes the same bytes, and rerunning the same
+command after a crash finishes the set: ``manifest.jsonl`` lists the finished frames, everything else is redone
+(atomic writes mean no file is ever partial). See docs/generate.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .config import load_config, merge, preset_names, validate_config
+from .errors import InputError
+from .manifest import ManifestWriter, check_run, done_frames, read_manifest, sweep_partial
+from .output import prepare_output_dir
+from .records import find_records
+from .workers import SYNTHETIC, Job, run_local, run_ray
+
+BUNDLED_RECORDS = Path(__file__).resolve().parent.parent / "assets" / "records"
+DEFAULT_PRESET = "clean"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="render a reproducible, resumable dataset of N frames",
+                       description="Render N frames whose scenes are drawn from a preset or config file. Frame i "
+                                   "depends only on (seed, i); rerun the same command to finish an interrupted run.")
+    p.add_argument("--output", "-o", required=True, help="output folder (frames, manifest.jsonl, run.json)")
+    p.add_argument("--count", "-n", type=int, required=True, help="number of frames")
+    p.add_argument("--seed", type=int, default=0, help="seed of the whole set (default 0)")
+    p.add_argument("--input", nargs="+", default=None, metavar="RECORDS",
+                   help="WFDB records, folders (searched recursively), list files, or 'synthetic' for simulated "
+                        "12-lead records (default: the bundled records)")
+    p.add_argument("--preset", default=None, help=f"named config: {', '.join(preset_names())} (default clean)")
+    p.add_argument("--config", default=None, help="YAML or TOML config; with --preset, it overrides the preset")
+    p.add_argument("--workers", "-j", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="local process pool, or Ray (cluster at RAY_ADDRESS, else local; pip install .[ray])")
+    p.add_argument("--gt-passes", default="", metavar="LIST",
+                   help="comma-separated extra ground-truth passes of the 3D renderer (e.g. uv,depth,normal)")
+    p.add_argument("--image-format", choices=("png", "jpg"), default="png", help="image file format")
+    p.add_argument("--jpeg-quality", type=int, default=95, help="JPEG quality, 1-100")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (the summary is still printed)")
+    p.set_defaults(func=run)
+
+
+def resolve_config(preset: str | None, config_file: str | None) -> dict:
+    """The validated config: a preset, a file, or a file over a preset."""
+    config = load_config(preset or DEFAULT_PRESET) if preset or not config_file else {}
+    if config_file:
+        config = merge(config, load_config(config_file))
+    validate_config(config)
+    return config
+
+
+def resolve_sources(inputs: list[str] | None) -> list[str]:
+    """Record base paths (and ``synthetic``) from the --input items; a path that does not exist is an error."""
+    if not inputs:
+        if not BUNDLED_RECORDS.is_dir():
+            raise InputError("--input: no bundled records in this installation; give records or 'synthetic'")
+        inputs = [str(BUNDLED_RECORDS)]
+    sources: list[str] = []
+    for item in inputs:
+        if item == SYNTHETIC:
+            sources.append(SYNTHETIC)
+            continue
+        path = Path(item)
+        if not (path.exists() or path.with_suffix(".hea").exists()):
+            raise InputError(f"--input: {item} not found")
+        found = find_records([item])
+        if not found:
+            raise InputError(f"--input: no WFDB records (.hea) under {item}")
+        sources += [str(p) for p in found]
+    return sources
+
+
+def check_options(args: argparse.Namespace) -> tuple[str, ...]:
+    """Range checks of the numeric options; returns the GT pass names."""
+    if args.count < 1:
+        raise InputError(f"--count: {args.count} must be at least 1")
+    if args.seed < 0:
+        raise InputError(f"--seed: {args.seed} must be ≥ 0")
+    if args.workers < 1:
+        raise InputError(f"--workers: {args.workers} must be at least 1")
+    if not 1 <= args.jpeg_quality <= 100:
+        raise InputError(f"--jpeg-quality: {args.jpeg_quality} is not in 1-100")
+    passes = tuple(sorted({p.strip() for p in args.gt_passes.split(",") if p.strip()}))
+    if passes:
+        from .renderer import GT_PASSES
+        unknown = sorted(set(passes) - GT_PASSES)
+        if unknown:
+            raise InputError(f"--gt-passes: unknown pass {unknown[0]!r} (known: {', '.join(sorted(GT_PASSES))})")
+    return passes
+
+
+def run(args: argparse.Namespace) -> int:
+    passes = check_options(args)
+    config = resolve_config(args.preset, args.config)
+    sources = resolve_sources(args.input)
+    out = prepare_output_dir(args.output)
+    job = Job(out_dir=str(out), seed=args.seed, count=args.count, config=config, sources=tuple(sources),
+              gt_passes=passes, image_format=args.image_format, jpeg_quality=args.jpeg_quality)
+    check_run(out, {"seed": job.seed, "count": job.count, "config": json.loads(json.dumps(config)),
+                    "inputs": list(job.sources), "gt_passes": list(passes), "image_format": job.image_format,
+                    "jpeg_quality": job.jpeg_quality})
+    sweep_partial(out)
+    done = done_frames(read_manifest(out))
+    todo = [i for i in range(job.count) if i not in done]
+    runner = run_ray if args.backend == "ray" else run_local
+    results: Counter = Counter()
+    failures: list[dict] = []
+    start = time.monotonic()
+    bar = tqdm(total=job.count, initial=len(done), unit="frame", disable=args.no_progress or None,
+               dynamic_ncols=True, smoothing=0.05)
+    with ManifestWriter(out) as manifest:
+        for entry in runner(job, todo, args.workers):
+            manifest.append(entry)
+            results[entry["status"]] += 1
+            bar.update(1)
+            if entry["status"] != "ok":
+                failures.append(entry)
+                bar.write(f"frame {entry['frame']} {entry['status']}: {entry['reason']}")
+    bar.close()
+    print(summary(results, failures, len(done), time.monotonic() - start, out))
+    return 0 if not failures else 1
+
+
+def summary(results: Counter, failures: list[dict], already: int, elapsed: float, out: Path) -> str:
+    """The end-of-run report: frames made, time and rate, and the failures grouped by reason."""
+    made = sum(results.values())
+    lines = [f"{results['ok']} frames written to {out} in {elapsed:.1f} s "
+             f"({made / elapsed if elapsed > 0 else 0.0:.2f} frames/s)"
+             + (f"; {already} were already done" if already else "")]
+    if failures:
+        lines.append(f"{len(failures)} frames failed (listed in manifest.jsonl; 'error' ones are retried on rerun):")
+        for reason, n in Counter(f["reason"] for f in failures).most_common(10):
+            lines.append(f"  {n} × {reason}")
+    return "\n".join(lines)

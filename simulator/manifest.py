@@ -1,0 +1,116 @@
+"""The record of a generation run: ``run.json`` (what was asked) and ``manifest.jsonl`` (what is done).
+
+A frame's manifest line is appended, flushed and fsynced only after all its files are in place, so after a crash or
+``kill -9`` the manifest lists exactly the finished frames (a torn last line is ignored). Training code reads the
+manifest: one JSON object per line with the frame's files, record, window, scene hash and sha256 checksums.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from .atomic import sweep_temporaries, write_json_atomic
+from .errors import InputError
+
+MANIFEST = "manifest.jsonl"
+RUN_FILE = "run.json"
+FINAL_STATUSES = ("ok", "failed")  # "failed": the input is bad (retrying gives the same); "error" is retried
+
+
+def frame_name(index: int, count: int) -> str:
+    return f"frame_{index:0{max(6, len(str(count - 1)))}d}"
+
+
+def frame_dir(index: int) -> str:
+    """Frames are grouped 1000 to a folder so no folder grows huge."""
+    return f"{index // 1000:03d}"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def scene_hash(scene_dict: dict) -> str:
+    """sha256 of the scene's canonical JSON: equal hashes mean equal scenes."""
+    return hashlib.sha256(json.dumps(scene_dict, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def check_run(out_dir: Path, run: dict) -> None:
+    """Write ``run.json``, or check that an existing one asked for the same set (else a one-line InputError)."""
+    path = out_dir / RUN_FILE
+    if path.exists():
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            raise InputError(f"--output: {path} is unreadable; use a new folder") from None
+        for key in run:
+            if old.get(key) != run[key]:
+                raise InputError(f"--output: {out_dir} holds a run with a different {key}; "
+                                 f"use a new folder or the same command")
+        return
+    write_json_atomic(path, run)
+
+
+def read_manifest(out_dir: Path) -> dict[int, dict]:
+    """Frame index → its last manifest entry; a torn or garbled line (a killed writer) is skipped."""
+    entries: dict[int, dict] = {}
+    path = out_dir / MANIFEST
+    if not path.exists():
+        return entries
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+            entries[int(entry["frame"])] = entry
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue
+    return entries
+
+
+def done_frames(entries: dict[int, dict]) -> set[int]:
+    return {i for i, e in entries.items() if e.get("status") in FINAL_STATUSES}
+
+
+def sweep_partial(out_dir: Path) -> int:
+    """Remove temporaries a killed run left: atomic-write files here, any hidden entry in our frame folders."""
+    n = sweep_temporaries(out_dir)
+    for folder in (p for p in out_dir.iterdir() if p.is_dir() and p.name.isdigit()):
+        for p in folder.glob(".*"):
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            n += 1
+    return n
+
+
+class ManifestWriter:
+    """Appends one line per finished frame, durably, and repairs a torn last line left by a killed run."""
+
+    def __init__(self, out_dir: Path):
+        path = out_dir / MANIFEST
+        if path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
+            with open(path, "ab") as fh:  # end the torn line so the next entry starts on its own line
+                fh.write(b"\n")
+        self._fh = open(path, "a", encoding="utf-8")
+
+    def append(self, entry: dict) -> None:
+        self._fh.write(json.dumps(entry, sort_keys=True, allow_nan=False) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> "ManifestWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

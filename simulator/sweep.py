@@ -1,0 +1,107 @@
+"""Sweeps: vary a base scene over a grid or random draws of parameters and render every variant with one renderer.
+
+    from simulator.sweep import grid, render_sweep
+    variants = grid(base, {"camera.tilt_deg": [0, 15, 30], "camera.azimuth_deg": [-90, 0, 90]})
+    frames = render_sweep(variants, record, out_dir="orbit")   # 9 frames, params in each JSON's "sweep"
+
+Keys are dotted paths into ``Scene.to_dict()`` (a number indexes a list: ``lighting.lights.0.intensity``); every
+variant is validated like a config. Random draws use the config distributions (:mod:`simulator.distributions`).
+``generate`` renders through the same :func:`simulator.workers.render_scene`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .config import sample_values
+from .errors import InputError
+from .frame import Frame, write_frame
+from .output import prepare_output_dir
+from .records import Record
+from .scene import Scene
+from .workers import render_scene
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One point of a sweep: the parameters set (dotted key → value) and the resulting scene."""
+
+    params: dict[str, Any]
+    scene: Scene
+
+
+@dataclass(frozen=True)
+class SweepFrame:
+    params: dict[str, Any]
+    scene: Scene
+    frame: Frame
+    files: tuple[str, ...] = ()
+
+
+def set_path(tree: dict, key: str, value: Any) -> None:
+    """Set ``tree[a][b]...`` for the dotted ``key`` ``a.b...``; missing (or None) mappings are created."""
+    parts = key.split(".")
+    node: Any = tree
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise InputError(f"{key}: {'.'.join(parts[:i])} has no item {part}")
+            node = node[int(part)]
+            continue
+        if not isinstance(node.get(part), (dict, list)):
+            node[part] = {}
+        node = node[part]
+    last = parts[-1]
+    if isinstance(node, list):
+        if not last.isdigit() or int(last) >= len(node):
+            raise InputError(f"{key}: {'.'.join(parts[:-1])} has no item {last}")
+        node[int(last)] = value
+    else:
+        node[last] = value
+
+
+def with_values(scene: Scene, values: Mapping[str, Any]) -> Scene:
+    """``scene`` with the dotted keys set to ``values``, validated (InputError names a bad key)."""
+    tree = scene.to_dict()
+    for key, value in values.items():
+        set_path(tree, key, value)
+    return Scene.from_dict(tree)
+
+
+def grid(base: Scene, axes: Mapping[str, Sequence[Any]]) -> list[Variant]:
+    """Every combination of the axes' values (the last axis varies fastest)."""
+    keys = list(axes)
+    return [Variant(dict(zip(keys, combo)), with_values(base, dict(zip(keys, combo))))
+            for combo in itertools.product(*(list(axes[k]) for k in keys))]
+
+
+def random_draws(base: Scene, distributions: Mapping[str, Any], n: int, seed: int = 0) -> list[Variant]:
+    """``n`` variants whose keys are drawn from config distributions, e.g. ``{"camera.tilt_deg": {"uniform": [0, 30]}}``."""
+    rng = np.random.default_rng(seed)
+    variants = []
+    for _ in range(n):
+        params = {key: sample_values(node, rng) for key, node in distributions.items()}
+        variants.append(Variant(params, with_values(base, params)))
+    return variants
+
+
+def render_sweep(variants: Sequence[Variant], record: Record, out_dir: Path | str | None = None,
+                 prefix: str = "sweep", passes: Sequence[str] = ()) -> list[SweepFrame]:
+    """Render each variant of ``record`` (one renderer for all); with ``out_dir``, write PREFIX_NNN files too.
+
+    Each frame's JSON carries ``"sweep": {"index": i, "params": {...}}``.
+    """
+    out = prepare_output_dir(out_dir) if out_dir is not None else None
+    results = []
+    for i, variant in enumerate(variants):
+        frame = render_scene(variant.scene, record, passes)
+        frame = dataclasses.replace(frame, truth={**frame.truth, "sweep": {"index": i, "params": variant.params}})
+        files = tuple(write_frame(out, f"{prefix}_{i:03d}", frame)) if out is not None else ()
+        results.append(SweepFrame(variant.params, variant.scene, frame, files))
+    return results

@@ -1,0 +1,185 @@
+"""Making frames: the per-frame function every backend runs, and the local process pool and Ray backends.
+
+Frame ``i`` of a run draws everything from ``numpy.random.default_rng([seed, i])`` — the record, the window, every
+scene parameter — so its bytes depend only on (seed, i), never on the worker, backend or order. Each process holds at
+most one GL renderer, created the first time a frame needs the 3D path (GL contexts do not survive ``fork``, so
+pools use ``spawn``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import multiprocessing
+import os
+import warnings
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from .config import sample_scene
+from .errors import InputError
+from .frame import Frame, render_frame, write_frame
+from .layout import STANDARD_12, plan_page
+from .manifest import frame_dir, frame_name, scene_hash, sha256_file
+from .records import Record, load_record, read_header
+from .scene import Scene
+from .synthetic import FS_HZ as SYNTHETIC_FS, synthetic_record
+
+SYNTHETIC = "synthetic"  # the input name that asks for simulated records
+_renderer = None         # this process's GL renderer, made on first use
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs to make any frame of a run; sent to each worker once."""
+
+    out_dir: str
+    seed: int
+    count: int
+    config: dict
+    sources: tuple[str, ...]     # record base paths, or SYNTHETIC
+    gt_passes: tuple[str, ...] = ()
+    image_format: str = "png"
+    jpeg_quality: int = 95
+
+
+def process_renderer():
+    """The renderer of this process (one GL context per process), created on first use."""
+    global _renderer
+    if _renderer is None:
+        from .gl_context import create_context
+        from .renderer import Renderer
+        _renderer = Renderer(create_context())
+    return _renderer
+
+
+def render_scene(scene: Scene, record: Record, passes: Iterable[str] = ()) -> Frame:
+    """Render one scene: the flat page path, or the 3D path with this process's renderer once the scene has a sheet."""
+    if getattr(scene, "sheet", None) is None:
+        return render_frame(scene, record)
+    return render_frame(scene, record, renderer=process_renderer(), passes=tuple(passes))
+
+
+def window_s(scene: Scene, lead_names: tuple[str, ...], fs: float) -> float:
+    """Seconds of signal the scene's page shows for a record with these leads (planned on an empty record)."""
+    probe = Record(name="probe", fs=fs, signals=np.zeros((1, len(lead_names))), lead_names=tuple(lead_names),
+                   path=Path("probe"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return plan_page(probe, scene.page).signals.shape[0] / fs
+
+
+def pick_window(source: str, scene: Scene, rng: np.random.Generator) -> tuple[Record, Scene]:
+    """The record window the frame shows (start uniform over the record), and the scene with ``page.start_s`` set."""
+    if source == SYNTHETIC:
+        record = synthetic_record(rng, window_s(scene, STANDARD_12, SYNTHETIC_FS))
+        start_s = 0.0
+    else:
+        header = read_header(source)
+        duration = window_s(scene, tuple(header.sig_name), header.fs)
+        n_window = int(round(duration * header.fs))
+        start = int(rng.integers(0, max(0, header.sig_len - n_window) + 1))
+        start_s = start / header.fs
+        record = load_record(source, start_s, duration)
+    return record, dataclasses.replace(scene, page=dataclasses.replace(scene.page, start_s=start_s))
+
+
+def make_frame(job: Job, index: int) -> dict:
+    """Render and write frame ``index``; returns its manifest entry (status ok, failed: bad input, or error)."""
+    rng = np.random.default_rng([job.seed, index])
+    name, sub = frame_name(index, job.count), frame_dir(index)
+    entry = {"frame": index, "name": f"{sub}/{name}"}
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            source = job.sources[int(rng.integers(len(job.sources)))]
+            scene = sample_scene(job.config, rng)
+            record, scene = pick_window(source, scene, rng)
+            frame = render_scene(scene, record, job.gt_passes)
+            window = {"start_s": scene.page.start_s, "start_sample": record.start_sample,
+                      "duration_s": frame.layout.signals.shape[0] / record.fs, "fs": record.fs}
+            truth = {**frame.truth, "source": {"input": source, "record": record.name, "run_seed": job.seed,
+                                               "frame": index, **window}}
+            out = Path(job.out_dir) / sub
+            out.mkdir(exist_ok=True)
+            files = write_frame(out, name, dataclasses.replace(frame, truth=truth), job.image_format,
+                                job.jpeg_quality)
+    except InputError as exc:
+        return {**entry, "status": "failed", "reason": str(exc)}
+    except Exception as exc:  # a bug or a resource problem: report it, keep the run going, retry on resume
+        return {**entry, "status": "error", "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+    return {**entry, "status": "ok", "record": record.name, "input": source, "window": window,
+            "preset": scene.preset, "scene_hash": scene_hash(scene.to_dict()),
+            "files": {f"{sub}/{f}": sha256_file(out / f) for f in files},
+            "warnings": sorted({str(w.message) for w in caught})}
+
+
+# --- backends: each yields manifest entries as frames finish -----------------------------------------------------
+
+_job: Job | None = None
+
+
+def _init_worker(job: Job) -> None:
+    global _job
+    _job = job
+
+
+def _run_chunk(indices: list[int]) -> list[dict]:
+    return [make_frame(_job, i) for i in indices]
+
+
+def _chunks(indices: list[int], workers: int) -> Iterator[list[int]]:
+    size = max(1, min(8, math.ceil(len(indices) / (workers * 4))))
+    for k in range(0, len(indices), size):
+        yield indices[k:k + size]
+
+
+def run_local(job: Job, indices: list[int], workers: int) -> Iterator[dict]:
+    """Frames in this process (one worker) or in a spawn-context process pool."""
+    if workers <= 1:
+        for i in indices:
+            yield make_frame(job, i)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(job,)) as pool:
+        chunks = _chunks(indices, workers)
+        pending = {pool.submit(_run_chunk, c) for c in itertools.islice(chunks, 2 * workers)}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield from future.result()
+                c = next(chunks, None)
+                if c is not None:
+                    pending.add(pool.submit(_run_chunk, c))
+
+
+def _ray_chunk(job: Job, indices: list[int]) -> list[dict]:
+    return [make_frame(job, i) for i in indices]
+
+
+def run_ray(job: Job, indices: list[int], workers: int) -> Iterator[dict]:
+    """The same chunks as Ray tasks: on the cluster at ``RAY_ADDRESS``, or a local Ray with ``workers`` CPUs."""
+    try:
+        import ray
+    except ImportError:
+        raise InputError("--backend ray needs Ray: pip install .[ray]") from None
+    address = os.environ.get("RAY_ADDRESS")
+    if not ray.is_initialized():
+        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
+                 log_to_driver=False, configure_logging=False)
+    task = ray.remote(_ray_chunk)
+    job_ref = ray.put(job)
+    slots = 2 * max(workers, int(ray.cluster_resources().get("CPU", workers)))
+    chunks = _chunks(indices, slots // 2)
+    pending = [task.remote(job_ref, c) for c in itertools.islice(chunks, slots)]
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        yield from ray.get(done[0])
+        c = next(chunks, None)
+        if c is not None:
+            pending.append(task.remote(job_ref, c))

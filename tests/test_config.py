@@ -1,0 +1,134 @@
+"""Configs: distributions, extends/merge, validation errors that name the key, presets that all render."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulator import distributions as dists
+from simulator.config import expand_dotted, load_config, merge, preset_names, sample_scene, validate_config
+from simulator.errors import InputError
+from simulator.records import load_record
+from simulator.workers import render_scene
+
+RECORD = Path(__file__).resolve().parent.parent / "assets" / "records" / "ptbxl" / "00001_lr"
+
+
+def draws(node: dict, n: int = 400) -> list:
+    d = dists.parse(node, "x")
+    rng = np.random.default_rng(0)
+    return [d.sample(rng) for _ in range(n)]
+
+
+def test_distributions_stay_in_their_support():
+    assert all(2.0 <= v < 5.0 for v in draws({"uniform": [2, 5]}))
+    ints = draws({"int_uniform": [1, 3]})
+    assert set(ints) == {1, 2, 3} and all(isinstance(v, int) for v in ints)
+    assert all(-1.0 <= v <= 1.0 for v in draws({"normal": [0, 5], "clip": [-1, 1]}))
+    logs = draws({"log_uniform": [1, 1000]})
+    assert all(1 <= v <= 1000 for v in logs) and np.median(logs) < 100  # log-uniform: median near 31.6
+    assert set(draws({"int_log_uniform": [1, 4]})) <= {1, 2, 3, 4}
+    assert draws({"constant": [1, 2]}, 3) == [[1, 2]] * 3
+
+
+def test_choice_weights():
+    picked = draws({"choice": {"a": 1, "b": 0, "c": 3}}, 800)
+    assert "b" not in picked and 0.65 < picked.count("c") / len(picked) < 0.85
+    assert set(draws({"choice": [1, 2], "weights": [0, 1]}, 50)) == {2}
+
+
+@pytest.mark.parametrize("node, message", [
+    ({"uniform": [3, 1]}, "above high"),
+    ({"uniform": [1]}, "two numbers"),
+    ({"log_uniform": [0, 1]}, "low > 0"),
+    ({"normal": [0, -1]}, "std ≥ 0"),
+    ({"choice": []}, "non-empty"),
+    ({"choice": [1, 2], "weights": [1]}, "2 options but 1 weights"),
+    ({"choice": [1, 2], "weights": [0, 0]}, "add up to 0"),
+    ({"uniform": [0, 1], "clip": [0, 1]}, "unknown key 'clip'"),
+    ({"int_uniform": [0.5, 2]}, "must be integers"),
+])
+def test_bad_distributions(node, message):
+    with pytest.raises(InputError, match=message):
+        dists.parse(node, "x")
+
+
+def test_dotted_keys_and_merge():
+    assert expand_dotted({"page.dpi": 100, "page": {"grid": "red"}}) == {"page": {"dpi": 100, "grid": "red"}}
+    base = {"page": {"dpi": {"int_uniform": [100, 200]}, "grid": "red"}}
+    merged = merge(base, {"page": {"dpi": 150}})
+    assert merged == {"page": {"dpi": 150, "grid": "red"}}
+    # a distribution replaces a mapping wholesale rather than merging into it
+    assert merge({"a": {"b": 1}}, {"a": {"choice": [1, 2]}}) == {"a": {"choice": [1, 2]}}
+
+
+def test_extends_toml_and_yaml(tmp_path):
+    (tmp_path / "base.toml").write_text('extends = "scanner"\n[page]\ndpi = 100\ngrid = "green"\n')
+    (tmp_path / "top.yaml").write_text("extends: base.toml\npage.grid: bw\n")
+    config = load_config(tmp_path / "top.yaml")
+    validate_config(config)
+    scene = sample_scene(config, np.random.default_rng(1))
+    assert (scene.preset, scene.page.dpi, scene.page.grid) == ("scanner", 100, "bw")
+
+
+def test_extends_cycle_is_an_error(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(InputError, match="extends itself"):
+        load_config(tmp_path / "a.yaml")
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"page.dpii": 100}, "page.dpii: unknown key"),
+    ({"camera_x": 1}, "camera_x: unknown key"),
+    ({"page.dpi": 50}, "page.dpi: 50 is out of range"),
+    ({"page.dpi": "high"}, "page.dpi: expected an integer"),
+    ({"page.dpi": {"uniform": [100, 200]}}, "page.dpi: integer key; use int_uniform"),
+    ({"page.dpi": {"int_uniform": [50, 200]}}, "page.dpi: 50 is out of range"),
+    ({"page.grid": {"choice": ["red", "purple"]}}, "page.grid: 'purple' is not one of"),
+    ({"page.trace_width_mm": {"normal": [0.3, 0.1]}}, "page.trace_width_mm: an unclipped normal"),
+    ({"page.speed_mm_s": {"uniform": [10, 30]}}, "page.speed_mm_s: takes one of"),
+    ({"page.grid": {"uniform": [0, 1]}}, "page.grid: a uniform distribution gives numbers"),
+    ({"seed": 3}, "seed: set per frame"),
+    ({"page": {"one_of": [{"layout": "12x1", "rhythm_leads": ["II"]}]}}, "rhythm strips go with"),
+    ({"page": {"one_of": 3}}, "page.one_of: expected a list of mappings"),
+])
+def test_validation_names_the_key(config, message):
+    with pytest.raises(InputError) as err:
+        validate_config(expand_dotted(config))
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_one_of_merges_the_pick_over_its_siblings():
+    config = expand_dotted({"page": {"grid": "green", "one_of": {"choice": [{"layout": "6x2"}, {"layout": "12x1",
+                                                                                                "rhythm_leads": []}],
+                                                                 "weights": [0, 1]}}})
+    validate_config(config)
+    scene = sample_scene(config, np.random.default_rng(0))
+    assert (scene.page.layout, scene.page.grid, scene.page.rhythm_leads) == ("12x1", "green", ())
+
+
+def test_sampling_is_deterministic():
+    config = load_config("challenge_like")
+    a = [sample_scene(config, np.random.default_rng([7, i])) for i in range(5)]
+    b = [sample_scene(config, np.random.default_rng([7, i])) for i in range(5)]
+    assert a == b and len({s.seed for s in a}) == 5
+
+
+def test_required_presets_exist():
+    assert {"clean", "scanner", "phone_photo", "folded_letter", "crumpled", "challenge_like"} <= set(preset_names())
+
+
+@pytest.mark.parametrize("preset", preset_names())
+def test_presets_validate_and_render(preset):
+    config = merge(load_config(preset), {"page": {"dpi": 100}})
+    validate_config(config)
+    scene = sample_scene(config, np.random.default_rng(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = render_scene(scene, load_record(RECORD, 0.0, 10.0))
+    assert frame.image.ndim == 3 and frame.image.std() > 5
+    assert frame.truth["scene"]["preset"] == scene.preset

@@ -1,0 +1,165 @@
+"""generate: same bytes for any worker count or backend, kill -9 then rerun = uninterrupted run, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from simulator.cli import main
+from simulator.manifest import read_manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORDS = ROOT / "assets" / "records"
+COUNT = 6
+
+
+@pytest.fixture(scope="module")
+def small_config(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cfg") / "small.yaml"
+    path.write_text("extends: challenge_like\npage.dpi: 100\n")
+    return path
+
+
+def generate(out: Path, config: Path, *extra: str, count: int = COUNT) -> int:
+    return main(["generate", "--output", str(out), "--count", str(count), "--seed", "7", "--config", str(config),
+                 "--input", str(RECORDS), "--no-progress", *extra])
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    """Every file's bytes, except the manifest (its line order follows completion order)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "manifest.jsonl"}
+
+
+def manifest_by_frame(folder: Path) -> dict[int, dict]:
+    return read_manifest(folder)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, small_config) -> Path:
+    out = tmp_path_factory.mktemp("ref") / "set"
+    assert generate(out, small_config) == 0
+    return out
+
+
+def test_reference_run_writes_frames_and_manifest(reference):
+    entries = manifest_by_frame(reference)
+    assert sorted(entries) == list(range(COUNT))
+    for entry in entries.values():
+        assert entry["status"] == "ok" and entry["window"]["duration_s"] > 0 and len(entry["scene_hash"]) == 64
+        for name, digest in entry["files"].items():
+            assert (reference / name).is_file() and len(digest) == 64
+        truth = json.loads((reference / f"{entry['name']}.json").read_text())
+        assert truth["source"]["frame"] == entry["frame"] and truth["scene"]["preset"] == entry["preset"]
+    run = json.loads((reference / "run.json").read_text())
+    assert run["seed"] == 7 and run["count"] == COUNT
+
+
+def test_two_workers_give_identical_files(reference, small_config, tmp_path):
+    out = tmp_path / "two"
+    assert generate(out, small_config, "--workers", "2") == 0
+    assert files_of(out) == files_of(reference)
+    assert manifest_by_frame(out) == manifest_by_frame(reference)
+
+
+def test_kill_then_rerun_equals_uninterrupted_run(reference, small_config, tmp_path):
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "simulator", "generate", "--output", str(out), "--count", str(COUNT), "--seed", "7",
+           "--config", str(small_config), "--input", str(RECORDS), "--no-progress"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = out / "manifest.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if manifest.exists() and manifest.read_bytes().count(b"\n") >= 1:
+            break
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(manifest_by_frame(out))
+    assert done_before < COUNT, "the run finished before it could be killed"
+    assert generate(out, small_config) == 0
+    assert files_of(out) == files_of(reference)
+    assert manifest_by_frame(out) == manifest_by_frame(reference)
+
+
+def test_rerun_of_a_finished_set_does_nothing(reference, small_config, tmp_path, capsys):
+    out = tmp_path / "again"
+    shutil.copytree(reference, out)
+    before = (out / "manifest.jsonl").read_bytes()
+    assert generate(out, small_config) == 0
+    assert (out / "manifest.jsonl").read_bytes() == before
+    assert f"{COUNT} were already done" in capsys.readouterr().out
+
+
+def test_resume_with_a_different_seed_is_refused(reference, tmp_path, capsys):
+    out = tmp_path / "other"
+    shutil.copytree(reference, out)
+    code = main(["generate", "--output", str(out), "--count", str(COUNT), "--seed", "8", "--preset", "clean",
+                 "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "different seed" in err and "\n" not in err
+
+
+def test_bad_config_is_one_line_and_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: phone_photo\npage:\n  dpi: {int_uniform: [10, 200]}\n")
+    code = main(["generate", "--output", str(tmp_path / "out"), "--count", "1", "--config", str(bad)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error: page.dpi: 10 is out of range") and "\n" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_preset_and_missing_input(tmp_path, capsys):
+    assert main(["generate", "-o", str(tmp_path / "a"), "-n", "1", "--preset", "glossy"]) == 2
+    assert "unknown preset 'glossy'" in capsys.readouterr().err
+    assert main(["generate", "-o", str(tmp_path / "b"), "-n", "1", "--input", str(tmp_path / "nope")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_a_bad_record_fails_its_frames_and_the_run_goes_on(tmp_path, small_config, capsys):
+    inputs = tmp_path / "records"
+    shutil.copytree(RECORDS / "ptbxl", inputs / "good")
+    (inputs / "bad").mkdir()
+    shutil.copy(RECORDS / "ptbxl" / "00001_lr.hea", inputs / "bad" / "broken.hea")
+    (inputs / "bad" / "00001_lr.dat").write_bytes(b"\0" * 100)  # the header names this file; truncated
+    code = main(["generate", "-o", str(tmp_path / "out"), "-n", "6", "--seed", "1", "--config", str(small_config),
+                 "--input", str(inputs), "--no-progress"])
+    entries = manifest_by_frame(tmp_path / "out")
+    statuses = {e["status"] for e in entries.values()}
+    assert code == 1 and statuses == {"ok", "failed"} and len(entries) == 6
+    failed = [e for e in entries.values() if e["status"] == "failed"]
+    assert all("truncated" in e["reason"] for e in failed)
+    assert f"{len(failed)} × record" in capsys.readouterr().out
+
+
+def test_clean_preset_equals_the_page_command(tmp_path):
+    record = RECORDS / "ptbxl" / "00001_lr"  # 10 s: the page shows all of it, so the window starts at 0
+    assert main(["page", str(record), "-o", str(tmp_path / "page"), "--name", "p"]) == 0
+    assert main(["generate", "-o", str(tmp_path / "gen"), "-n", "1", "--preset", "clean", "--input", str(record),
+                 "--no-progress"]) == 0
+    gen = tmp_path / "gen" / "000"
+    for suffix in (".png", "_mask_trace.png", "_mask_grid.png", ".dat"):
+        assert (gen / f"frame_000000{suffix}").read_bytes() == (tmp_path / "page" / f"p{suffix}").read_bytes()
+
+
+def test_synthetic_records(tmp_path):
+    out = tmp_path / "syn"
+    assert main(["generate", "-o", str(out), "-n", "1", "--input", "synthetic", "--no-progress"]) == 0
+    entry = manifest_by_frame(out)[0]
+    assert entry["record"].startswith("synthetic-") and entry["input"] == "synthetic"
+    assert (out / f"{entry['name']}.hea").read_text().count("\n") >= 13  # 12 leads + header line
+
+
+def test_ray_backend_gives_identical_files(reference, small_config, tmp_path):
+    pytest.importorskip("ray")
+    out = tmp_path / "ray"
+    assert generate(out, small_config, "--backend", "ray", "--workers", "2") == 0
+    assert files_of(out) == files_of(reference)

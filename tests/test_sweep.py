@@ -1,0 +1,65 @@
+"""The sweep API: grids and random draws over dotted scene keys, rendered with their parameters in the JSON."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+from simulator.errors import InputError
+from simulator.layout import PageSpec
+from simulator.records import load_record
+from simulator.scene import Scene
+from simulator.sweep import grid, random_draws, render_sweep, set_path, with_values
+
+RECORD = Path(__file__).resolve().parent.parent / "assets" / "records" / "ptbxl" / "00001_lr"
+BASE = Scene(page=PageSpec(dpi=100))
+
+
+def test_grid_covers_every_combination():
+    variants = grid(BASE, {"page.grid": ["red", "green", "bw"], "page.gain_mm_mv": [5.0, 10.0]})
+    assert len(variants) == 6
+    assert [v.params for v in variants[:2]] == [{"page.grid": "red", "page.gain_mm_mv": 5.0},
+                                                {"page.grid": "red", "page.gain_mm_mv": 10.0}]
+    assert all(v.scene.page.grid == v.params["page.grid"] for v in variants)
+    assert all(v.scene.page.dpi == 100 for v in variants)
+
+
+def test_random_draws_are_seeded():
+    dists = {"page.trace_width_mm": {"uniform": [0.2, 0.5]}, "page.grid": {"choice": ["red", "pink"]}}
+    a, b = random_draws(BASE, dists, 5, seed=3), random_draws(BASE, dists, 5, seed=3)
+    assert [v.params for v in a] == [v.params for v in b] and len(a) == 5
+    assert all(0.2 <= v.scene.page.trace_width_mm < 0.5 for v in a)
+
+
+def test_bad_keys_and_values_name_the_key():
+    with pytest.raises(InputError, match="page.dpii: unknown key"):
+        with_values(BASE, {"page.dpii": 3})
+    with pytest.raises(InputError, match="page.dpi: 20 is out of range"):
+        grid(BASE, {"page.dpi": [20]})
+
+
+def test_set_path_indexes_lists():
+    tree = {"lights": [{"intensity": 1.0}, {"intensity": 2.0}]}
+    set_path(tree, "lights.1.intensity", 5.0)
+    assert tree["lights"][1]["intensity"] == 5.0
+    with pytest.raises(InputError, match="has no item 4"):
+        set_path(tree, "lights.4.intensity", 1.0)
+
+
+def test_render_sweep_writes_frames_with_their_params(tmp_path):
+    record = load_record(RECORD, 0.0, 10.0)
+    variants = grid(BASE, {"page.grid": ["red", "green"], "page.minor_grid": ["lines", "dots"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frames = render_sweep(variants, record, out_dir=tmp_path, prefix="s")
+    assert len(frames) == 4
+    for i, f in enumerate(frames):
+        truth = json.loads((tmp_path / f"s_{i:03d}.json").read_text())
+        assert truth["sweep"] == {"index": i, "params": variants[i].params}
+        assert truth["scene"]["page"]["grid"] == variants[i].params["page.grid"]
+        assert f"s_{i:03d}.png" in f.files
+    assert frames[0].frame.image.shape == frames[1].frame.image.shape
+    assert (frames[0].frame.image != frames[2].frame.image).any()  # red vs green grid
