@@ -10,10 +10,10 @@ import argparse
 import sys
 import warnings
 
-from . import page_cmd
+from . import generate, page_cmd
 from .errors import EXIT_BAD_INPUT, InputError
 
-SUBCOMMANDS = [page_cmd]
+SUBCOMMANDS = [page_cmd, generate]
 
 
 def build_parser() -> argparse.ArgumentParser:
