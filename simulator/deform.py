@@ -2,8 +2,8 @@
 
 Each deformation is a pure function of (current positions, page coordinates, params, rng) → new positions, applied
 in the order listed in ``SheetSpec.deformations``. Positions live on the sheet's rectilinear grid, shape
-``(rows, cols, 3)`` in world mm (rows follow page y, columns page x). Folds and dog-ears act on the flat sheet, so
-they come first (dog-ears, then the fold); curl and wrinkles warp whatever shape the sheet then has.
+``(rows, cols, 3)`` in world mm (rows follow page y, columns page x). Crease lines, dog-ears and the fold shape
+the flat paper and come first, in that order; curl and wrinkles then warp whatever shape the sheet has.
 The geometry lives in :mod:`simulator.folds` and :mod:`simulator.warps`; :mod:`simulator.sheet` applies them.
 """
 
@@ -130,23 +130,22 @@ class Wrinkles(Deformation):
 
 Deformation.VARIANTS = {cls.KIND: cls for cls in (Fold, DogEar, Curl, CreaseLines, Wrinkles)}
 
-STAGE = {"dog_ear": 0, "fold": 1, "curl": 2, "wrinkles": 2}
-"""Required order: dog-ears and folds act on the flat sheet, curl and wrinkles warp whatever shape it has.
-Crease lines may go anywhere: before a fold they are carried with the paper (and the fold stacks its layers
-far enough apart to clear them); after it they mark the opened sheet."""
+STAGE = {"crease_lines": 0, "dog_ear": 1, "fold": 2, "curl": 3, "wrinkles": 3}
+"""Required order. Crease lines, dog-ears and the fold shape the flat paper, so a closed fold or dog-ear carries the
+creases with it and stacks its layers clear of them; curl and wrinkles then warp the shaped sheet in world space,
+moving stacked layers together."""
 
 
 def check_order(deformations: tuple[Deformation, ...], name: str) -> None:
     """Raise InputError unless the deformations follow ``STAGE`` order with at most one fold."""
     stage, folds = 0, 0
-    names = {0: "dog_ear", 1: "fold", 2: "curl and wrinkles"}
     for i, d in enumerate(deformations):
         folds += d.KIND == "fold"
         if folds > 1:
             raise InputError(f"{name}[{i}]: only one fold per sheet (use pattern 'quarter' for two creases)")
-        own = STAGE.get(d.KIND)
-        if own is None:
-            continue
+        own = STAGE[d.KIND]
         if own < stage:
-            raise InputError(f"{name}[{i}]: {d.KIND} must come before {names[stage]} (it acts on the flat sheet)")
+            later = sorted({k for k, v in STAGE.items() if v == stage})
+            raise InputError(f"{name}[{i}]: {d.KIND} must come before {' and '.join(later)} "
+                             "(order: crease_lines, dog_ear, fold, then curl and wrinkles)")
         stage = own

@@ -110,7 +110,8 @@ def hinge(step: HingeStep, pos: np.ndarray, page: np.ndarray, size_mm: tuple[flo
 
     ``relief`` is the (lowest, highest) z of the sheet before folding. Each layer then takes the paper's thickness
     plus that relief, so a sheet that was already creased still closes without passing through itself: turning by
-    180° about a line at height h maps z to 2h - z, which clears the ``layers`` beneath by a thickness.
+    180° about a line at height h maps z to 2h - z, which clears the ``layers`` beneath by a thickness. The lift
+    grows as sin²(turn / 2): a nearly open fold needs none, and lifting it would step the paper at the crease.
     """
     if step.angle_deg == 0.0:
         return pos
@@ -118,10 +119,9 @@ def hinge(step: HingeStep, pos: np.ndarray, page: np.ndarray, size_mm: tuple[flo
     mask = np.broadcast_to(_moving_mask(step, page), pos.shape[:2])
     low, high = relief
     layer = thickness_mm + (high - low)
-    if step.sense > 0:
-        lift = low + step.layers * layer / 2.0 + (high - low) / 2.0
-    else:
-        lift = high - step.layers * layer / 2.0 - (high - low) / 2.0
+    closing = np.sin(np.radians(step.angle_deg) / 2.0) ** 2
+    rise = closing * (step.layers * layer / 2.0 + (high - low) / 2.0)
+    lift = low + rise if step.sense > 0 else high - rise
     if step.axis == 0:  # constant page x: the line runs along world y
         pivot = np.array([step.at, 0.0, lift])
         into = np.array([float(step.moving), 0.0, 0.0])
@@ -166,12 +166,13 @@ def dog_ear_line(d: DogEar, size_mm: tuple[float, float]) -> tuple[np.ndarray, n
     return corner, corner + [along_x, 0.0], corner + [0.0, along_y]
 
 
-def dog_ear(d: DogEar, pos: np.ndarray, page: np.ndarray, size_mm: tuple[float, float],
-            cell_mm: float) -> tuple[np.ndarray, list[Crease]]:
-    """Fold a corner over the printed side about a diagonal line, bending through a band two cells wide.
+def dog_ear(d: DogEar, pos: np.ndarray, page: np.ndarray, size_mm: tuple[float, float], cell_mm: float,
+            thickness_mm: float) -> tuple[np.ndarray, list[Crease]]:
+    """Fold a corner over the printed side about a diagonal line, bending round a thin cylinder.
 
-    The diagonal cannot be a grid line, so instead of a hinge the paper bends isometrically around a thin cylinder
-    whose width spans two cells: no triangle straddles a kink, and the band reads as a sharp crease at photo scale.
+    The diagonal cannot be a grid line, so instead of a hinge the paper bends around a cylinder whose arc spans at
+    least two cells: no triangle straddles a kink, and the band reads as a sharp crease at photo scale. The radius
+    also clears the sheet's relief (from crease lines drawn before), so the closed flap lies above the page.
     """
     corner, a, b = dog_ear_line(d, size_mm)
     along = (b - a) / np.linalg.norm(b - a)
@@ -182,19 +183,22 @@ def dog_ear(d: DogEar, pos: np.ndarray, page: np.ndarray, size_mm: tuple[float, 
     turn = np.pi - np.radians(d.angle_deg)
     if turn <= 0.0:
         return pos, crease  # opened flat again: only the crease mark remains
+    low = float(pos[..., 2].min())
+    relief = float(pos[..., 2].max()) - low
+    radius = max(2.0 * cell_mm / turn, relief + thickness_mm / 2.0)
+    band = radius * turn  # paper length on the arc
     s = (page - a) @ toward  # page mm from the fold line toward the corner
-    band = 2.0 * cell_mm
-    radius = band / turn
     sel = s > 0
     sc = s[sel]
     phi = np.minimum(sc, band) / radius
     rest = np.maximum(sc - band, 0.0)
-    # In-plane distance from the line and height, for the arc then the straight flap beyond it.
-    u = radius * np.sin(phi) + rest * np.cos(phi)
-    z = radius * (1.0 - np.cos(phi)) + rest * np.sin(phi)
+    height = pos[sel, 2] - low  # relief carried along the surface normal, which turns with the paper
+    # In-plane distance from the line and height: around the arc, then straight on along the flap.
+    u = radius * np.sin(phi) + rest * np.cos(phi) - height * np.sin(phi)
+    z = radius * (1.0 - np.cos(phi)) + rest * np.sin(phi) + height * np.cos(phi)
     toward_world = np.array([toward[0], -toward[1], 0.0])  # page y runs along world -y
     out = pos.copy()
     foot = pos[sel] - sc[:, None] * toward_world  # on the fold line: the corner is still flat here
     out[sel] = foot + u[:, None] * toward_world
-    out[sel, 2] += z
+    out[sel, 2] = low + z
     return out, crease

@@ -164,7 +164,7 @@ def _apply(d: Deformation, pos: np.ndarray, page: np.ndarray, spec: SheetSpec,
     if isinstance(d, Fold):
         return folds.fold(d, pos, page, size, spec.thickness_mm)
     if isinstance(d, DogEar):
-        return folds.dog_ear(d, pos, page, size, spec.cell_mm)
+        return folds.dog_ear(d, pos, page, size, spec.cell_mm, spec.thickness_mm)
     if isinstance(d, Curl):
         return warps.curl(d, pos, size), []
     if isinstance(d, CreaseLines):

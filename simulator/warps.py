@@ -1,7 +1,8 @@
 """Curl, crease lines and wrinkles: displacements applied on top of the (possibly folded) sheet.
 
-Curl and wrinkles are space warps in world coordinates, so layers stacked by a fold move together and stay apart.
-Crease lines are placed in page coordinates, so the texture's crease marks land exactly on the geometric crease.
+Crease lines are drawn on the flat paper (before any fold) in page coordinates, so the texture's crease marks land
+exactly on the geometric crease and a later fold carries them with the paper. Curl and wrinkles are space warps in
+world coordinates, so layers stacked by a fold move together and stay apart.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _clip_to_page(p: np.ndarray, d: np.ndarray, t0: float, t1: float, size_mm: t
 
 def crease_lines(c: CreaseLines, pos: np.ndarray, page: np.ndarray, size_mm: tuple[float, float],
                  gen: np.random.Generator) -> tuple[np.ndarray, list[Crease]]:
-    """Add ``count`` random straight ridges/valleys (page coordinates), displacing along world z."""
+    """Add ``count`` random straight ridges/valleys (page coordinates) to the flat sheet, along world z."""
     w, h = size_mm
     out = pos.copy()
     creases = []

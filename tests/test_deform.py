@@ -209,3 +209,16 @@ def test_creased_sheet_folded_shut_keeps_its_layers_apart():
 def test_everything_opened_flat_leaves_a_flat_sheet_with_its_crease_records():
     s = _sheet(DogEar(angle_deg=180.0), Fold(pattern="quarter", angle_deg=180.0), Curl(length_mm=0.0))
     assert np.allclose(s.vertices[:, 2], 0.0) and len(s.creases) == 4
+
+
+def test_dog_ear_pressed_onto_a_creased_page_stays_above_it():
+    d = DogEar(corner="top_left", size_mm=60.0, angle_deg=2.0)
+    s = _sheet(CreaseLines(count=12, depth_mm=2.0, width_mm=6.0, length_mm=120.0, axis_bias=0.0), d, seed=6)
+    c, a, b = dog_ear_line(d, (W, H))
+    toward = (c - (a + b) / 2) / np.linalg.norm(c - (a + b) / 2)
+    beyond_arc = ((_page(s) - a) @ toward) > 20.0  # the arc itself turns up; test the flat flap beyond it
+    faces = s.faces[beyond_arc[s.faces].all(axis=1)]
+    flap_vertex = ((_page(s) - a) @ toward) > 0
+    centres = s.vertices[faces[np.random.default_rng(4).integers(0, len(faces), 30)]].mean(axis=1)
+    for hits in _hits(s, centres[:, :2]):
+        assert [bool(flap_vertex[s.faces[f]].all()) for _, f in hits] == [False, True]
