@@ -86,8 +86,8 @@ void main() {
         if (ndotl <= 0.0) continue;
         float vis = u_light_shadow[i] >= 0 ? shadow_lookup(u_light_shadow[i], v_world, ndotl) : 1.0;
         vec3 h = normalize(l + v);
-        float fresnel = 0.04 + 0.96 * pow(1.0 - max(dot(v, h), 0.0), 5.0);   // Schlick: sheen rises at grazing angles
-        float spec = ks * (shininess + 8.0) / 25.13 * pow(max(dot(n, h), 0.0), shininess) * fresnel * 4.0;
+        float fresnel = 0.04 + 0.96 * pow(clamp(1.0 - dot(v, h), 0.0, 1.0), 5.0);   // Schlick: sheen rises at grazing angles
+        float spec = ks * (shininess + 8.0) / 25.13 * pow(clamp(dot(n, h), 0.0, 1.0), shininess) * fresnel * 4.0;
         radiance += u_light_color[i] * atten * vis * ndotl * (albedo * (1.0 - ks) + spec);
     }
     f_color = vec4(radiance, 1.0);

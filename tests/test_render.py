@@ -1,0 +1,184 @@
+"""Rendered frames against their ground truth, on a real record (PTB-XL 00001) and the real sheet mesh (llvmpipe).
+
+Every check compares two things computed independently: samples projected on the CPU through mesh, camera and lens,
+against pixels rasterised by OpenGL and remapped by the lens.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from simulator import background, camera, lighting, post
+from simulator.coords import mm_to_px
+from simulator.deform import CreaseLines, Curl, Fold, Wrinkles
+from simulator.gl_context import create_context
+from simulator.layout import PageSpec, plan_page
+from simulator.occluders import Occluder
+from simulator.page import render_page
+from simulator.project import project_samples
+from simulator.records import load_record
+from simulator.renderer import PageTextures, Renderer
+from simulator.sheet import SheetSpec, build_sheet
+
+DPI = 100
+PHOTO_SIZE = (1200, 900)
+GT = {"uv", "depth", "object", "mask_trace"}
+DEFORMATIONS = {
+    "scanner": (),
+    "phone_photo": (Curl(edge="right", radius_mm=80.0, length_mm=50.0),),
+    "folded_letter": (Fold(pattern="letter", creases="horizontal", angle_deg=155.0),),
+    "crumpled": (CreaseLines(count=12, depth_mm=1.5), Wrinkles(amplitude_mm=1.5, scale_mm=40.0)),
+}
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    return Renderer(create_context())
+
+
+@pytest.fixture(scope="module")
+def page():
+    layout = plan_page(load_record("assets/records/ptbxl/00001_lr"), PageSpec(dpi=DPI, trace_width_mm=0.45))
+    image = render_page(layout)
+    uvs = [layout.sample_xy_mm(t) / [layout.width_mm, layout.height_mm] for t in layout.traces]
+    return layout, PageTextures(image.rgb, image.masks), uvs
+
+
+def scene(name: str, seed: int, size_mm, deformations=None, occluders=None):
+    gen = np.random.default_rng(seed)
+    sheet = build_sheet(SheetSpec(width_mm=size_mm[0], height_mm=size_mm[1], cell_mm=3.0,
+                                  deformations=DEFORMATIONS[name] if deformations is None else deformations), gen)
+    cam = camera.preset(name, gen, size_mm, image_size=PHOTO_SIZE, scan_dpi=DPI)
+    light = lighting.preset(name, gen, (size_mm[0] / 2, size_mm[1] / 2))
+    bg = background.preset(name, gen, size_mm)
+    if occluders is not None:
+        bg = background.Background(table=bg.table, color=bg.color, seed=bg.seed, occluders=occluders)
+    return sheet, cam, light, bg, post.preset(name, gen), gen
+
+
+def project_all(sheet, cam, uvs, layers, size_mm):
+    out = [project_samples(sheet, cam, uv, layers, size_mm) for uv in uvs]
+    return [o[0] for o in out], [o[1] for o in out]
+
+
+@pytest.mark.parametrize("name", list(DEFORMATIONS))
+def test_visible_samples_land_on_dark_trace_pixels(renderer, page, name):
+    layout, textures, uvs = page
+    size = (layout.width_mm, layout.height_mm)
+    sheet, cam, light, bg, fx, gen = scene(name, 11, size)
+    layers = renderer.render(sheet, textures, cam, light, bg, passes={"rgb"} | GT)
+    photo = post.apply_post(layers, fx, gen)
+    lum = photo.astype(np.float32).mean(axis=2)
+    paper = cv2.dilate(lum, np.ones((15, 15), np.uint8))  # local paper brightness
+    xys, vis = project_all(sheet, cam, uvs, layers, size)
+    on_mask, dark, n_visible, n_total = [], [], 0, 0
+    for lead, (xy, v) in enumerate(zip(xys, vis)):
+        col, row = xy[v, 0].astype(int), xy[v, 1].astype(int)
+        on_mask.append(layers["mask_trace"][row, col] == lead + 1)
+        dark.append(lum[row, col] < 0.75 * paper[row, col])
+        n_visible += v.sum()
+        n_total += np.isfinite(xy[:, 0]).sum()
+    assert n_visible > 0.5 * n_total, f"{name}: only {n_visible} of {n_total} samples visible"
+    assert np.concatenate(on_mask).mean() >= 0.9
+    assert np.concatenate(dark).mean() >= 0.9, f"{name}: {np.concatenate(dark).mean():.3f} on dark pixels"
+
+
+def test_flat_sheet_under_orthographic_camera_is_the_flat_page(renderer, page):
+    layout, textures, uvs = page
+    size = (layout.width_mm, layout.height_mm)
+    sheet, cam, light, bg, _, _ = scene("scanner", 0, size)
+    cam = cam.__class__(**{**cam.__dict__, "roll_deg": 0.0})
+    layers = renderer.render(sheet, textures, cam, light, bg, passes=GT | {"mask_grid"})
+    assert layers["mask_trace"].shape == textures.masks["trace"].shape
+    for uv, trace in zip(uvs, layout.traces):
+        xy, visible = project_samples(sheet, cam, uv, layers, size)
+        expected = mm_to_px(layout.sample_xy_mm(trace), DPI)
+        ok = np.isfinite(expected[:, 0])
+        assert np.abs(xy[ok] - expected[ok]).max() < 0.5
+        assert visible[ok].all()
+    assert (layers["mask_trace"] == textures.masks["trace"]).mean() > 0.999
+    assert (layers["mask_grid"] == textures.masks["grid"]).mean() > 0.999
+    h, w = layers["uv"].shape[:2]
+    centres = (np.arange(w) + 0.5) / w
+    assert np.abs(layers["uv"][h // 2, :, 0] - centres).max() < 0.5 / w
+
+
+def test_uv_pass_agrees_with_the_frame(renderer, page):
+    """Looking up the page texture at each pixel's UV predicts that pixel's brightness, up to smooth lighting."""
+    layout, textures, _ = page
+    size = (layout.width_mm, layout.height_mm)
+    sheet, cam, light, bg, _, _ = scene("phone_photo", 4, size)
+    layers = renderer.render(sheet, textures, cam, light, bg, passes={"rgb", "uv", "object"}, msaa=1)
+    interior = cv2.erode((layers["object"] == 2).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    uv = layers["uv"][interior]
+    th, tw = textures.rgb.shape[:2]
+    linear = ((textures.rgb.astype(np.float32) / 255.0) ** 2.2).mean(axis=2)
+    # bilinear lookup, as the GPU's texture sampler does (texel centres at +0.5)
+    x = np.clip(uv[:, 0] * tw - 0.5, 0, tw - 1.001)
+    y = np.clip(uv[:, 1] * th - 0.5, 0, th - 1.001)
+    i, j, a, b = y.astype(int), x.astype(int), y % 1, x % 1
+    albedo = ((1 - a) * ((1 - b) * linear[i, j] + b * linear[i, j + 1])
+              + a * ((1 - b) * linear[i + 1, j] + b * linear[i + 1, j + 1]))
+    shade = layers["rgb"].mean(axis=2)
+    lighting_field = cv2.dilate(shade, np.ones((21, 21), np.uint8))[interior]  # the paper's brightness nearby
+    predicted = albedo / albedo.max() * lighting_field
+    assert np.corrcoef(predicted, shade[interior])[0, 1] > 0.9
+
+
+def test_fold_hides_the_samples_behind_it(renderer, page):
+    layout, textures, uvs = page
+    size = (layout.width_mm, layout.height_mm)
+    folded = (Fold(pattern="half", creases="vertical", angle_deg=3.0, direction="mountain", flap_side="high"),)
+    sheet, cam, light, bg, _, _ = scene("scanner", 2, size, deformations=folded, occluders=())
+    layers = renderer.render(sheet, textures, cam, light, bg, passes=GT)
+    for uv in uvs:
+        _, visible = project_samples(sheet, cam, uv, layers, size)
+        x_mm = uv[:, 0] * size[0]
+        front, behind = x_mm < size[0] / 2 - 3.0, x_mm > size[0] / 2 + 3.0
+        assert not visible[behind].any()
+        assert visible[front].mean() > 0.98 if front.any() else True
+    # folded the other way, the flap covers the rest with its print toward the table: nothing printed is visible
+    valley = (Fold(pattern="half", creases="vertical", angle_deg=3.0, direction="valley", flap_side="high"),)
+    sheet, cam, light, bg, _, _ = scene("scanner", 2, size, deformations=valley, occluders=())
+    layers = renderer.render(sheet, textures, cam, light, bg, passes=GT)
+    assert not any(project_samples(sheet, cam, uv, layers, size)[1][np.abs(uv[:, 0] - 0.5) > 0.02].any()
+                   for uv in uvs)
+
+
+def test_an_occluder_hides_samples_under_it(renderer, page):
+    layout, textures, uvs = page
+    size = (layout.width_mm, layout.height_mm)
+    hand = Occluder(kind="hand", x_mm=60.0, y_mm=110.0, z_mm=2.0, color=(0.6, 0.42, 0.32))
+    sheet, cam, light, bg, _, _ = scene("phone_photo", 5, size, deformations=(), occluders=(hand,))
+    layers = renderer.render(sheet, textures, cam, light, bg, passes=GT)
+    hidden_by_hand = 0
+    for uv in uvs:
+        xy, visible = project_samples(sheet, cam, uv, layers, size)
+        inside = np.isfinite(xy[:, 0]) & (xy[:, 0] >= 0) & (xy[:, 0] < cam.width_px) & (xy[:, 1] >= 0) & \
+            (xy[:, 1] < cam.height_px)
+        col, row = xy[inside, 0].astype(int), xy[inside, 1].astype(int)
+        under = layers["object"][row, col] == 3
+        assert not visible[inside][under].any()
+        hidden_by_hand += under.sum()
+    assert hidden_by_hand > 50
+
+
+def test_same_seed_gives_the_same_bytes(renderer, page):
+    layout, textures, _ = page
+    size = (layout.width_mm, layout.height_mm)
+    frames = []
+    for _ in range(2):
+        sheet, cam, light, bg, fx, gen = scene("crumpled", 9, size)
+        layers = renderer.render(sheet, textures, cam, light, bg, passes={"rgb", "depth", "mask_trace"})
+        frames.append((post.apply_post(layers, fx, gen).tobytes(), layers["mask_trace"].tobytes()))
+    assert frames[0] == frames[1]
+
+
+def test_only_requested_passes_come_back(renderer, page):
+    layout, textures, _ = page
+    sheet, cam, light, bg, _, _ = scene("scanner", 1, (layout.width_mm, layout.height_mm))
+    assert set(renderer.render(sheet, textures, cam, light, bg, passes={"uv"})) == {"uv"}
+    with pytest.raises(ValueError, match="unknown render passes"):
+        renderer.render(sheet, textures, cam, light, bg, passes={"albedo"})
