@@ -121,7 +121,7 @@ def from_dict(cls: type[T], data: Any, name: str = "") -> T:
     if not isinstance(data, dict):
         raise InputError(f"{name or cls.__name__}: expected a mapping, got {type(data).__name__}")
     variants = getattr(cls, "VARIANTS", None)
-    if variants:
+    if variants and cls not in variants.values():  # the union itself, not one of its variants
         kind = data.get("kind")
         if kind not in variants:
             raise InputError(f"{prefix}kind: {kind!r} is not one of {', '.join(map(repr, variants))}")
