@@ -240,7 +240,7 @@ def _gallery(run: dict, worst: int) -> str:
     parts = []
     for r in ranked[:worst]:
         parts.append(f"<div class='case'><h4>{html.escape(r['name'])} — {r['snr']:.2f} dB "
-                     f"({html.escape(r['status'])}, preset {html.escape(str(r.get('preset')))})</h4>"
+                     f"({html.escape(r['status'])}, preset {html.escape(r.get('preset') or '–')})</h4>"
                      f"{_thumbnail(r.get('image'))}{_traces(r, run['metric'])}</div>")
     return "".join(parts) or "<p>(no records)</p>"
 
