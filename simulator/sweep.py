@@ -105,3 +105,24 @@ def render_sweep(variants: Sequence[Variant], record: Record, out_dir: Path | st
         files = tuple(write_frame(out, f"{prefix}_{i:03d}", frame)) if out is not None else ()
         results.append(SweepFrame(variant.params, variant.scene, frame, files))
     return results
+
+
+def contact_sheet(images: Sequence[np.ndarray], labels: Sequence[str], columns: int, thumb_width: int = 360) -> np.ndarray:
+    """Tile RGB images (resized to ``thumb_width``) in rows of ``columns``, each with its label; returns RGB uint8."""
+    import cv2  # only the contact sheet needs it here
+
+    thumbs = []
+    for image, label in zip(images, labels):
+        h, w = image.shape[:2]
+        thumb = cv2.resize(np.ascontiguousarray(image[..., :3]), (thumb_width, max(1, round(h * thumb_width / w))),
+                           interpolation=cv2.INTER_AREA)
+        cv2.putText(thumb, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 3, cv2.LINE_AA)
+        cv2.putText(thumb, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (20, 20, 20), 1, cv2.LINE_AA)
+        thumbs.append(thumb)
+    cell_h = max(t.shape[0] for t in thumbs)
+    rows = -(-len(thumbs) // columns)
+    sheet = np.full((rows * cell_h, columns * thumb_width, 3), 40, np.uint8)
+    for k, thumb in enumerate(thumbs):
+        r, c = divmod(k, columns)
+        sheet[r * cell_h:r * cell_h + thumb.shape[0], c * thumb_width:(c + 1) * thumb_width] = thumb
+    return sheet

@@ -6,13 +6,14 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simulator.errors import InputError
 from simulator.layout import PageSpec
 from simulator.records import load_record
 from simulator.scene import Scene
-from simulator.sweep import grid, random_draws, render_sweep, set_path, with_values
+from simulator.sweep import contact_sheet, grid, random_draws, render_sweep, set_path, with_values
 
 RECORD = Path(__file__).resolve().parent.parent / "assets" / "records" / "ptbxl" / "00001_lr"
 BASE = Scene(page=PageSpec(dpi=100))
@@ -63,3 +64,10 @@ def test_render_sweep_writes_frames_with_their_params(tmp_path):
         assert f"s_{i:03d}.png" in f.files
     assert frames[0].frame.image.shape == frames[1].frame.image.shape
     assert (frames[0].frame.image != frames[2].frame.image).any()  # red vs green grid
+
+
+def test_contact_sheet_tiles_thumbnails():
+    images = [np.full((100, 200, 3), v, np.uint8) for v in (0, 100, 200)]
+    sheet = contact_sheet(images, ["a", "b", "c"], columns=2, thumb_width=50)
+    assert sheet.shape == (2 * 25, 2 * 50, 3) and sheet.dtype == np.uint8
+    assert sheet[20, 60:90].mean() > 90  # the second thumbnail, below its label

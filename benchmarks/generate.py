@@ -1,0 +1,99 @@
+"""Benchmark ``generate``: frames/s and peak RSS per worker for phone_photo frames at 2200×1700 with all ground truth.
+
+    python benchmarks/generate.py [--frames 24] [--workers 1 2] [--device-note "H100"]
+
+Each worker count runs in a fresh process (so peak RSS is its own): the main process's peak and the largest worker's
+peak are printed, with frames/s, seconds per frame per worker, and the machine (CPU count, GL renderer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_S_PER_FRAME_PER_CORE = 0.44  # ECG-Image-Kit: 4.4 s per wrinkles+augment image
+
+
+def bench_config(folder: Path) -> tuple[Path, list[str]]:
+    """phone_photo at 2200×1700 (letter at 200 dpi; the camera image too once scenes have one) and every GT pass."""
+    from simulator.scene import Scene
+    fields = {f.name for f in dataclasses.fields(Scene)}
+    lines = ["extends: phone_photo", "page.paper: letter", "page.orientation: landscape", "page.dpi: 200"]
+    extra: list[str] = []
+    if "camera" in fields:
+        lines += ["camera.width_px: 2200", "camera.height_px: 1700"]
+        from simulator.renderer import GT_PASSES
+        extra = ["--gt-passes", ",".join(sorted(GT_PASSES))]
+    path = folder / "bench.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path, extra
+
+
+def measure(workers: int, frames: int, backend: str) -> dict:
+    """Run one generate in this process; returns its timing and peak RSS (this process and its largest child)."""
+    from simulator.cli import main
+    with tempfile.TemporaryDirectory() as tmp:
+        config, extra = bench_config(Path(tmp))
+        argv = ["generate", "-o", str(Path(tmp) / "out"), "-n", str(frames), "--seed", "1", "--config", str(config),
+                "--workers", str(workers), "--backend", backend, "--no-progress", *extra]
+        start = time.perf_counter()
+        code = main(argv)
+        elapsed = time.perf_counter() - start
+    kib = 1 if platform.system() == "Linux" else 1 / 1024  # ru_maxrss is KiB on Linux, bytes on macOS
+    return {"code": code, "seconds": elapsed, "frames": frames, "workers": workers,
+            "main_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib / 1024,
+            "worker_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kib / 1024}
+
+
+def gl_renderer() -> str:
+    try:
+        from simulator.gl_context import create_context
+        ctx = create_context()
+        return f"{ctx.info['GL_RENDERER']} ({ctx.info['GL_VERSION']})"
+    except Exception as exc:  # a benchmark on a machine without GL still reports the flat-page path
+        return f"none ({exc})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=24)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--backend", default="local", choices=("local", "ray"))
+    parser.add_argument("--device-note", default="", help="what machine this is, printed with the figures")
+    parser.add_argument("--measure", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure is not None:
+        print(json.dumps(measure(args.measure, args.frames, args.backend)))
+        return 0
+    print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
+          f"GL: {gl_renderer()} {args.device_note}".rstrip())
+    base = None
+    for workers in args.workers:
+        out = subprocess.run([sys.executable, __file__, "--measure", str(workers), "--frames", str(args.frames),
+                              "--backend", args.backend], cwd=ROOT, capture_output=True, text=True)
+        if out.returncode != 0:
+            print(f"workers={workers}: failed\n{out.stderr[-2000:]}")
+            return 1
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        fps = r["frames"] / r["seconds"]
+        base = base or fps / workers
+        per_core = workers / fps
+        worker_rss = r["worker_rss_mib"] if workers > 1 else r["main_rss_mib"]
+        print(f"workers={workers}: {fps:.2f} frames/s, {per_core:.3f} s/frame/worker "
+              f"(target ≤ {TARGET_S_PER_FRAME_PER_CORE}), scaling {fps / base / workers:.0%} of linear, "
+              f"peak RSS main {r['main_rss_mib']:.0f} MiB, per worker {worker_rss:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
