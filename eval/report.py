@@ -21,6 +21,7 @@ from simulator.errors import InputError
 
 from .conform import conform_estimate
 from .io import load_record
+from .kaggle2025 import final_score
 
 THUMB_WIDTH = 640
 
@@ -103,7 +104,6 @@ def _overview(runs: list[dict]) -> str:
 def _group_snr(run: dict, records: list[dict]) -> float:
     """A group's SNR as the run's metric defines it: mean over leads, or 10·log10(mean capped ratio)."""
     if run["metric"] == "kaggle2025":
-        from .kaggle2025 import final_score
         return final_score([r["extra"]["ratio"] for r in records if r["leads"]])
     return _nanmean([x["snr"] for r in records for x in r["leads"]])
 
