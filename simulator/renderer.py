@@ -63,6 +63,16 @@ def _bounding_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
     return centre, float(np.linalg.norm(hi - lo) / 2.0) + 1.0
 
 
+def _draw(sheet_vao: moderngl.VertexArray, solid_vao: moderngl.VertexArray, item: tuple) -> None:
+    """Draw one item of the scene's draw list: the indexed sheet, the table quad (a strip) or an occluder."""
+    kind, first, count, _ = item
+    if kind == "sheet":
+        sheet_vao.render(vertices=count)
+    else:
+        solid_vao.render(mode=moderngl.TRIANGLE_STRIP if kind == "table" else moderngl.TRIANGLES, first=first,
+                         vertices=count)
+
+
 class Renderer:
     """Holds programs, textures and framebuffers for the life of a context; ``render`` draws one frame."""
 
@@ -147,8 +157,8 @@ class Renderer:
 
     # --- scene geometry --------------------------------------------------------------------------------------------
     def _geometry(self, sheet, background: Background, ao: bool) -> tuple[list[tuple], np.ndarray, float]:
-        """Upload sheet, table and occluders; returns draw items (name, vao args, first, count, material), the scene
-        bounding sphere of the shadow casters, and the table's half-diagonal."""
+        """Upload sheet, table and occluders; returns draw items (kind, first, count, occluder mesh), the bounding
+        sphere (x, y, z, r) of the shadow casters, and the table's half-diagonal."""
         verts = np.asarray(sheet.vertices, np.float32)
         nrm = np.asarray(sheet.normals, np.float32)
         vis = vertex_ao(verts, np.asarray(sheet.faces), nrm) if ao else np.ones(len(verts), np.float32)
@@ -165,7 +175,8 @@ class Renderer:
         parts = [table] + [_interleave(m.vertices, m.normals, np.zeros((len(m.vertices), 2)),
                                        np.ones(len(m.vertices))) for m in meshes]
         self._buffer("solid_vbo", np.concatenate(parts))
-        items, first = [("table", 0, 4, None)], 4
+        # counts are explicit: the reused buffers may hold stale data past this frame's end
+        items, first = [("sheet", 0, int(np.asarray(sheet.faces).size), None), ("table", 0, 4, None)], 4
         for m in meshes:
             items.append(("occluder", first, len(m.vertices), m))
             first += len(m.vertices)
@@ -203,7 +214,7 @@ class Renderer:
         ctx.disable(moderngl.CULL_FACE)
         layers: dict[str, np.ndarray] = {}
         if "rgb" in passes:
-            shadow_vps = self._shadow_pass(lighting, sphere, sheet)
+            shadow_vps = self._shadow_pass(lighting, sphere, items)
             self._colour_pass(ms, cam, view_proj, lighting, background, items, shadow_vps, page_rgb)
             if ms is not resolved:
                 ctx.copy_framebuffer(resolved, ms)
@@ -213,7 +224,7 @@ class Renderer:
             layers.update(self._gt_pass(gt, camera, cam, view_proj, items, page_masks, passes))
         return layers
 
-    def _shadow_pass(self, lighting: Lighting, sphere: np.ndarray, sheet) -> list[tuple[int, np.ndarray, float]]:
+    def _shadow_pass(self, lighting: Lighting, sphere: np.ndarray, items) -> list[tuple[int, np.ndarray, float]]:
         """Depth maps for the first shadow-casting lights; returns (light index, light matrix, PCF radius)."""
         prog = self.programs.get("shadow.vert", "shadow.frag")
         sheet_vao, solid_vao = self._vaos(prog, depth_only=True)
@@ -226,8 +237,9 @@ class Renderer:
             vp, pcf = light_view_proj(lighting.lights[i], sphere[:3], float(sphere[3]))
             self._shadow_fbo.viewport = (slot * self._shadow_px, 0, self._shadow_px, self._shadow_px)
             prog["u_light_vp"].write(vp.T.astype(np.float32).tobytes())
-            sheet_vao.render()
-            solid_vao.render(first=4, vertices=max(solid_vao.vertices - 4, 0))  # occluders; the table casts nothing
+            for item in items:
+                if item[0] != "table":  # the table receives shadows but casts none
+                    _draw(sheet_vao, solid_vao, item)
             out.append((i, vp, pcf))
         self.ctx.polygon_offset = 0.0, 0.0
         sheet_vao.release()
@@ -260,17 +272,18 @@ class Renderer:
         fbo.use()
         fbo.clear(0.02, 0.02, 0.02, 1.0, depth=1.0)
         sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
-        page_rgb.use(location=0)
-        set_uniforms(u_use_texture=1, u_color=(0.86, 0.85, 0.82), u_gloss=0.04, u_is_sheet=1)
-        sheet_vao.render()
-        self._upload_table(background).use(location=0)
-        for kind, first, count, mesh in items:
-            if kind == "table":
+        table_tex = self._upload_table(background)
+        for item in items:
+            kind, mesh = item[0], item[3]
+            if kind == "sheet":
+                page_rgb.use(location=0)
+                set_uniforms(u_use_texture=1, u_color=(0.86, 0.85, 0.82), u_gloss=0.04, u_is_sheet=1)
+            elif kind == "table":
+                table_tex.use(location=0)
                 set_uniforms(u_use_texture=1, u_color=background.color, u_gloss=background.gloss * 0.3, u_is_sheet=0)
             else:
                 set_uniforms(u_use_texture=0, u_color=mesh.color, u_gloss=mesh.gloss * 0.3, u_is_sheet=0)
-            solid_vao.render(mode=moderngl.TRIANGLE_STRIP if kind == "table" else moderngl.TRIANGLES,
-                             first=first, vertices=count)
+            _draw(sheet_vao, solid_vao, item)
         sheet_vao.release()
         solid_vao.release()
 
@@ -283,12 +296,9 @@ class Renderer:
         fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         page_masks.use(location=0)
         sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
-        set_uniforms(u_object_id=2)
-        sheet_vao.render()
-        for kind, first, count, _ in items:
-            set_uniforms(u_object_id=1 if kind == "table" else 3)
-            solid_vao.render(mode=moderngl.TRIANGLE_STRIP if kind == "table" else moderngl.TRIANGLES,
-                             first=first, vertices=count)
+        for item in items:
+            set_uniforms(u_object_id={"sheet": 2, "table": 1, "occluder": 3}[item[0]])
+            _draw(sheet_vao, solid_vao, item)
         sheet_vao.release()
         solid_vao.release()
         return self._read_gt(fbo, camera, cam, passes)

@@ -182,3 +182,16 @@ def test_only_requested_passes_come_back(renderer, page):
     assert set(renderer.render(sheet, textures, cam, light, bg, passes={"uv"})) == {"uv"}
     with pytest.raises(ValueError, match="unknown render passes"):
         renderer.render(sheet, textures, cam, light, bg, passes={"albedo"})
+
+
+def test_reused_buffers_do_not_leak_between_frames(renderer, page):
+    """A frame after a bigger mesh is the frame a fresh renderer makes (buffers are reused, counts are not)."""
+    layout, textures, _ = page
+    size = (layout.width_mm, layout.height_mm)
+    big = scene("folded_letter", 3, size, occluders=(Occluder(kind="hand", x_mm=10.0, y_mm=100.0),))
+    small = scene("phone_photo", 3, size, deformations=(), occluders=())
+    renderer.render(big[0], textures, *big[1:4], passes={"rgb"})
+    again = renderer.render(small[0], textures, *small[1:4], passes={"rgb", "object"})
+    fresh = Renderer(renderer.ctx).render(small[0], textures, *small[1:4], passes={"rgb", "object"})
+    assert np.array_equal(again["object"], fresh["object"])
+    assert np.abs(again["rgb"] - fresh["rgb"]).max() < 1e-3
