@@ -1,16 +1,18 @@
-"""One frame from a Scene and a record: plan → page → (3D render) → image, masks and ground truth, as data.
+"""One frame from a Scene and a record: plan → page → ink → (sheet → render → post) → image, masks and ground truth.
 
-``render_frame`` never writes files; ``write_frame`` does, atomically, JSON last. Generation, sweeps and the CLI
-all go through these two functions.
+``render_frame`` never writes files; ``write_frame`` does, atomically, JSON last. The page command, generation,
+sweeps and the preview all go through these two functions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
+from .atomic import write_atomic
 from .ink import add_ink
 from .layout import PageLayout, plan_page
 from .output import write_image, write_masks, write_sidecar
@@ -18,6 +20,9 @@ from .page import render_page
 from .records import Record
 from .scene import Scene
 from .truth import page_truth, write_truth_record
+
+PHOTO_PASSES = frozenset({"uv", "depth", "normal", "object", "visibility"})  # --gt-passes for 3D frames
+STAGE_SHEET, STAGE_CREASES, STAGE_POST = 1, 2, 3  # per-stage generators: default_rng([scene.seed, STAGE])
 
 
 @dataclass(frozen=True)
@@ -29,21 +34,32 @@ class Frame:
     passes: dict[str, np.ndarray]
     truth: dict
     layout: PageLayout
+    jpeg_quality: int = 95
 
 
-def render_frame(scene: Scene, record: Record) -> Frame:
-    """Render ``record`` (already cut to the scene's window) as the scene describes."""
+def render_frame(scene: Scene, record: Record, renderer=None, passes: Iterable[str] = ()) -> Frame:
+    """Render ``record`` (already cut to the scene's window) as the scene describes.
+
+    A 3D scene needs a :class:`simulator.renderer.Renderer` (one per process, reused); ``passes`` picks the extra
+    ground-truth layers (:data:`PHOTO_PASSES`) returned with it.
+    """
     layout = plan_page(record, scene.page)
     page = add_ink(render_page(layout), layout, scene.ink, scene.seed)
     truth = page_truth(layout, page)
     truth["scene"] = scene.to_dict()
     truth["record_start_sample"] = record.start_sample
-    return Frame(image=page.rgb, masks=page.masks, passes={}, truth=truth, layout=layout)
+    if not scene.is_3d:
+        return Frame(image=page.rgb, masks=page.masks, passes={}, truth=truth, layout=layout)
+    if renderer is None:
+        raise ValueError("a 3D scene needs a Renderer")
+    from .photograph import photograph
+    return photograph(scene, layout, page, truth, renderer, set(passes))
 
 
-def write_frame(out_dir: Path, name: str, frame: Frame, image_format: str = "png", jpeg_quality: int = 95) -> list[str]:
+def write_frame(out_dir: Path, name: str, frame: Frame, image_format: str = "png", jpeg_quality: int | None = None
+                ) -> list[str]:
     """Write image, masks, passes (.npy), WFDB truth, then the JSON; returns the file names written."""
-    files = [write_image(out_dir, name, frame.image, image_format, jpeg_quality)]
+    files = [write_image(out_dir, name, frame.image, image_format, jpeg_quality or frame.jpeg_quality)]
     truth = dict(frame.truth)
     truth["image"] = files[0]
     truth["masks"] = write_masks(out_dir, name, frame.masks)
@@ -51,7 +67,7 @@ def write_frame(out_dir: Path, name: str, frame: Frame, image_format: str = "png
     truth["passes"] = {}
     for pass_name, layer in frame.passes.items():
         fname = f"{name}_{pass_name}.npy"
-        _save_npy(out_dir / fname, layer)
+        write_atomic(out_dir / fname, lambda tmp, layer=layer: _save_npy(tmp, layer))
         truth["passes"][pass_name] = fname
         files.append(fname)
     write_truth_record(out_dir, name, frame.layout)
@@ -63,5 +79,6 @@ def write_frame(out_dir: Path, name: str, frame: Frame, image_format: str = "png
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
-    from .atomic import write_atomic
-    write_atomic(path, lambda tmp: np.save(tmp, array, allow_pickle=False) or None)
+    with open(path, "wb") as fh:
+        np.save(fh, array, allow_pickle=False)
+

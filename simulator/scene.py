@@ -1,15 +1,25 @@
 """A Scene gathers every stage's parameters; it is pure data, serialises to the JSON sidecar and re-renders a frame.
 
-``Scene.sheet is None`` means the flat page path (no 3D render): the `clean` preset and the `page` command.
+``Scene.sheet is None`` means the flat page path (no 3D render): the `clean` preset and the `page` command. A 3D
+scene has all five of sheet, camera, lighting, background and post.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .background import Background
+from .camera import Camera
+from .errors import InputError
 from .ink import InkSpec
 from .layout import PageSpec
+from .lighting import Lighting
+from .paper import paper_size_mm
 from .params import from_dict, rng, to_dict
+from .post import PostFX
+from .sheet import SheetSpec
+
+PARTS_3D = ("sheet", "camera", "lighting", "background", "post")
 
 
 @dataclass(frozen=True)
@@ -18,8 +28,29 @@ class Scene:
 
     page: PageSpec = field(default_factory=PageSpec)
     ink: InkSpec = field(default_factory=InkSpec)
+    sheet: SheetSpec | None = None
+    camera: Camera | None = None
+    lighting: Lighting | None = None
+    background: Background | None = None
+    post: PostFX | None = None
     seed: int = field(default=0, metadata=rng(0))
     preset: str = "clean"
+
+    @property
+    def is_3d(self) -> bool:
+        return self.sheet is not None
+
+    def check(self, name: str = "") -> None:
+        prefix = f"{name}." if name else ""
+        given = [p for p in PARTS_3D if getattr(self, p) is not None]
+        if given and len(given) != len(PARTS_3D):
+            missing = [p for p in PARTS_3D if getattr(self, p) is None]
+            raise InputError(f"{prefix}{missing[0]}: a 3D scene needs {', '.join(PARTS_3D)} (missing {', '.join(missing)})")
+        if self.sheet is not None:
+            w, h = paper_size_mm(self.page.paper, self.page.orientation)
+            if abs(self.sheet.width_mm - w) > 1e-6 or abs(self.sheet.height_mm - h) > 1e-6:
+                raise InputError(f"{prefix}sheet.width_mm: the sheet ({self.sheet.width_mm:g} × {self.sheet.height_mm:g} mm) "
+                                 f"must match the page ({w:g} × {h:g} mm)")
 
     def to_dict(self) -> dict:
         return to_dict(self)
@@ -27,3 +58,11 @@ class Scene:
     @staticmethod
     def from_dict(data: dict) -> "Scene":
         return from_dict(Scene, data, "scene")
+
+
+def photo_scene(page: PageSpec, preset: str, seed: int, ink: InkSpec | None = None) -> Scene:
+    """A 3D scene of ``page`` photographed the way ``preset`` (scanner, phone_photo, …) draws it from ``seed``."""
+    from .photo import photo_parts
+    parts = photo_parts(preset, paper_size_mm(page.paper, page.orientation), page.dpi, seed)
+    return Scene(page=page, ink=ink or InkSpec(), sheet=parts.sheet, camera=parts.camera, lighting=parts.lighting,
+                 background=parts.background, post=parts.post, seed=seed, preset=preset)
