@@ -36,13 +36,13 @@ in vec2 v_uv;
 in float v_ao;
 out vec4 f_color;
 
-const vec2 POISSON[PCF_TAPS] = vec2[](
+const vec2 POISSON[PCF_TAPS] = vec2[](  // two rings of a disc of radius 1
     vec2(-0.7071, 0.7071), vec2(-0.0000, -0.8750), vec2(0.5303, 0.5303), vec2(-0.6250, -0.0000),
     vec2(0.3062, -0.3062), vec2(-0.0000, 0.3750), vec2(-0.1768, -0.1768), vec2(0.1250, 0.0000));
 
 float shadow_lookup(int idx, vec3 pos, float ndotl) {
-    // Percentage-closer filtering: 8 hardware-bilinear depth comparisons on a disc, rotated per pixel so that
-    // banding turns into fine noise. Both shadow maps live side by side in one atlas (one sampler, no branching).
+    // Percentage-closer filtering: 8 hardware-bilinear depth comparisons (32 texels) on a disc, rotated per pixel so
+    // that banding turns into fine noise. Both shadow maps live side by side in one atlas (one sampler, no branching).
     vec4 clip = u_shadow_vp[idx] * vec4(pos, 1.0);
     vec3 p = clip.xyz / clip.w * 0.5 + 0.5;
     if (p.x <= 0.0 || p.x >= 1.0 || p.y <= 0.0 || p.y >= 1.0 || p.z >= 1.0) return 1.0;
@@ -78,7 +78,8 @@ void main() {
             vec3 d = u_light_pos[i] - v_world;
             float dist = length(d);
             l = d / dist;
-            atten = pow(u_light_range[i] / dist, 2.0);  // inverse square, 1 at the light's target
+            float ratio = u_light_range[i] / dist;
+            atten = ratio * ratio;  // inverse square, 1 at the light's target
             if (u_light_kind[i] == 2)
                 atten *= smoothstep(u_light_cos_cone[i], mix(u_light_cos_cone[i], 1.0, 0.3), dot(-l, u_light_dir[i]));
         }
@@ -86,7 +87,9 @@ void main() {
         if (ndotl <= 0.0) continue;
         float vis = u_light_shadow[i] >= 0 ? shadow_lookup(u_light_shadow[i], v_world, ndotl) : 1.0;
         vec3 h = normalize(l + v);
-        float fresnel = 0.04 + 0.96 * pow(clamp(1.0 - dot(v, h), 0.0, 1.0), 5.0);   // Schlick: sheen rises at grazing angles
+        float f1 = clamp(1.0 - dot(v, h), 0.0, 1.0);
+        float f2 = f1 * f1;
+        float fresnel = 0.04 + 0.96 * f2 * f2 * f1;  // Schlick: the sheen rises at grazing angles
         float spec = ks * (shininess + 8.0) / 25.13 * pow(clamp(dot(n, h), 0.0, 1.0), shininess) * fresnel * 4.0;
         radiance += u_light_color[i] * atten * vis * ndotl * (albedo * (1.0 - ks) + spec);
     }

@@ -90,8 +90,9 @@ def test_flat_sheet_under_orthographic_camera_is_the_flat_page(renderer, page):
     size = (layout.width_mm, layout.height_mm)
     sheet, cam, light, bg, _, _ = scene("scanner", 0, size)
     cam = cam.__class__(**{**cam.__dict__, "roll_deg": 0.0})
-    layers = renderer.render(sheet, textures, cam, light, bg, passes=GT | {"mask_grid"})
+    layers = renderer.render(sheet, textures, cam, light, bg, passes=GT | {"mask_grid", "normal", "sheet"})
     assert layers["mask_trace"].shape == textures.masks["trace"].shape
+    assert layers["sheet"].all() and np.allclose(layers["normal"], [0.0, 0.0, 1.0], atol=1e-3)
     for uv, trace in zip(uvs, layout.traces):
         xy, visible = project_samples(sheet, cam, uv, layers, size)
         expected = mm_to_px(layout.sample_xy_mm(trace), DPI)
