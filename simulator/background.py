@@ -29,17 +29,24 @@ class Background:
     occluders: tuple[Occluder, ...] = ()
 
 
-def _fractal(rng_: np.random.Generator, shape: tuple[int, int], octaves: int, base: int) -> np.ndarray:
-    """Tileable value noise in [-1, 1]: random grids upsampled with wrap-around, summed over octaves."""
+def _tileable_resize(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Cubic upsampling of a periodic grid to ``shape`` that stays seamless: pad by wrapping, resize, crop."""
+    gh, gw = grid.shape
     h, w = shape
+    pad = 2  # cubic interpolation reads two cells either side
+    big = cv2.resize(np.pad(grid, pad, mode="wrap"), (w * (gw + 2 * pad) // gw, h * (gh + 2 * pad) // gh),
+                     interpolation=cv2.INTER_CUBIC)
+    y0, x0 = h * pad // gh, w * pad // gw
+    return big[y0:y0 + h, x0:x0 + w]
+
+
+def _fractal(rng_: np.random.Generator, shape: tuple[int, int], octaves: int, base: int) -> np.ndarray:
+    """Tileable value noise in about [-1, 1]: random grids upsampled seamlessly, summed over octaves."""
     out = np.zeros(shape, np.float32)
     amp, total = 1.0, 0.0
     for o in range(octaves):
         cells = base * 2**o
-        grid = rng_.standard_normal((cells, cells)).astype(np.float32)
-        tiled = np.tile(grid, (3, 3))  # upsample a 3×3 tiling and keep the middle: seamless at the edges
-        up = cv2.resize(tiled, (3 * w, 3 * h), interpolation=cv2.INTER_CUBIC)[h:2 * h, w:2 * w]
-        out += amp * up
+        out += amp * _tileable_resize(rng_.standard_normal((cells, cells)).astype(np.float32), shape)
         total += amp
         amp *= 0.5
     return out / (total * 1.5)
@@ -55,8 +62,7 @@ def table_texture(bg: Background) -> np.ndarray:
     if bg.table == "wood":  # long grain along x, warped rings, darker late-wood bands
         warp = _fractal(r, (n, n), 4, 3)
         rings = np.sin(2 * np.pi * (y * 11 + 2.5 * warp + 0.3 * np.sin(2 * np.pi * x)))
-        streaks = np.tile(r.standard_normal((n // 2, 12)).astype(np.float32), (1, 3))  # tiled: seamless in x
-        fibres = cv2.resize(streaks, (3 * n, n), interpolation=cv2.INTER_CUBIC)[:, n:2 * n]
+        fibres = _tileable_resize(r.standard_normal((n // 2, 12)).astype(np.float32), (n, n))  # streaks along x
         shade = 1.0 + 0.15 * rings + 0.08 * fibres + 0.1 * _fractal(r, (n, n), 2, 6)
     elif bg.table == "laminate":  # fine speckle on a flat colour
         shade = 1.0 + 0.05 * _fractal(r, (n, n), 2, 64) + 0.03 * r.standard_normal((n, n)).astype(np.float32)

@@ -93,11 +93,11 @@ def _parts(kind: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
     if kind == "clip":  # spring clip of a clipboard: a low metal hump and a lever
         return [_box((-50, -12, 0), (50, 12, 4)), _ellipsoid((0, 0, 4), (50, 12, 6), 12),
                 _box((-20, 8, 6), (20, 30, 9))], 0.8
-    # hand: palm + four fingers reaching along +x + a thumb, hovering so fingertips touch the sheet
-    parts = [_ellipsoid((-40, 0, 22), (48, 40, 14), 14)]
+    # hand: a flat palm, four fingers reaching along +x whose pads rest on the paper, and a thumb
+    parts = [_ellipsoid((-42, 0, 15), (46, 40, 11), 14)]
     for dy, length in ((-27, 62), (-9, 74), (9, 78), (27, 68)):
-        parts.append(_ellipsoid((length / 2 + 5, dy, 12), (length / 2 + 8, 8.5, 8), 10))
-    parts.append(_ellipsoid((-5, 45, 12), (30, 10, 9), 10))
+        parts.append(_ellipsoid((length / 2 - 2, dy, 7), (length / 2 + 6, 7.5, 6), 10))
+    parts.append(_ellipsoid((-10, 44, 9), (28, 9, 7), 10))
     return parts, 0.15
 
 
