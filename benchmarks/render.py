@@ -2,6 +2,7 @@
 
     python benchmarks/render.py              # all llvmpipe threads (or the GPU, where there is one)
     python benchmarks/render.py --one-core   # LP_NUM_THREADS=1: llvmpipe on one CPU core
+    python benchmarks/render.py --msaa 1     # without multisampling (the cheaper CPU setting)
     python benchmarks/render.py --frames 200 --rgb-only   # frames per second of the render alone (GPU machines)
 
 Wall-clock seconds are the minimum over ``--frames`` repeats (other processes share the machine); CPU seconds
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=3)
     parser.add_argument("--one-core", action="store_true", help="llvmpipe with one thread (LP_NUM_THREADS=1)")
     parser.add_argument("--rgb-only", action="store_true", help="only the frames-per-second of the colour pass")
+    parser.add_argument("--msaa", type=int, default=4, help="colour-pass samples per pixel (default 4)")
     args = parser.parse_args()
     if args.one_core:
         os.environ["LP_NUM_THREADS"] = "1"  # read by Mesa when the context is created
@@ -70,31 +72,31 @@ def main() -> None:
     flat_wall, flat_cpu, image = timed(lambda: render_page(layout), n)
     page = PageTextures(image.rgb, image.masks)
     if args.rgb_only:
-        renderer.render(sheet, page, cam, light, bg, passes={"rgb"})
+        renderer.render(sheet, page, cam, light, bg, passes={"rgb"}, msaa=args.msaa)
         frames = max(n, 20)
         w0 = time.perf_counter()
         for _ in range(frames):
-            renderer.render(sheet, page, cam, light, bg, passes={"rgb"})
+            renderer.render(sheet, page, cam, light, bg, passes={"rgb"}, msaa=args.msaa)
         print(f"colour pass incl. readback: {frames / (time.perf_counter() - w0):.1f} frames/s")
         return
 
     all_passes = GT_PASSES | {"rgb"}
-    renderer.render(sheet, page, cam, light, bg, passes=all_passes)  # warm-up: compile programs, allocate targets
+    renderer.render(sheet, page, cam, light, bg, passes=all_passes, msaa=args.msaa)  # warm-up: compile, allocate
     uvs = [layout.sample_xy_mm(t) / np.array(size) for t in layout.traces]
     rows = [("flat page (reference)", flat_wall, flat_cpu)]
     for label, passes in (("rgb (shadows + colour + lens)", {"rgb"}), ("ground truth, all GT passes", GT_PASSES),
                           ("uv + depth + object only", {"uv", "depth", "object"})):
-        w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes=passes), n)
+        w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes=passes, msaa=args.msaa), n)
         rows.append((label, w, c))
-    w, c, layers = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes=all_passes), n)
+    w, c, layers = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes=all_passes, msaa=args.msaa), n)
     rows.append(("render, all passes", w, c))
     pw, pc, _ = timed(lambda: post.apply_post(layers, fx, np.random.default_rng(1)), n)
     rows.append(("post", pw, pc))
     jw, jc, _ = timed(lambda: [project_samples(sheet, cam, uv, layers, size) for uv in uvs], n)
     rows.append(("project samples", jw, jc))
     rows.append(("full frame (render all + post + project)", w + pw + jw, c + pc + jc))
-    print(f"2200x1700, page {image.rgb.shape[1]}x{image.rgb.shape[0]}, mesh {len(sheet.vertices)} vertices, "
-          f"min of {n}")
+    print(f"2200x1700, msaa {args.msaa}, page {image.rgb.shape[1]}x{image.rgb.shape[0]}, "
+          f"mesh {len(sheet.vertices)} vertices, min of {n}")
     print(f"{'stage':44s} {'wall s':>8s} {'cpu s':>8s} {'x flat':>8s}")
     for label, wall, cpu in rows:
         print(f"{label:44s} {wall:8.3f} {cpu:8.3f} {wall / flat_wall:8.1f}")

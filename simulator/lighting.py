@@ -74,5 +74,6 @@ def preset(name: str, rng_: np.random.Generator, centre: tuple[float, float]) ->
     fill = Light(kind="spot", position=(float(cx + 1500 * np.cos(fill_az)), float(cy + 1500 * np.sin(fill_az)), 1800.0),
                  target=target, color=(0.85, 0.92, 1.0), intensity=float(rng_.uniform(0.1, 0.3)), cone_deg=50.0,
                  casts_shadow=False)
-    return Lighting(lights=(key, fill), ambient_color=(0.9, 0.94, 1.0), ambient_intensity=float(rng_.uniform(0.2, 0.35)),
+    return Lighting(lights=(key, fill), ambient_color=(0.9, 0.94, 1.0),
+                    ambient_intensity=float(rng_.uniform(0.2, 0.35)),
                     ao_strength=0.7 if name in ("folded_letter", "crumpled") else 0.5)

@@ -90,7 +90,8 @@ def _vignette(h: int, w: int, strength: float) -> np.ndarray:
 
 
 def apply_post(layers: dict[str, np.ndarray], post: PostFX, rng_: np.random.Generator) -> np.ndarray:
-    """(H, W, 3) uint8 sRGB photo from ``layers['rgb']`` (linear radiance); ``layers['depth']`` enables depth of field."""
+    """(H, W, 3) uint8 sRGB photo from ``layers['rgb']`` (linear radiance); ``layers['depth']`` enables depth of
+    field."""
     img = np.ascontiguousarray(layers["rgb"], dtype=np.float32)
     h, w = img.shape[:2]
     if post.motion_blur_px >= 1.0:

@@ -1,8 +1,8 @@
 """Where each ECG sample lands in the final image, and whether it can be seen there.
 
 ``project_samples`` follows a sample exactly as the renderer drew it: page UV → world point on the deformed mesh
-(``sheet.uv_to_world``, barycentric) → camera (same R, t, K) → Brown–Conrady distortion (same coefficients the lens
-remap inverts). A sample is ``visible`` when
+(``sheet.uv_to_world``, barycentric) → camera (same R, t, K) → Brown–Conrady distortion (the coefficients the
+lens remap inverts). A sample is ``visible`` when
 1. it lands inside the image, in front of the camera;
 2. nothing is nearer the camera at its pixel: its camera depth is at most the rendered depth there plus ``tol_mm``
    (catches occluders and sheet layers well above it);

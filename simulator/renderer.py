@@ -128,7 +128,8 @@ class Renderer:
         packed = np.zeros((h, w, 4), np.uint8)
         for name, (channel, bit) in MASK_CHANNELS.items():
             if name in page.masks:
-                packed[..., channel] |= page.masks[name] if bit is None else (page.masks[name] > 0).astype(np.uint8) << bit
+                mask = page.masks[name]
+                packed[..., channel] |= mask if bit is None else (mask > 0).astype(np.uint8) << bit
         masks = self._texture("page_masks", (w, h), 4, packed[::-1].tobytes(), dtype="u1")
         masks.filter = (moderngl.NEAREST, moderngl.NEAREST)
         return rgb, masks
