@@ -32,8 +32,8 @@ def bench_config(folder: Path) -> tuple[Path, list[str]]:
     extra: list[str] = []
     if "camera" in fields:
         lines += ["camera.width_px: 2200", "camera.height_px: 1700"]
-        from simulator.renderer import GT_PASSES
-        extra = ["--gt-passes", ",".join(sorted(GT_PASSES))]
+        from simulator.frame import PHOTO_PASSES
+        extra = ["--gt-passes", ",".join(sorted(PHOTO_PASSES))]
     path = folder / "bench.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path, extra

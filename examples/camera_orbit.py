@@ -31,8 +31,10 @@ def main() -> None:
     args = parser.parse_args()
 
     base = sample_scene(load_config("phone_photo"), np.random.default_rng(args.seed))
-    base = with_values(base, {"camera.width_px": 640, "camera.height_px": 480, "camera.roll_deg": 0.0,
-                              "page.dpi": 150})
+    base = with_values(base, {  # the whole sheet in view, a mildly curled edge, nothing on top
+        "camera.width_px": 640, "camera.height_px": 480, "camera.roll_deg": 0.0, "camera.distance_mm": 330.0,
+        "sheet.deformations": [{"kind": "curl", "edge": "right", "radius_mm": 120.0, "length_mm": 50.0}],
+        "background.occluders": [], "page.dpi": 150})
     variants = grid(base, {"camera.tilt_deg": TILTS, "camera.azimuth_deg": AZIMUTHS})
     frames = render_sweep(variants, load_record(args.record, 0.0, 10.0), out_dir=args.frames, prefix="orbit")
     labels = [f"tilt {f.params['camera.tilt_deg']}  az {f.params['camera.azimuth_deg']}" for f in frames]

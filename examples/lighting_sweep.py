@@ -1,6 +1,6 @@
 """Lighting sweep: the key light circled around the sheet at two elevations and two intensities, as a contact sheet.
 
-    python examples/lighting_sweep.py [--record assets/records/mitdb/100] [--output /tmp/lighting.png] [--frames DIR]
+    python examples/lighting_sweep.py [--record assets/records/ptbxl/00001_lr] [--output /tmp/lighting.png] [--frames DIR]
 """
 
 from __future__ import annotations
@@ -37,14 +37,15 @@ def key_light_positions(target: tuple[float, float, float]) -> list[tuple[float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--record", default=str(ROOT / "assets" / "records" / "mitdb" / "100"))
+    parser.add_argument("--record", default=str(ROOT / "assets" / "records" / "ptbxl" / "00001_lr"))
     parser.add_argument("--output", default="/tmp/lighting.png", help="contact sheet image")
     parser.add_argument("--frames", default=None, help="also write every frame with its ground truth here")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
     base = sample_scene(load_config("crumpled"), np.random.default_rng(args.seed))  # relief shows the light best
-    base = with_values(base, {"camera.width_px": 640, "camera.height_px": 480, "page.dpi": 150})
+    base = with_values(base, {"camera.width_px": 640, "camera.height_px": 480, "camera.distance_mm": 420.0,
+                              "camera.tilt_deg": 10.0, "background.occluders": [], "page.dpi": 150})
     target = base.lighting.lights[0].target
     variants = grid(base, {"lighting.lights.0.position": key_light_positions(target),
                            "lighting.lights.0.intensity": INTENSITIES})

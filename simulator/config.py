@@ -29,7 +29,7 @@ from .scene import Scene
 PRESET_DIR = Path(__file__).parent / "presets"
 SUFFIXES = (".yaml", ".yml", ".toml")
 GENERATOR_KEYS = ("seed",)  # drawn by the generator for every frame; a config may not set them
-ONE_OF = "one_of"  # a list (or weighted choice) of partial mappings; the picked one is merged over its siblings
+ONE_OF = "one_of"  # a list (or weighted choice) of partial mappings; the pick fills keys its siblings leave unset
 
 
 def preset_names() -> list[str]:
@@ -95,14 +95,15 @@ def _resolve(node: Any, base: Path, chain: tuple[Path, ...]) -> Any:
 
 
 def expand_dotted(node: Any) -> Any:
-    """``{"camera.tilt_deg": 5}`` → ``{"camera": {"tilt_deg": 5}}``, at every level (choice mappings excepted)."""
+    """``{"camera.tilt_deg": 5}`` → ``{"camera": {"tilt_deg": 5}}``, at every level (a choice's value: weight
+    mapping excepted: its keys are values)."""
     if isinstance(node, list):
         return [expand_dotted(v) for v in node]
     if not isinstance(node, dict):
         return node
     out: dict = {}
     for key, value in node.items():
-        value = value if key == "choice" else expand_dotted(value)
+        value = value if key == "choice" and isinstance(value, dict) else expand_dotted(value)
         head, *rest = str(key).split(".") if isinstance(key, str) and "." in key else [key]
         for part in reversed(rest):
             value = {part: value}
@@ -132,7 +133,7 @@ def validate_config(config: dict) -> None:
             raise InputError(f"{key}: set per frame by the generator; remove it from the config")
     _check(config, Scene, "", {})
     rng = np.random.default_rng(0)
-    for _ in range(8):  # cross-field checks (a dataclass's check()) on a few draws
+    for _ in range(64):  # cross-field checks (each dataclass's check()) on many draws
         sample_scene(config, rng)
 
 
@@ -177,7 +178,7 @@ def _check(node: Any, tp: Any, name: str, meta: typing.Mapping) -> None:
     if ONE_OF in node:
         rest = {k: v for k, v in node.items() if k != ONE_OF}
         for option in _one_of(node[ONE_OF], f"{name + '.' if name else ''}{ONE_OF}").options:
-            _check(merge(rest, option), tp, name, meta)
+            _check(merge(option, rest), tp, name, meta)
         return
     cls = bare
     variants = getattr(cls, "VARIANTS", None)
@@ -237,7 +238,7 @@ def sample_values(node: Any, rng: np.random.Generator) -> Any:
         return sample_values(dists.parse(node, "config").sample(rng), rng)
     if isinstance(node, dict) and ONE_OF in node:
         picked = _one_of(node[ONE_OF], ONE_OF).sample(rng)
-        return sample_values(merge({k: v for k, v in node.items() if k != ONE_OF}, picked), rng)
+        return sample_values(merge(picked, {k: v for k, v in node.items() if k != ONE_OF}), rng)
     if isinstance(node, dict):
         return {k: sample_values(v, rng) for k, v in node.items()}
     if isinstance(node, list):

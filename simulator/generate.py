@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections import Counter
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from tqdm import tqdm
 
 from .config import load_config, merge, preset_names, validate_config
 from .errors import InputError
+from .frame import PHOTO_PASSES
 from .manifest import ManifestWriter, check_run, done_frames, read_manifest, sweep_partial
 from .output import prepare_output_dir
 from .records import find_records
@@ -43,8 +46,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="local process pool, or Ray (cluster at RAY_ADDRESS, else local; pip install .[ray])")
     p.add_argument("--gt-passes", default="", metavar="LIST",
                    help="comma-separated extra ground-truth passes of the 3D renderer (e.g. uv,depth,normal)")
-    p.add_argument("--image-format", choices=("png", "jpg"), default="png", help="image file format")
-    p.add_argument("--jpeg-quality", type=int, default=95, help="JPEG quality, 1-100")
+    p.add_argument("--image-format", choices=("auto", "png", "jpg"), default="auto",
+                   help="image format; auto (default): JPEG for photographed frames, PNG for flat pages")
+    p.add_argument("--jpeg-quality", type=int, default=None,
+                   help="JPEG quality 1-100 (default: the scene's own, drawn by the preset)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (the summary is still printed)")
     p.set_defaults(func=run)
 
@@ -87,14 +92,13 @@ def check_options(args: argparse.Namespace) -> tuple[str, ...]:
         raise InputError(f"--seed: {args.seed} must be ≥ 0")
     if args.workers < 1:
         raise InputError(f"--workers: {args.workers} must be at least 1")
-    if not 1 <= args.jpeg_quality <= 100:
+    if args.jpeg_quality is not None and not 1 <= args.jpeg_quality <= 100:
         raise InputError(f"--jpeg-quality: {args.jpeg_quality} is not in 1-100")
     passes = tuple(sorted({p.strip() for p in args.gt_passes.split(",") if p.strip()}))
     if passes:
-        from .renderer import GT_PASSES
-        unknown = sorted(set(passes) - GT_PASSES)
+        unknown = sorted(set(passes) - PHOTO_PASSES)
         if unknown:
-            raise InputError(f"--gt-passes: unknown pass {unknown[0]!r} (known: {', '.join(sorted(GT_PASSES))})")
+            raise InputError(f"--gt-passes: unknown pass {unknown[0]!r} (known: {', '.join(sorted(PHOTO_PASSES))})")
     return passes
 
 
@@ -117,17 +121,23 @@ def run(args: argparse.Namespace) -> int:
     start = time.monotonic()
     bar = tqdm(total=job.count, initial=len(done), unit="frame", disable=args.no_progress or None,
                dynamic_ncols=True, smoothing=0.05)
+    died = None
     with ManifestWriter(out) as manifest:
-        for entry in runner(job, todo, args.workers):
-            manifest.append(entry)
-            results[entry["status"]] += 1
-            bar.update(1)
-            if entry["status"] != "ok":
-                failures.append(entry)
-                bar.write(f"frame {entry['frame']} {entry['status']}: {entry['reason']}")
+        try:
+            for entry in runner(job, todo, args.workers):
+                manifest.append(entry)
+                results[entry["status"]] += 1
+                bar.update(1)
+                if entry["status"] != "ok":
+                    failures.append(entry)
+                    bar.write(f"frame {entry['frame']} {entry['status']}: {entry['reason']}")
+        except BrokenProcessPool as exc:  # a worker was killed (out of memory?) or crashed in native code
+            died = exc
     bar.close()
     print(summary(results, failures, len(done), time.monotonic() - start, out))
-    return 0 if not failures else 1
+    if died is not None:
+        print(f"error: a worker process died ({died}); rerun the same command to finish the set", file=sys.stderr)
+    return 0 if not failures and died is None else 1
 
 
 def summary(results: Counter, failures: list[dict], already: int, elapsed: float, out: Path) -> str:

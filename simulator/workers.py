@@ -44,8 +44,8 @@ class Job:
     config: dict
     sources: tuple[str, ...]     # record base paths, or SYNTHETIC
     gt_passes: tuple[str, ...] = ()
-    image_format: str = "png"
-    jpeg_quality: int = 95
+    image_format: str = "auto"      # auto: JPEG for photographed (3D) frames, PNG for flat pages
+    jpeg_quality: int | None = None  # None: the scene's own (post.jpeg_quality)
 
 
 def process_renderer():
@@ -60,7 +60,7 @@ def process_renderer():
 
 def render_scene(scene: Scene, record: Record, passes: Iterable[str] = ()) -> Frame:
     """Render one scene: the flat page path, or the 3D path with this process's renderer once the scene has a sheet."""
-    if getattr(scene, "sheet", None) is None:
+    if not scene.is_3d:
         return render_frame(scene, record)
     return render_frame(scene, record, renderer=process_renderer(), passes=tuple(passes))
 
@@ -74,13 +74,24 @@ def window_s(scene: Scene, lead_names: tuple[str, ...], fs: float) -> float:
         return plan_page(probe, scene.page).signals.shape[0] / fs
 
 
+def fit_layout(scene: Scene, lead_names: tuple[str, ...]) -> Scene:
+    """A record with fewer than half the standard 12 leads (a 2-lead Holter record) gets the ``auto`` layout, so the
+    page shows its leads instead of a nearly empty 3x4 grid."""
+    standard = {n.lower() for n in STANDARD_12}
+    if scene.page.layout == "auto" or sum(n.strip().lower() in standard for n in lead_names) >= 6:
+        return scene
+    return dataclasses.replace(scene, page=dataclasses.replace(scene.page, layout="auto", rhythm_leads=()))
+
+
 def pick_window(source: str, scene: Scene, rng: np.random.Generator) -> tuple[Record, Scene]:
-    """The record window the frame shows (start uniform over the record), and the scene with ``page.start_s`` set."""
+    """The record window the frame shows (start uniform over the record), and the scene with ``page.start_s`` set
+    (and the layout fitted to the record's leads)."""
     if source == SYNTHETIC:
         record = synthetic_record(rng, window_s(scene, STANDARD_12, SYNTHETIC_FS))
         start_s = 0.0
     else:
         header = read_header(source)
+        scene = fit_layout(scene, tuple(header.sig_name))
         duration = window_s(scene, tuple(header.sig_name), header.fs)
         n_window = int(round(duration * header.fs))
         start = int(rng.integers(0, max(0, header.sig_len - n_window) + 1))
@@ -107,8 +118,8 @@ def make_frame(job: Job, index: int) -> dict:
                                                "frame": index, **window}}
             out = Path(job.out_dir) / sub
             out.mkdir(exist_ok=True)
-            files = write_frame(out, name, dataclasses.replace(frame, truth=truth), job.image_format,
-                                job.jpeg_quality)
+            fmt = job.image_format if job.image_format != "auto" else ("jpg" if scene.is_3d else "png")
+            files = write_frame(out, name, dataclasses.replace(frame, truth=truth), fmt, job.jpeg_quality)
     except InputError as exc:
         return {**entry, "status": "failed", "reason": str(exc)}
     except Exception as exc:  # a bug or a resource problem: report it, keep the run going, retry on resume
