@@ -19,6 +19,7 @@ from .camera import Camera, distort
 
 MAP_STEP_PX = 8  # coarse grid spacing of the remap field
 UNDISTORT_ITERATIONS = 30
+MARGIN_STEP_PX = 32  # the undistorted canvas grows in steps, so most frames reuse the renderer's framebuffers
 
 
 def has_distortion(cam: Camera) -> bool:
@@ -50,7 +51,7 @@ def source_margin(cam: Camera) -> int:
                              np.stack([0 * s, s * h], 1), np.stack([0 * s + w, s * h], 1)])
     src = _source_px(cam, border[:, 0], border[:, 1])
     over = max(-src[:, 0].min(), -src[:, 1].min(), src[:, 0].max() - w, src[:, 1].max() - h, 0.0)
-    return int(np.ceil(over)) + 2
+    return int(np.ceil((over + 2) / MARGIN_STEP_PX)) * MARGIN_STEP_PX  # steps: frames share framebuffer sizes
 
 
 def render_camera(cam: Camera) -> tuple[Camera, int]:
@@ -62,7 +63,7 @@ def render_camera(cam: Camera) -> tuple[Camera, int]:
                                dist=(0.0, 0.0, 0.0, 0.0, 0.0)), m
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)
 def _upsample_grid(w: int, h: int, step: int) -> tuple[np.ndarray, np.ndarray]:
     """Coarse-grid coordinates of every output pixel index (for upsampling a field sampled every ``step`` px)."""
     gx = np.broadcast_to((np.arange(w, dtype=np.float32) / step)[None, :], (h, w))
@@ -70,7 +71,7 @@ def _upsample_grid(w: int, h: int, step: int) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(gx), np.ascontiguousarray(gy)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=2)
 def remap_maps(cam: Camera) -> tuple[np.ndarray, np.ndarray] | None:
     """cv2.remap maps (float32, OpenCV integer-centre convention) into the margin-padded undistorted canvas."""
     if not has_distortion(cam):

@@ -84,7 +84,8 @@ class Renderer:
         self.programs = ProgramCache(ctx)
         self._textures: dict[str, moderngl.Texture] = {}
         self._buffers: dict[str, moderngl.Buffer] = {}
-        self._fbos: dict[tuple, tuple[moderngl.Framebuffer, ...]] = {}
+        self._fbos: tuple[moderngl.Framebuffer, ...] = ()
+        self._fbo_key: tuple | None = None
         self._table_key: Background | None = None
         # all shadow maps share one depth atlas (slots side by side), so the shader needs one sampler
         self._shadow_px = shadow_map_px
@@ -145,9 +146,14 @@ class Renderer:
         return self._textures["table"]
 
     def _framebuffers(self, size: tuple[int, int], msaa: int) -> tuple[moderngl.Framebuffer, ...]:
-        """(multisampled colour fbo, resolved colour fbo, ground-truth fbo) for a canvas size, made once."""
+        """(multisampled colour fbo, resolved colour fbo, ground-truth fbo) for a canvas size; remade (and the old
+        ones freed) only when the size or sample count changes."""
         key = (size, msaa)
-        if key not in self._fbos:
+        if self._fbo_key != key:
+            for fbo in {id(f): f for f in self._fbos}.values():
+                for attachment in (*fbo.color_attachments, fbo.depth_attachment):
+                    attachment.release()
+                fbo.release()
             ctx = self.ctx
             resolved = ctx.framebuffer([ctx.texture(size, 4, dtype="f2")], ctx.depth_renderbuffer(size))
             ms = resolved
@@ -156,8 +162,8 @@ class Renderer:
                                      ctx.depth_renderbuffer(size, samples=msaa))
             gt = ctx.framebuffer([ctx.texture(size, 4, dtype="f4"), ctx.texture(size, 4, dtype="f2"),
                                   ctx.texture(size, 4, dtype="f1")], ctx.depth_renderbuffer(size))
-            self._fbos[key] = (ms, resolved, gt)
-        return self._fbos[key]
+            self._fbos, self._fbo_key = (ms, resolved, gt), key
+        return self._fbos
 
     # --- scene geometry --------------------------------------------------------------------------------------------
     def _geometry(self, sheet, background: Background, ao: bool) -> tuple[list[tuple], np.ndarray, float]:
