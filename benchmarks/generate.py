@@ -30,8 +30,9 @@ def bench_config(folder: Path) -> tuple[Path, list[str]]:
     fields = {f.name for f in dataclasses.fields(Scene)}
     lines = ["extends: phone_photo", "page.paper: letter", "page.orientation: landscape", "page.dpi: 200"]
     extra: list[str] = []
-    if "camera" in fields:
-        lines += ["camera.width_px: 2200", "camera.height_px: 1700"]
+    if "camera" in fields:  # the sheet and the camera's aim follow the paper
+        lines += ["sheet.width_mm: 279.4", "sheet.height_mm: 215.9", "camera.target: [139.7, 107.95, 0.0]",
+                  "camera.width_px: 2200", "camera.height_px: 1700"]
         from simulator.frame import PHOTO_PASSES
         extra = ["--gt-passes", ",".join(sorted(PHOTO_PASSES))]
     path = folder / "bench.yaml"
@@ -85,6 +86,9 @@ def main() -> int:
             print(f"workers={workers}: failed\n{out.stderr[-2000:]}")
             return 1
         r = json.loads(out.stdout.strip().splitlines()[-1])
+        if r["code"] != 0:
+            print(f"workers={workers}: generate exited {r['code']}\n{out.stdout[-2000:]}{out.stderr[-2000:]}")
+            return 1
         fps = r["frames"] / r["seconds"]
         base = base or fps / workers
         per_core = workers / fps
