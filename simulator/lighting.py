@@ -1,8 +1,9 @@
 """Lights as data: directional, point and spot lights plus an ambient sky term.
 
 Colours are linear RGB; intensity scales the colour. Positions are world mm (z up); a directional light uses
-``position`` only as the direction it shines *from* (toward ``target``). ``softness_mm`` is the apparent size of the
-light seen from the sheet, which sets the penumbra width of its PCF shadow.
+``position`` only as the direction it shines *from* (toward ``target``). ``softness_mm`` is the penumbra radius of
+its shadow on the receiver (the PCF filter radius), the same for every blocker height: keep it below the width of
+the thinnest occluder (a pen is 10 mm) or its shadow blurs away.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class Light:
     position: tuple[float, float, float] = field(default=(100.0, 400.0, 900.0), metadata=rng(-20000.0, 20000.0))
     target: tuple[float, float, float] = field(default=(140.0, 108.0, 0.0), metadata=rng(-20000.0, 20000.0))
     cone_deg: float = field(default=40.0, metadata=rng(1.0, 89.0))  # spot half-angle
-    softness_mm: float = field(default=2.0, metadata=rng(0.0, 200.0))
+    softness_mm: float = field(default=2.0, metadata=rng(0.0, 200.0))  # penumbra radius (PCF filter, mm)
     casts_shadow: bool = True
 
     def check(self, name: str = "") -> None:
@@ -69,7 +70,7 @@ def preset(name: str, rng_: np.random.Generator, centre: tuple[float, float]) ->
     warm = rng_.uniform(0.0, 1.0)
     key_color = (1.0, float(0.93 - 0.1 * warm), float(0.85 - 0.25 * warm))  # tungsten-ish ↔ neutral
     key = Light(kind="point", position=key_pos, target=target, color=key_color, intensity=float(rng_.uniform(0.8, 1.1)),
-                softness_mm=float(rng_.uniform(4.0, 20.0)))
+                softness_mm=float(rng_.uniform(1.0, 4.0)))
     fill_az = az + np.pi + rng_.uniform(-0.8, 0.8)
     fill = Light(kind="spot", position=(float(cx + 1500 * np.cos(fill_az)), float(cy + 1500 * np.sin(fill_az)), 1800.0),
                  target=target, color=(0.85, 0.92, 1.0), intensity=float(rng_.uniform(0.1, 0.3)), cone_deg=50.0,
