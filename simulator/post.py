@@ -17,6 +17,7 @@ import numpy as np
 from .params import choices, rng
 
 LUT_BITS = 12  # tone curve + sRGB encoding through a 4096-entry table instead of per-pixel pow()
+LUT_MAX = 16.0  # radiance the table reaches (the filmic curve is white well before)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def kelvin_to_rgb(kelvin: float) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def _tone_lut(tone: str) -> np.ndarray:
-    x = np.linspace(0.0, 4.0, 2**LUT_BITS)  # radiance range covered by the table (above 4 saturates)
+    x = LUT_MAX * np.linspace(0.0, 1.0, 2**LUT_BITS) ** 2  # square-spaced: fine steps in the shadows
     if tone == "filmic":  # ACES fit (Narkowicz 2015)
         y = (x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14)
     elif tone == "reinhard":
@@ -108,7 +109,7 @@ def apply_post(layers: dict[str, np.ndarray], post: PostFX, rng_: np.random.Gene
         img = img + sigma * rng_.standard_normal(img.shape, dtype=np.float32)
     wb = (1.0 / kelvin_to_rgb(post.white_balance_k) * kelvin_to_rgb(6500.0)).astype(np.float32)
     img = img * wb
-    idx = np.clip(img * ((2**LUT_BITS - 1) / 4.0), 0, 2**LUT_BITS - 1).astype(np.uint16)
+    idx = (np.sqrt(np.clip(img, 0.0, LUT_MAX) * np.float32(1.0 / LUT_MAX)) * (2**LUT_BITS - 1) + 0.5).astype(np.uint16)
     return _tone_lut(post.tone)[idx]
 
 

@@ -1,0 +1,61 @@
+"""Post-processing on synthetic radiance: neutral settings, exposure, white balance, noise, blur, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.post import PostFX, apply_post, kelvin_to_rgb
+
+
+def layers(value: float = 0.5, shape=(64, 96)) -> dict[str, np.ndarray]:
+    return {"rgb": np.full((*shape, 3), value, np.float32), "depth": np.full(shape, 300.0, np.float32)}
+
+
+def test_neutral_post_is_a_grey_in_grey_out_tone_curve():
+    out = apply_post(layers(0.18), PostFX(tone="clip"), np.random.default_rng(0))
+    assert out.dtype == np.uint8 and out.shape == (64, 96, 3)
+    assert np.all(out == out[0, 0]) and abs(int(out[0, 0, 0]) - 118) <= 1  # sRGB of linear 0.18
+
+
+def test_exposure_brightens_and_the_tone_curve_saturates():
+    lo = apply_post(layers(0.2), PostFX(exposure_ev=0.0), np.random.default_rng(0))
+    hi = apply_post(layers(0.2), PostFX(exposure_ev=1.0), np.random.default_rng(0))
+    assert hi.mean() > lo.mean()
+    assert apply_post(layers(50.0), PostFX(), np.random.default_rng(0)).min() == 255
+
+
+def test_white_balance_for_a_warm_light_cools_the_image():
+    assert np.allclose(kelvin_to_rgb(6500.0), 1.0, atol=0.05)
+    out = apply_post(layers(0.3), PostFX(white_balance_k=3200.0), np.random.default_rng(0))
+    assert out[0, 0, 2] > out[0, 0, 0]  # the camera expects tungsten: blue gains up, red down
+
+
+def test_noise_is_seeded_and_grows_with_signal():
+    fx = PostFX(shot_noise=0.01, read_noise=0.0, tone="clip")
+    a = apply_post(layers(0.05), fx, np.random.default_rng(7))
+    b = apply_post(layers(0.05), fx, np.random.default_rng(7))
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, apply_post(layers(0.05), fx, np.random.default_rng(8)))
+    linear = lambda im: (im.astype(float) / 255.0) ** 2.2  # noqa: E731 - undo the sRGB encoding (roughly)
+    dark = linear(apply_post(layers(0.02), fx, np.random.default_rng(1))).std()
+    bright = linear(apply_post(layers(0.2), fx, np.random.default_rng(1))).std()
+    assert bright > 2 * dark > 0
+
+
+@pytest.mark.parametrize("fx", [PostFX(motion_blur_px=6.0, tone="clip"), PostFX(dof_aperture_px=4.0, tone="clip")])
+def test_blur_softens_an_edge(fx):
+    img = layers(0.1)
+    img["rgb"][:, 48:] = 0.8
+    img["depth"][:] = 600.0  # far behind the centre's focus distance for depth of field
+    img["depth"][32, 48] = 300.0
+    sharp = apply_post(img, PostFX(tone="clip"), np.random.default_rng(0)).astype(float)
+    soft = apply_post(img, fx, np.random.default_rng(0)).astype(float)
+    edge = lambda im: np.abs(np.diff(im[10, :, 1])).max()  # noqa: E731 - steepest step along a row
+    assert edge(soft) < edge(sharp)
+
+
+def test_vignetting_darkens_corners_only():
+    out = apply_post(layers(0.3), PostFX(vignetting=0.5, tone="clip"), np.random.default_rng(0))
+    assert out[0, 0, 0] < out[32, 48, 0] == apply_post(layers(0.3), PostFX(tone="clip"),
+                                                       np.random.default_rng(0))[32, 48, 0]
