@@ -1,0 +1,107 @@
+"""``ecg-digitize`` / ``python -m digitize``: ``run`` digitizes images into WFDB records, ``train`` fits the U-Net.
+
+Bad input prints one ``error: ...`` line to stderr and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from simulator.errors import EXIT_BAD_INPUT, InputError
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "weights" / "digitizer_unet.pt"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from simulator.output import prepare_output_dir
+
+    from .image_io import expand_inputs, read_rgb
+    from .layouts import parse_layout
+    from .pipeline import Calibration
+    from .wfdb_out import signal_matrix, write_detections, write_record
+
+    layout = parse_layout(args.layout)
+    for key in ("fs", "duration", "speed", "gain"):
+        if getattr(args, key) <= 0:
+            raise InputError(f"--{key}: {getattr(args, key)} must be positive")
+    cal = Calibration(fs=args.fs, duration_s=args.duration, speed_mm_s=args.speed, gain_mm_mv=args.gain)
+    images = expand_inputs(args.images)
+    out = prepare_output_dir(args.output)
+    if args.method == "unet":
+        from .infer import UnetDigitizer
+        digitizer = UnetDigitizer.load(Path(args.weights) if args.weights else DEFAULT_WEIGHTS, tile=args.tile)
+        digitize = digitizer.digitize
+    else:
+        from .naive import digitize_naive
+        digitize = digitize_naive
+    for path in images:
+        result = digitize(read_rgb(path), layout, cal)
+        name = path.stem
+        write_record(out, name, signal_matrix(result.signals, result.n_samples), cal.fs)
+        write_detections(out, name, {"image": str(path), **result.detections})
+        d = result.detections
+        print(f"{name}: {d['px_per_mm']:.3f} px/mm, rotation {d['rotation_deg']:+.2f} deg, {len(d['rows'])} rows")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from simulator.params import validate
+
+    from .train import TrainConfig, train
+
+    cfg = TrainConfig(epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch, tile=args.tile,
+                      lr=args.lr, seed=args.seed, width=args.width, threads=args.threads,
+                      crops_per_frame=args.crops_per_frame)
+    validate(cfg, "train")
+    result = train([Path(d) for d in args.data], Path(args.out), cfg, resume=args.resume, stop_after=args.stop_after)
+    done = f"wrote {args.out}" if result["finished"] else "stopped early (continue with --resume)"
+    print(f"{done}: {result['frames']} frames, {result['crops']} crops, last epoch loss {result['loss']:.4f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .train import TrainConfig
+
+    parser = argparse.ArgumentParser(prog="ecg-digitize", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="digitize ECG images into WFDB records (one per image, named after it)")
+    run.add_argument("images", nargs="+", help="image files or folders of images")
+    run.add_argument("--output", "-o", required=True, help="output folder for NAME.hea/.dat and NAME.json")
+    run.add_argument("--method", choices=("naive", "unet"), default="naive")
+    run.add_argument("--weights", default=None, help=f"U-Net weights (default {DEFAULT_WEIGHTS.name} in assets)")
+    run.add_argument("--layout", default="3x4+1", help="3x4, 3x4+N, 6x2, 6x2+N or 12x1 (default 3x4+1)")
+    run.add_argument("--fs", type=float, default=500.0, help="output sampling frequency, Hz")
+    run.add_argument("--duration", type=float, default=10.0, help="seconds shown by a full-width row")
+    run.add_argument("--speed", type=float, default=25.0, help="paper speed, mm/s")
+    run.add_argument("--gain", type=float, default=10.0, help="gain, mm/mV")
+    run.add_argument("--tile", type=int, default=512, help="U-Net inference tile size, px")
+    run.set_defaults(func=cmd_run)
+
+    tr = sub.add_parser("train", help="train the U-Net on frames with NAME_mask_trace.png ground truth")
+    tr.add_argument("--data", nargs="+", required=True, help="folders of frames (NAME.png + NAME_mask_trace.png)")
+    tr.add_argument("--out", required=True, help="weights file; a checkpoint NAME.ckpt is kept beside it")
+    d = TrainConfig()
+    tr.add_argument("--epochs", type=int, default=d.epochs)
+    tr.add_argument("--steps", type=int, default=d.steps_per_epoch, help="optimiser steps per epoch")
+    tr.add_argument("--batch", type=int, default=d.batch_size)
+    tr.add_argument("--tile", type=int, default=d.tile, help="training crop size, px (multiple of 8)")
+    tr.add_argument("--crops-per-frame", type=int, default=d.crops_per_frame, help="crops cached per frame")
+    tr.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (one-cycle schedule)")
+    tr.add_argument("--width", type=int, default=d.width, help="channels of the first U-Net level")
+    tr.add_argument("--seed", type=int, default=d.seed)
+    tr.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads")
+    tr.add_argument("--stop-after", type=int, default=None, help="stop after this many epochs in this run")
+    tr.add_argument("--resume", action="store_true", help="continue from the checkpoint beside --out")
+    tr.set_defaults(func=cmd_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

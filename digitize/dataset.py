@@ -1,0 +1,113 @@
+"""Training crops from our frames: image tiles and their trace masks, with augmentations that make the net transfer.
+
+Frames are ``NAME.png`` beside ``NAME_mask_trace.png`` (value = lead index + 1, 0 = no trace). Each frame is read
+once and cut into crops with a random scale and small rotation (a cache in memory); photometric augmentations
+(brightness, contrast, tint, shading, blur, noise, JPEG) are drawn fresh for every batch. All randomness comes from
+the ``numpy.random.Generator`` passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from simulator.errors import InputError
+
+MASK_SUFFIX = "_mask_trace.png"
+
+
+def find_frames(folders: list[Path]) -> list[tuple[Path, Path]]:
+    """(image, trace mask) pairs under the folders (recursive), sorted; InputError when there are none."""
+    pairs = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise InputError(f"--data: {folder} is not a folder")
+        for mask in sorted(folder.rglob(f"*{MASK_SUFFIX}")):
+            image = mask.with_name(mask.name[: -len(MASK_SUFFIX)] + ".png")
+            if image.is_file():
+                pairs.append((image, mask))
+    if not pairs:
+        raise InputError(f"--data: no frames with {MASK_SUFFIX} masks in {', '.join(map(str, folders))}")
+    return pairs
+
+
+@dataclass(frozen=True)
+class CropBank:
+    """Cached crops: images (N, T, T, 3) uint8 and trace masks (N, T, T) uint8 (0..255 soft coverage)."""
+
+    images: np.ndarray
+    masks: np.ndarray
+
+
+def _crop(image: np.ndarray, mask: np.ndarray, centre: tuple[float, float], tile: int, scale: float, angle: float,
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """A tile×tile crop around ``centre`` (x, y), scaled by ``scale`` and rotated by ``angle`` degrees."""
+    m = cv2.getRotationMatrix2D(centre, angle, scale)
+    m[:, 2] += np.array([tile / 2.0, tile / 2.0]) - np.array(centre)
+    img = cv2.warpAffine(image, m, (tile, tile), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REFLECT)
+    msk = cv2.warpAffine(mask, m, (tile, tile), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return img, msk
+
+
+def build_bank(pairs: list[tuple[Path, Path]], crops_per_frame: int, tile: int, rng: np.random.Generator,
+               progress=None) -> CropBank:
+    """Cut every frame into ``crops_per_frame`` crops, most centred on trace ink."""
+    images, masks = [], []
+    for image_path, mask_path in (progress(pairs) if progress else pairs):
+        rgb = cv2.imread(str(image_path), cv2.IMREAD_COLOR)[:, :, ::-1]
+        trace = (cv2.imread(str(mask_path), cv2.IMREAD_UNCHANGED) > 0).astype(np.uint8) * 255
+        if trace.ndim == 3:
+            trace = trace[:, :, 0]
+        ys, xs = np.nonzero(trace)
+        h, w = trace.shape
+        for _ in range(crops_per_frame):
+            if xs.size and rng.random() < 0.75:
+                k = int(rng.integers(xs.size))
+                centre = (float(xs[k]), float(ys[k]))
+            else:
+                centre = (float(rng.uniform(0, w)), float(rng.uniform(0, h)))
+            scale = float(np.exp(rng.uniform(np.log(0.6), np.log(1.5))))
+            angle = float(rng.normal(0.0, 3.0))
+            img, msk = _crop(rgb, trace, centre, tile, scale, angle)
+            images.append(img)
+            masks.append(msk)
+    return CropBank(images=np.stack(images), masks=np.stack(masks))
+
+
+def photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Brightness/contrast, colour tint, low-frequency shading, blur, sensor noise and JPEG, each drawn at random."""
+    x = img.astype(np.float32)
+    x = (x - 128.0) * rng.uniform(0.7, 1.2) + 128.0 + rng.uniform(-30, 20)
+    x *= rng.uniform(0.8, 1.1, size=3)[None, None, :]                      # tint (warm light, yellowed paper)
+    if rng.random() < 0.5:                                                  # shading across the crop
+        t = img.shape[0]
+        g = np.linspace(-1, 1, t, dtype=np.float32)
+        a, b = rng.normal(0, 0.25, size=2)
+        x *= (1.0 + a * g[None, :, None] + b * g[:, None, None]).clip(0.4, 1.4)
+    x = np.clip(x, 0, 255).astype(np.uint8)
+    if rng.random() < 0.4:
+        x = cv2.GaussianBlur(x, (0, 0), float(rng.uniform(0.3, 1.3)))
+    if rng.random() < 0.4:
+        noise = rng.normal(0, rng.uniform(2, 10), size=x.shape).astype(np.float32)
+        x = np.clip(x.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    if rng.random() < 0.4:
+        ok, buf = cv2.imencode(".jpg", x[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 90))])
+        x = cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1]
+    return np.ascontiguousarray(x)
+
+
+def batch(bank: CropBank, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A training batch: (B, T, T, 3) uint8 images (augmented, randomly flipped) and (B, T, T) float32 targets."""
+    idx = rng.integers(len(bank.images), size=size)
+    imgs, tgts = [], []
+    for i in idx:
+        img, msk = bank.images[i], bank.masks[i]
+        if rng.random() < 0.5:
+            img, msk = img[:, ::-1], msk[:, ::-1]
+        imgs.append(photometric(np.ascontiguousarray(img), rng))
+        tgts.append(msk.astype(np.float32) / 255.0)
+    return np.stack(imgs), np.stack(tgts)

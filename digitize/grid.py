@@ -1,0 +1,148 @@
+"""Grid pitch (pixels per millimetre) and page rotation, from the periodic printed grid.
+
+Pitch: the autocorrelation of the grid map's column and row profiles peaks at multiples of the line spacing. The
+fundamental spacing is the lag whose multiples score highest against the half-way lags; whether it is the 1 mm or the
+5 mm spacing is decided by the 1 mm sub-structure, else by which one makes the image a plausible page width. The
+estimate is refined on a far multiple of the spacing, so it is sub-pixel.
+Rotation: the angle at which the row profile of the grid (and traces) is sharpest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+MIN_PX_PER_MM = 1.5        # ~40 dpi
+MAX_PX_PER_MM = 30.0       # ~760 dpi
+PAGE_WIDTH_MM = 279.4      # letter landscape: the prior when 1 mm vs 5 mm cannot be told apart
+MAX_ROTATION_DEG = 10.0
+
+
+@dataclass(frozen=True)
+class GridPitch:
+    """Pixels per millimetre along x and y, their mean, and how it was found."""
+
+    px_per_mm_x: float
+    px_per_mm_y: float
+    method: str
+
+    @property
+    def px_per_mm(self) -> float:
+        return 0.5 * (self.px_per_mm_x + self.px_per_mm_y)
+
+
+def _acf(profile: np.ndarray) -> np.ndarray:
+    """Normalised autocorrelation of a detrended profile (lags 0..n-1)."""
+    p = np.asarray(profile, dtype=np.float64)
+    x = p - gaussian_filter1d(p, 15.0)
+    n = len(x)
+    f = np.fft.rfft(x, 2 * n)
+    acf = np.fft.irfft(f * np.conj(f))[:n]
+    acf /= np.arange(n, 0, -1)          # unbiased: long lags average fewer products
+    return acf / max(acf[0], 1e-12)
+
+
+def _sample(acf: np.ndarray, lag: float) -> float:
+    i = int(lag)
+    if i + 1 >= len(acf):
+        return np.nan
+    t = lag - i
+    return float((1 - t) * acf[i] + t * acf[i + 1])
+
+
+def _contrast(acf: np.ndarray, period: float, k_max: int = 6) -> float:
+    """Mean ACF at multiples of ``period`` minus the mean at the half-way lags."""
+    on = [_sample(acf, k * period) for k in range(1, k_max + 1)]
+    off = [_sample(acf, (k - 0.5) * period) for k in range(1, k_max + 1)]
+    return float(np.nanmean(on) - np.nanmean(off)) if not np.all(np.isnan(on)) else -np.inf
+
+
+def _refine(acf: np.ndarray, period: float) -> float:
+    """Sub-pixel period from the ACF peak nearest the farthest usable multiple of ``period``."""
+    best = period
+    for k in (int(len(acf) * 0.35 / period), int(len(acf) * 0.2 / period), 5, 1):
+        if k < 1:
+            continue
+        c = k * period
+        lo, hi = int(c - 0.3 * period), int(c + 0.3 * period) + 1
+        if lo < 1 or hi + 1 >= len(acf):
+            continue
+        i = lo + int(np.argmax(acf[lo:hi]))
+        a, b, d = acf[i - 1], acf[i], acf[i + 1]
+        den = a - 2 * b + d
+        offset = 0.5 * (a - d) / den if den < 0 else 0.0
+        best = (i + float(np.clip(offset, -0.5, 0.5))) / k
+        break
+    return best
+
+
+def _fundamental(acf: np.ndarray) -> float:
+    """Line spacing in px: the candidate period with the highest on/off ACF contrast."""
+    lags = np.arange(max(3.0, MIN_PX_PER_MM), min(len(acf) / 7, 5 * MAX_PX_PER_MM), 0.25)
+    scores = np.array([_contrast(acf, p) for p in lags])
+    good = np.flatnonzero(scores >= 0.7 * np.nanmax(scores))   # multiples of the spacing score as well: take the first
+    return float(lags[good[0]])
+
+
+def _axis_pitch(profile: np.ndarray, extent_px: int) -> tuple[float, str]:
+    """px per mm along one axis of the image, and which grid level decided it."""
+    acf = _acf(profile)
+    period = _refine(acf, _fundamental(acf))
+    minor = _contrast(acf, period / 5.0)
+    if period / 5.0 >= 2.0 and minor > 0.25 * _contrast(acf, period):
+        return period / 5.0, "5mm+1mm"
+    # one visible level: 1 mm or 5 mm, whichever makes a page-sized image
+    as_minor, as_major = period, period / 5.0
+    err = lambda ppmm: abs(np.log(extent_px / ppmm / PAGE_WIDTH_MM))  # noqa: E731
+    ok_minor = MIN_PX_PER_MM <= as_minor <= MAX_PX_PER_MM
+    if ok_minor and (as_major < MIN_PX_PER_MM or err(as_minor) < err(as_major)):
+        return as_minor, "1mm"
+    return as_major, "5mm"
+
+
+def estimate_pitch(grid: np.ndarray) -> GridPitch:
+    """Grid pitch of a (deskewed) grid map; falls back to a letter-width page when there is no grid."""
+    h, w = grid.shape
+    if float(grid.mean()) < 1e-3:
+        ppmm = max(w, h) / PAGE_WIDTH_MM
+        return GridPitch(ppmm, ppmm, "page-width prior (no grid)")
+    px_x, how_x = _axis_pitch(grid.mean(axis=0), max(w, h))
+    px_y, how_y = _axis_pitch(grid.mean(axis=1), max(w, h))
+    if abs(px_x / px_y - 1.0) > 0.1:       # disagreeing axes: trust the one with the 1 mm sub-structure
+        px_x = px_y = px_x if how_x == "5mm+1mm" else px_y
+    return GridPitch(px_x, px_y, f"x:{how_x} y:{how_y}")
+
+
+def rotate(image: np.ndarray, degrees: float, border: float | int = 0) -> np.ndarray:
+    """Rotate about the image centre (positive = counter-clockwise on screen), same size, linear interpolation."""
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), degrees, 1.0)
+    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=border)
+
+
+def _sharpness(small: np.ndarray, degrees: float) -> float:
+    """How peaky the row and column profiles are after rotating by ``degrees``."""
+    r = rotate(small, degrees)
+    h, w = r.shape
+    core = r[h // 8: h - h // 8, w // 8: w - w // 8]
+    return float(np.var(np.diff(core.mean(axis=1))) + np.var(np.diff(core.mean(axis=0))))
+
+
+def estimate_rotation(marks: np.ndarray) -> float:
+    """Degrees to rotate the image by (with :func:`rotate`) so that grid lines and traces are axis-aligned.
+
+    Coarse to fine in angle and resolution together: the sharpness peak is about one pixel of shear wide, so a small
+    copy finds it roughly and larger copies pin it down.
+    """
+    h, w = marks.shape
+    best = 0.0
+    for width, step, span in ((256, 0.25, MAX_ROTATION_DEG), (700, 0.05, 0.3), (1400, 0.01, 0.06)):
+        scale = min(1.0, width / max(h, w))
+        small = cv2.resize(marks, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        angles = best + np.arange(-span, span + 1e-9, step)
+        best = float(angles[int(np.argmax([_sharpness(small, a) for a in angles]))])
+    return best

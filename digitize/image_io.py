@@ -1,0 +1,47 @@
+"""Reading input images as RGB arrays, with every way that can fail turned into one line (InputError)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from simulator.errors import InputError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def read_rgb(path: Path | str) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of an image file; InputError if it is missing or not an image."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"image {p}: not found")
+    img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+    if img is None or img.size == 0:
+        raise InputError(f"image {p}: cannot be read as an image")
+    return np.ascontiguousarray(img[:, :, ::-1])
+
+
+def expand_inputs(items: list[str]) -> list[Path]:
+    """Image paths from files and folders (a folder gives its images, sorted); InputError if nothing is found."""
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and not _is_mask(f))
+            if not found:
+                raise InputError(f"folder {p}: no images in it")
+            out += found
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise InputError(f"image {p}: not found")
+    if not out:
+        raise InputError("no input images given")
+    return out
+
+
+def _is_mask(p: Path) -> bool:
+    """Our frames' ground-truth masks sit beside the image; they are not inputs."""
+    return "_mask_" in p.stem

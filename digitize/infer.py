@@ -1,0 +1,80 @@
+"""The learned digitizer: the U-Net's trace probability replaces the colour threshold, then the shared pipeline.
+
+The image is cut into overlapping tiles (reflect-padded to a multiple of 8); each tile's centre part is kept, so
+seams never show. The grid (pitch, rotation) still comes from colour: the net only finds the trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from simulator.errors import InputError
+
+from .ink import colour_maps
+from .layouts import PageLayoutSpec
+from .model import UNet, to_input
+from .pipeline import Calibration, Digitized, digitize_maps
+
+OVERLAP = 32          # px of context discarded at each inner tile edge
+MAX_SIDE = 3400       # larger images are scaled down for the net (it was trained at 100-300 dpi)
+
+
+def load_model(path: Path) -> UNet:
+    """The U-Net stored by ``train`` (weights file or checkpoint); InputError when it is missing or not ours."""
+    if not path.is_file():
+        raise InputError(f"--weights: {path} not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        model = UNet(state.get("width", state.get("config", {}).get("width", 16)))
+        model.load_state_dict(state["model"])
+    except (RuntimeError, KeyError, AttributeError, EOFError, ValueError) as exc:
+        raise InputError(f"--weights: {path} is not a digitizer U-Net ({type(exc).__name__})") from None
+    return model.eval()
+
+
+def predict_trace(model: UNet, rgb: np.ndarray, tile: int = 512) -> np.ndarray:
+    """(H, W) float32 trace-ink probability of an RGB image."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, MAX_SIDE / max(h, w))
+    img = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    ih, iw = img.shape[:2]
+    step = tile - 2 * OVERLAP
+    ny, nx = max(1, int(np.ceil(ih / step))), max(1, int(np.ceil(iw / step)))
+    padded = cv2.copyMakeBorder(img, OVERLAP, ny * step - ih + OVERLAP, OVERLAP, nx * step - iw + OVERLAP,
+                                cv2.BORDER_REFLECT)
+    prob = np.zeros((ny * step, nx * step), np.float32)
+    with torch.no_grad():
+        for ty in range(ny):
+            for tx in range(nx):
+                y0, x0 = ty * step, tx * step
+                patch = torch.from_numpy(np.ascontiguousarray(padded[y0: y0 + tile, x0: x0 + tile]))[None]
+                logits = model(to_input(patch))[0, 0].numpy()
+                prob[y0: y0 + step, x0: x0 + step] = 1.0 / (1.0 + np.exp(-logits[OVERLAP:-OVERLAP, OVERLAP:-OVERLAP]))
+    prob = prob[:ih, :iw]
+    return cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR) if scale < 1 else prob
+
+
+@dataclass
+class UnetDigitizer:
+    """A loaded U-Net and its tile size; ``digitize`` has the same signature as the naive digitizer."""
+
+    model: UNet
+    tile: int = 512
+
+    @staticmethod
+    def load(path: Path, tile: int = 512) -> "UnetDigitizer":
+        if tile % 8 or tile <= 2 * OVERLAP:
+            raise InputError(f"--tile: {tile} must be a multiple of 8 above {2 * OVERLAP}")
+        return UnetDigitizer(load_model(path), tile)
+
+    def digitize(self, rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration) -> Digitized:
+        ink = predict_trace(self.model, rgb, self.tile)
+        grid = colour_maps(rgb).grid
+        result = digitize_maps(ink, grid, layout, cal)
+        result.detections["method"] = "unet"
+        return result

@@ -1,0 +1,115 @@
+"""Colour-based ink and grid maps: trace ink is dark and has the ink's own hue *relative to the local paper colour*.
+
+Each channel is divided by a smooth estimate of the paper behind it (a grey closing that erases thin dark strokes), so
+tinted paper, shading and wrinkles cancel out; what stays dark in every channel is ink, what stays tinted is grid.
+The ink's chroma is read off the darkest pixels, so black traces reject coloured grids tightly and a blue pen still
+counts as ink.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+WORK_WIDTH = 1100          # background is estimated on a copy about this wide (fast, and blind to thin strokes)
+OUTSIDE_LEVEL = 0.25       # background darker than this fraction of the paper level is not paper (scan borders)
+INK_VALUE = (0.40, 0.25)   # normalised brightness: ink probability 1 below lo, 0 above lo + width ...
+CHROMA_MARGIN = 0.05       # ... and chroma: 1 up to the ink's own chroma plus this, 0 a width further on
+CHROMA_WIDTH = 0.08
+DARKEST_FRACTION = 0.003   # the darkest pixels of the paper say what colour the trace ink is
+
+
+@dataclass(frozen=True)
+class ColourMaps:
+    """Per-pixel maps of one image, all (H, W) float32 in [0, 1]."""
+
+    ink: np.ndarray        # probability of trace (or text) ink
+    grid: np.ndarray       # darkness of every printed mark (grid lines dominate; used for pitch and skew)
+    paper: np.ndarray      # True where the pixel is paper (not a border or background around the sheet)
+
+
+def paper_background(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 estimate of the bare paper colour at each pixel."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, WORK_WIDTH / w)
+    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
+    closed = cv2.GaussianBlur(closed.astype(np.float32), (0, 0), 4.0)
+    return cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def colour_maps(rgb: np.ndarray) -> ColourMaps:
+    """Ink, grid and paper maps from colour alone (the naive digitizer's detector)."""
+    img = rgb.astype(np.float32)
+    bg = paper_background(rgb)
+    bg_level = bg.max(axis=2)
+    paper = bg_level > OUTSIDE_LEVEL * float(np.percentile(bg_level, 90))
+    norm = np.clip(img / np.maximum(bg, 1.0), 0.0, 1.5)
+    value = norm.max(axis=2)
+    chroma = value - norm.min(axis=2)
+    dark = np.clip((INK_VALUE[0] + INK_VALUE[1] - value) / INK_VALUE[1], 0.0, 1.0)
+    on_paper = value[paper]
+    darkest = on_paper <= np.quantile(on_paper, DARKEST_FRACTION) if on_paper.size else np.zeros(0, bool)
+    ink_chroma = float(np.median(chroma[paper][darkest])) if darkest.any() else 0.0
+    chroma_lo = ink_chroma + CHROMA_MARGIN
+    neutral = np.clip((chroma_lo + CHROMA_WIDTH - chroma) / CHROMA_WIDTH, 0.0, 1.0)
+    ink = dark * neutral * paper
+    grid = np.clip(1.0 - norm.min(axis=2), 0.0, 1.0) * paper
+    return ColourMaps(ink=ink.astype(np.float32), grid=grid.astype(np.float32), paper=paper)
+
+
+def _straight_lines(mask: np.ndarray, length: int) -> np.ndarray:
+    """Pixels of horizontal or vertical runs of ink at least ``length`` px long."""
+    horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    vert = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    return (horiz | vert).astype(bool)
+
+
+def remove_straight_lines(ink: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, bool]:
+    """Erase ruled lines from an ink map: frames and borders (straight for 40 mm or more) always, and a dark grid
+    (straight for 15 mm, making up much of the ink) when there is one. Returns the map and whether a grid went.
+
+    Calibration pulses (10 mm), separator ticks (6 mm) and real traces are never that straight for that long.
+    """
+    mask = (ink > 0.5).astype(np.uint8)
+    lines = _straight_lines(mask, max(40, int(round(40.0 * px_per_mm))))
+    grid = _straight_lines(mask, max(15, int(round(15.0 * px_per_mm))))
+    had_grid = bool(grid.sum() >= 0.3 * max(1, mask.sum()))
+    if had_grid:
+        lines |= grid
+    if not lines.any():
+        return ink, had_grid
+    lines = cv2.dilate(lines.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return np.where(lines, 0.0, ink).astype(np.float32), had_grid
+
+
+LABEL_ZONE_MM = (-1.0, 10.0)   # lead labels sit at the start of each column, within this span of it
+LABEL_MAX_MM = (9.0, 6.0)      # and are smaller than this (width, height)
+LABEL_MIN_HEIGHT_MM = 1.5      # but taller than this (a flat scrap of trace is not a letter)
+
+
+def erase_labels(ink: np.ndarray, n_columns: int, x_start: float, width_px: float, px_per_mm: float) -> np.ndarray:
+    """Erase small ink components (lead labels) lying wholly in the first few mm of a column.
+
+    The trace is one long component crossing these zones, so it stays; a label left in would pull the tracer off
+    the trace wherever the trace is faint.
+    """
+    mask = (ink > 0.5).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    labels = None
+    starts = [x_start + c * width_px / n_columns for c in range(n_columns)]
+    out = ink
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        if w > LABEL_MAX_MM[0] * px_per_mm or not LABEL_MIN_HEIGHT_MM * px_per_mm <= h <= LABEL_MAX_MM[1] * px_per_mm:
+            continue
+        if not any(s + LABEL_ZONE_MM[0] * px_per_mm <= x and x + w <= s + LABEL_ZONE_MM[1] * px_per_mm for s in starts):
+            continue
+        if labels is None:
+            labels = cv2.connectedComponents(mask, connectivity=8)[1]
+            out = ink.copy()
+        out[labels == i] = 0.0
+    return out

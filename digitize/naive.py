@@ -1,0 +1,17 @@
+"""The non-learned digitizer: colour thresholds find the ink, then the shared pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ink import colour_maps
+from .layouts import PageLayoutSpec
+from .pipeline import Calibration, Digitized, digitize_maps
+
+
+def digitize_naive(rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration) -> Digitized:
+    """Signals of an RGB page image, ink found by colour alone."""
+    maps = colour_maps(rgb)
+    result = digitize_maps(maps.ink, maps.grid, layout, cal)
+    result.detections["method"] = "naive"
+    return result

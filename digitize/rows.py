@@ -1,0 +1,110 @@
+"""Where the printed rows are, where the plotted time span starts and ends, and each row's baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d
+
+BIN_MM = 5.0            # a row's score counts the 5 mm wide columns of the page that have ink near it
+ROW_REACH_MM = 3.0      # ink this close (vertically) counts for a row
+MIN_ROW_GAP_MM = 9.0    # printed rows are at least this far apart
+PULSE_SEARCH_MM = 22.0  # the calibration pulse sits this close before the first sample
+
+
+def find_rows(ink: np.ndarray, n_rows: int, px_per_mm: float) -> np.ndarray:
+    """(n_rows,) y centres of the rows, top to bottom: the heights where ink spreads over most of the width.
+
+    Counting covered 5 mm columns (not ink pixels) makes a long trace beat a dense line of text.
+    """
+    h, w = ink.shape
+    bin_px = max(1, int(round(BIN_MM * px_per_mm)))
+    n_bins = w // bin_px
+    covered = ink[:, : n_bins * bin_px].reshape(h, n_bins, bin_px).any(axis=2)
+    covered = maximum_filter1d(covered.astype(np.uint8), size=max(1, int(2 * ROW_REACH_MM * px_per_mm)), axis=0)
+    score = gaussian_filter1d(covered.sum(axis=1).astype(np.float64), 1.5 * px_per_mm)
+    gap = int(MIN_ROW_GAP_MM * px_per_mm)
+    picked: list[int] = []
+    for y in np.argsort(score)[::-1]:
+        if score[y] <= 0 or len(picked) == n_rows:
+            break
+        if all(abs(int(y) - p) >= gap for p in picked):
+            picked.append(int(y))
+    if len(picked) < n_rows:  # too few ink rows: spread the rest evenly (their leads come out flat)
+        picked += list(np.linspace(0.1 * h, 0.9 * h, n_rows - len(picked)).astype(int))
+    return np.sort(np.array(picked, dtype=np.float64))
+
+
+def row_bands(centres: np.ndarray, height: int) -> list[tuple[int, int]]:
+    """(top, bottom) pixel band of each row: half-way to the neighbouring rows."""
+    mids = (centres[1:] + centres[:-1]) / 2.0
+    spacing = float(np.median(np.diff(centres))) if len(centres) > 1 else height / 2.0
+    tops = np.concatenate([[centres[0] - spacing / 2.0], mids])
+    bottoms = np.concatenate([mids, [centres[-1] + spacing / 2.0]])
+    return [(max(0, int(t)), min(height, int(np.ceil(b)))) for t, b in zip(tops, bottoms)]
+
+
+def trace_end_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float) -> float | None:
+    """Right end of the ink in a row band: the last column of the last ink stretch at least 1 mm long."""
+    cols = ink[band[0]: band[1]].any(axis=0)
+    xs = np.flatnonzero(cols)
+    if xs.size == 0:
+        return None
+    min_len = max(2, int(px_per_mm))
+    breaks = np.flatnonzero(np.diff(xs) > 2)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [xs.size - 1]])
+    for s, e in zip(starts[::-1], ends[::-1]):
+        if xs[e] - xs[s] + 1 >= min_len:
+            return float(xs[e]) + 1.0
+    return float(xs[-1]) + 1.0
+
+
+def pulse_baseline(ink: np.ndarray, band: tuple[int, int], x_start: float, px_per_mm: float,
+                   pulse_mm: float) -> float | None:
+    """Baseline y from the calibration pulse's foot, if a pulse of about ``pulse_mm`` height stands before the trace."""
+    x0 = max(0, int(x_start - PULSE_SEARCH_MM * px_per_mm))
+    x1 = max(x0, int(x_start - 0.3 * px_per_mm))
+    region = ink[band[0]: band[1], x0: x1]
+    if region.size == 0:
+        return None
+    feet = []
+    for col in region.T:
+        ys = np.flatnonzero(col)
+        if ys.size == 0:
+            continue
+        breaks = np.flatnonzero(np.diff(ys) > 1)
+        starts = np.concatenate([[0], breaks + 1])
+        ends = np.concatenate([breaks, [ys.size - 1]])
+        lengths = ys[ends] - ys[starts] + 1
+        k = int(np.argmax(lengths))
+        if 0.8 * pulse_mm * px_per_mm <= lengths[k] <= 1.25 * pulse_mm * px_per_mm:
+            feet.append(ys[ends[k]])
+    if len(feet) < 2:
+        return None
+    return float(np.median(feet)) + band[0]
+
+
+TICK_SEARCH_MM = 1.5    # separator ticks stand on a column boundary, within this distance of it
+TICK_REACH_MM = 2.0     # and cross the baseline, reaching at least this far above and below it
+
+
+def erase_ticks(ink: np.ndarray, baseline: float, boundaries: list[float], px_per_mm: float) -> np.ndarray:
+    """Erase the column separator ticks of one row: near each boundary, the columns whose ink runs unbroken from
+    ``TICK_REACH_MM`` above the baseline to as far below it. A QRS at the boundary rises from the baseline on one
+    side only, so it stays."""
+    h, w = ink.shape
+    reach = TICK_REACH_MM * px_per_mm
+    y0, y1 = int(round(baseline - reach)), int(round(baseline + reach)) + 1
+    if y0 < 0 or y1 > h:
+        return ink
+    out = ink
+    for xb in boundaries:
+        xs = range(max(0, int(xb - TICK_SEARCH_MM * px_per_mm)), min(w, int(xb + TICK_SEARCH_MM * px_per_mm) + 1))
+        tick = [x for x in xs if (ink[y0:y1, x] > 0.5).all()]
+        if not tick:
+            continue
+        if out is ink:
+            out = ink.copy()
+        lo, hi = min(tick) - 1, max(tick) + 2
+        out[max(0, int(baseline - 4 * reach)): int(baseline + 4 * reach), max(0, lo): hi] = 0.0
+    return out

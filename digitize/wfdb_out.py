@@ -1,0 +1,42 @@
+"""Writing a digitized page as a WFDB record (12 standard leads, mV, NaN = not plotted) and its detection JSON."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import wfdb
+
+from simulator.atomic import write_atomic, write_json_atomic
+
+from .layouts import LEAD_NAMES
+
+RESOLUTION_MV = 1e-3   # µV steps in 16-bit storage: ±32 mV range
+LIMIT_MV = 32.0
+
+
+def signal_matrix(signals: dict[str, np.ndarray], n_samples: int) -> np.ndarray:
+    """(n_samples, 12) mV in the standard lead order; leads not digitized are all NaN."""
+    out = np.full((n_samples, len(LEAD_NAMES)), np.nan)
+    for i, lead in enumerate(LEAD_NAMES):
+        if lead in signals:
+            out[:, i] = np.clip(signals[lead][:n_samples], -LIMIT_MV, LIMIT_MV)
+    return out
+
+
+def write_record(out_dir: Path, name: str, matrix: np.ndarray, fs: float) -> None:
+    """Write ``name.hea/.dat`` atomically (the .dat lands before its header)."""
+    n_leads = matrix.shape[1]
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{name}.wfdb-") as tmp:
+        wfdb.wrsamp(name, fs=fs, units=["mV"] * n_leads, sig_name=list(LEAD_NAMES), p_signal=matrix,
+                    fmt=["16"] * n_leads, adc_gain=[1.0 / RESOLUTION_MV] * n_leads, baseline=[0] * n_leads,
+                    write_dir=tmp)
+        for ext in (".dat", ".hea"):
+            write_atomic(out_dir / f"{name}{ext}", lambda dst, ext=ext: shutil.copyfile(Path(tmp) / f"{name}{ext}", dst))
+
+
+def write_detections(out_dir: Path, name: str, detections: dict) -> None:
+    """``name.json``: what the digitizer found (grid pitch, rotation, rows, time span)."""
+    write_json_atomic(out_dir / f"{name}.json", detections)

@@ -1,0 +1,143 @@
+"""The digitizers on our own flat pages: signal recovery, grid pitch, deskew, WFDB output, CLI errors, U-Net training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import wfdb
+
+from digitize.cli import main
+from digitize.grid import estimate_pitch, estimate_rotation, rotate
+from digitize.ink import colour_maps
+from digitize.layouts import LEAD_NAMES, parse_layout
+from digitize.model import UNet, to_input
+from digitize.naive import digitize_naive
+from digitize.pipeline import Calibration
+from digitize.train import TrainConfig, checkpoint_path, train
+from simulator.frame import render_frame, write_frame
+from simulator.layout import PageSpec
+from simulator.records import Record
+from simulator.scene import Scene
+
+FS = 500.0
+
+
+def beat_record(seconds: float = 10.0) -> Record:
+    """A 12-lead record of Gaussian P-QRS-T beats at 75 bpm, a different amplitude per lead (deterministic)."""
+    t = np.arange(int(seconds * FS)) / FS
+    phase = (t % 0.8)
+    wave = (0.12 * np.exp(-((phase - 0.15) / 0.025) ** 2) + 1.0 * np.exp(-((phase - 0.30) / 0.012) ** 2)
+            - 0.25 * np.exp(-((phase - 0.33) / 0.010) ** 2) + 0.3 * np.exp(-((phase - 0.55) / 0.045) ** 2))
+    gains = np.linspace(-0.8, 1.4, 12)
+    gains[np.abs(gains) < 0.3] = 0.5
+    signals = wave[:, None] * gains[None, :] + 0.05 * np.sin(2 * np.pi * 0.3 * t)[:, None]
+    return Record(name="beats", fs=FS, signals=signals, lead_names=LEAD_NAMES, path=Path("beats"))
+
+
+def write_page(out: Path, name: str = "page", **spec) -> Path:
+    """Render a flat 3x4+1 page of :func:`beat_record` into ``out``; returns the image path."""
+    page = PageSpec(**{"layout": "3x4", "rhythm_leads": ("II",), "dpi": 200, **spec})
+    frame = render_frame(Scene(page=page), beat_record())
+    write_frame(out, name, frame)
+    return out / f"{name}.png"
+
+
+def snr_db(ref: np.ndarray, est: np.ndarray) -> float:
+    """Mean over leads of 10·log10(Σref² / Σ(ref−est)²) on the samples both have (offset removed per lead)."""
+    out = []
+    for j in range(ref.shape[1]):
+        ok = np.isfinite(ref[:, j]) & np.isfinite(est[:, j])
+        if ok.sum() < 10:
+            continue
+        r, e = ref[ok, j], est[ok, j]
+        e = e - np.median(e - r)
+        out.append(10 * np.log10(np.sum(r ** 2) / max(np.sum((r - e) ** 2), 1e-12)))
+    return float(np.mean(out))
+
+
+@pytest.fixture(scope="module")
+def page_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("page")
+    write_page(out)
+    return out
+
+
+def test_naive_recovers_clean_page_above_15_db(page_dir):
+    rgb = cv2.imread(str(page_dir / "page.png"))[:, :, ::-1]
+    result = digitize_naive(rgb, parse_layout("3x4+1"), Calibration(fs=FS))
+    truth = wfdb.rdrecord(str(page_dir / "page")).p_signal
+    est = np.stack([result.signals[lead] for lead in LEAD_NAMES], axis=1)
+    assert snr_db(truth, est) > 15.0
+    assert abs(result.detections["px_per_mm"] - 200 / 25.4) < 0.02 * 200 / 25.4
+
+
+@pytest.mark.parametrize("dpi", [100, 150, 300])
+@pytest.mark.parametrize("grid", ["red", "bw"])
+def test_grid_pitch_within_2_percent(tmp_path, dpi, grid):
+    rgb = cv2.imread(str(write_page(tmp_path, dpi=dpi, grid=grid)))[:, :, ::-1]
+    pitch = estimate_pitch(colour_maps(rgb).grid)
+    assert pitch.px_per_mm == pytest.approx(dpi / 25.4, rel=0.02)
+
+
+def test_deskew_recovers_known_rotation(page_dir):
+    rgb = cv2.imread(str(page_dir / "page.png"))[:, :, ::-1]
+    tilted = rotate(rgb, 3.0, border=(255, 255, 255))
+    assert estimate_rotation(colour_maps(tilted).grid) == pytest.approx(-3.0, abs=0.1)
+
+
+def test_cli_writes_12_leads_with_nan_outside_the_plotted_quarter(page_dir, tmp_path, capsys):
+    assert main(["run", str(page_dir / "page.png"), "--output", str(tmp_path), "--method", "naive"]) == 0
+    rec = wfdb.rdrecord(str(tmp_path / "page"))
+    assert rec.sig_name == list(LEAD_NAMES) and rec.units == ["mV"] * 12 and rec.fs == FS
+    sig, n = rec.p_signal, rec.sig_len
+    quarter = n // 4
+    lead = {name: sig[:, i] for i, name in enumerate(rec.sig_name)}
+    assert np.isfinite(lead["I"][:quarter]).all() and np.isnan(lead["I"][quarter:]).all()
+    assert np.isnan(lead["V4"][: 3 * quarter]).all() and np.isfinite(lead["V4"][3 * quarter:]).all()
+    assert np.isfinite(lead["II"]).all()          # the rhythm strip covers all 10 s
+    assert (tmp_path / "page.json").is_file()
+
+
+@pytest.mark.parametrize("make_input", ["missing", "empty_folder", "not_an_image", "bad_layout"])
+def test_cli_bad_inputs_exit_2_with_one_line(tmp_path, capsys, make_input):
+    args = ["run", str(tmp_path / "nothing.png")]
+    if make_input == "empty_folder":
+        (tmp_path / "empty").mkdir()
+        args = ["run", str(tmp_path / "empty")]
+    elif make_input == "not_an_image":
+        (tmp_path / "fake.png").write_text("not a png")
+        args = ["run", str(tmp_path / "fake.png")]
+    elif make_input == "bad_layout":
+        args = ["run", str(tmp_path / "nothing.png"), "--layout", "5x5"]
+    assert main(args + ["--output", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_unet_forward_backward_shapes():
+    model = UNet(width=4)
+    x = to_input(torch.randint(0, 255, (2, 64, 96, 3), dtype=torch.uint8))
+    y = model(x)
+    assert y.shape == (2, 1, 64, 96)
+    y.mean().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_train_resume_continues_from_checkpoint(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    write_page(data, "a", dpi=100)
+    cfg = TrainConfig(epochs=2, steps_per_epoch=1, batch_size=2, tile=32, width=4, crops_per_frame=4, threads=1)
+    straight = train([data], tmp_path / "straight.pt", cfg)
+    stopped = train([data], tmp_path / "resumed.pt", cfg, stop_after=1)
+    assert not stopped["finished"] and checkpoint_path(tmp_path / "resumed.pt").is_file()
+    assert not (tmp_path / "resumed.pt").exists()
+    resumed = train([data], tmp_path / "resumed.pt", cfg, resume=True)
+    assert straight["finished"] and resumed["finished"]
+    a = torch.load(tmp_path / "straight.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "resumed.pt", weights_only=False)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
