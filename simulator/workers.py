@@ -135,9 +135,15 @@ def make_frame(job: Job, index: int) -> dict:
 _job: Job | None = None
 
 
-def _init_worker(job: Job) -> None:
+def _gl_threads(workers: int) -> str:
+    """llvmpipe (Mesa's CPU renderer) threads per worker: share the cores rather than oversubscribe them."""
+    return os.environ.get("LP_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // workers))
+
+
+def _init_worker(job: Job, gl_threads: str) -> None:
     global _job
     _job = job
+    os.environ["LP_NUM_THREADS"] = gl_threads  # read when this process creates its GL context
 
 
 def _run_chunk(indices: list[int]) -> list[dict]:
@@ -157,7 +163,8 @@ def run_local(job: Job, indices: list[int], workers: int) -> Iterator[dict]:
             yield make_frame(job, i)
         return
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(job,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(job, _gl_threads(workers))) as pool:
         chunks = _chunks(indices, workers)
         pending = {pool.submit(_run_chunk, c) for c in itertools.islice(chunks, 2 * workers)}
         while pending:
@@ -181,8 +188,9 @@ def run_ray(job: Job, indices: list[int], workers: int) -> Iterator[dict]:
         raise InputError("--backend ray needs Ray: pip install .[ray]") from None
     address = os.environ.get("RAY_ADDRESS")
     if not ray.is_initialized():
-        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
-                 log_to_driver=False, configure_logging=False)
+        local = {} if address else {"num_cpus": workers,
+                                    "runtime_env": {"env_vars": {"LP_NUM_THREADS": _gl_threads(workers)}}}
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, **local)
     task = ray.remote(_ray_chunk)
     job_ref = ray.put(job)
     slots = 2 * max(workers, int(ray.cluster_resources().get("CPU", workers)))

@@ -71,3 +71,22 @@ def test_contact_sheet_tiles_thumbnails():
     sheet = contact_sheet(images, ["a", "b", "c"], columns=2, thumb_width=50)
     assert sheet.shape == (2 * 25, 2 * 50, 3) and sheet.dtype == np.uint8
     assert sheet[20, 60:90].mean() > 90  # the second thumbnail, below its label
+
+
+def test_camera_sweep_reuses_one_renderer():
+    from simulator import workers
+    from simulator.config import load_config, merge, sample_scene
+
+    small = {"page": {"dpi": 100}, "camera": {"width_px": 160, "height_px": 120}, "sheet": {"cell_mm": 8.0}}
+    base = sample_scene(merge(load_config("phone_photo"), small), np.random.default_rng(0))
+    variants = grid(base, {"camera.tilt_deg": [0.0, 30.0], "camera.azimuth_deg": [-90.0, 90.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = render_sweep(variants[:1], load_record(RECORD, 0.0, 10.0))
+        renderer = workers.process_renderer()
+        frames = render_sweep(variants, load_record(RECORD, 0.0, 10.0))
+    assert workers.process_renderer() is renderer and len(frames) == 4
+    assert (first[0].frame.image == frames[0].frame.image).all()
+    assert [f.frame.truth["sweep"]["params"]["camera.tilt_deg"] for f in frames] == [0.0, 0.0, 30.0, 30.0]
+    assert frames[0].frame.image.shape == (120, 160, 3)
+    assert (frames[0].frame.image != frames[2].frame.image).any()
