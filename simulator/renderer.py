@@ -80,6 +80,10 @@ class Renderer:
         """``anisotropy``: texture filtering of page and table; by default 16, but 1 on Mesa's llvmpipe, whose
         anisotropic path blurs even unstretched texels (a 0.45 mm trace at 1:1 turns mid-grey)."""
         self.ctx = ctx
+        with ctx:
+            self._create(ctx, shadow_map_px, anisotropy)
+
+    def _create(self, ctx: moderngl.Context, shadow_map_px: int, anisotropy: float | None) -> None:
         self.anisotropy = anisotropy or (1.0 if "llvmpipe" in ctx.info.get("GL_RENDERER", "") else 16.0)
         self.programs = ProgramCache(ctx)
         self._textures: dict[str, moderngl.Texture] = {}
@@ -212,6 +216,11 @@ class Renderer:
         unknown = set(passes) - PASSES
         if unknown:
             raise ValueError(f"unknown render passes: {sorted(unknown)} (known: {sorted(PASSES)})")
+        with self.ctx:  # current for this frame: a context made since (another renderer) would get our calls
+            return self._render(sheet, page, camera, lighting, background, set(passes), msaa)
+
+    def _render(self, sheet, page: PageTextures, camera: Camera, lighting: Lighting, background: Background,
+                passes: set[str], msaa: int) -> dict[str, np.ndarray]:
         ctx = self.ctx
         cam, margin = render_camera(camera)
         size = (cam.width_px, cam.height_px)

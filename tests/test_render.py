@@ -196,3 +196,15 @@ def test_reused_buffers_do_not_leak_between_frames(renderer, page):
     fresh = Renderer(renderer.ctx).render(small[0], textures, *small[1:4], passes={"rgb", "object"})
     assert np.array_equal(again["object"], fresh["object"])
     assert np.abs(again["rgb"] - fresh["rgb"]).max() < 1e-3
+
+
+def test_a_renderer_survives_another_context_being_made(renderer, page):
+    """Each render makes its own context current: a second context (another renderer, a window) used to take the
+    first renderer's GL calls and crash llvmpipe."""
+    layout, textures, _ = page
+    s = scene("scanner", 1, (layout.width_mm, layout.height_mm))
+    before = renderer.render(s[0], textures, *s[1:4], passes={"rgb", "object"})
+    other = Renderer(create_context())
+    other.render(s[0], textures, *s[1:4], passes={"object"})
+    after = renderer.render(s[0], textures, *s[1:4], passes={"rgb", "object"})
+    assert np.array_equal(before["object"], after["object"]) and np.array_equal(before["rgb"], after["rgb"])
