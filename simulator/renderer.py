@@ -212,7 +212,10 @@ class Renderer:
     # --- passes ----------------------------------------------------------------------------------------------------
     def render(self, sheet, page: PageTextures, camera: Camera, lighting: Lighting, background: Background,
                passes: frozenset[str] | set[str] = frozenset({"rgb"}), msaa: int = 4) -> dict[str, np.ndarray]:
-        """Draw one frame; returns the requested layers (see the module docstring) in the final image geometry."""
+        """Draw one frame; returns the requested layers (see the module docstring) in the final image geometry.
+
+        ``sheet`` is a :class:`simulator.sheet.Sheet` (vertices, normals, uv, faces are read); ``passes`` name the
+        layers to return; ``msaa`` is the colour pass's samples per pixel (1 = none)."""
         unknown = set(passes) - PASSES
         if unknown:
             raise ValueError(f"unknown render passes: {sorted(unknown)} (known: {sorted(PASSES)})")
@@ -222,7 +225,7 @@ class Renderer:
     def _render(self, sheet, page: PageTextures, camera: Camera, lighting: Lighting, background: Background,
                 passes: set[str], msaa: int) -> dict[str, np.ndarray]:
         ctx = self.ctx
-        cam, margin = render_camera(camera)
+        cam, _ = render_camera(camera)  # undistorted, on a canvas grown for the lens remap
         size = (cam.width_px, cam.height_px)
         items, sphere, table_reach = self._geometry(sheet, background, ao="rgb" in passes and lighting.ao_strength > 0)
         view, proj = gl_matrices(cam, far_plane(cam, table_reach + sphere[3]))
