@@ -1,6 +1,6 @@
 """Training crops from our frames: image tiles and their trace masks, with augmentations that make the net transfer.
 
-Frames are ``NAME.png`` beside ``NAME_mask_trace.png`` (value = lead index + 1, 0 = no trace). Each frame is read
+Frames are ``NAME.png`` (or .jpg) beside ``NAME_mask_trace.png`` (value = lead index + 1, 0 = no trace). Each frame is read
 once and cut into crops with a random scale and small rotation (a cache in memory); photometric augmentations
 (brightness, contrast, tint, shading, blur, noise, JPEG) are drawn fresh for every batch. All randomness comes from
 the ``numpy.random.Generator`` passed in.
@@ -17,6 +17,7 @@ import numpy as np
 from simulator.errors import InputError
 
 MASK_SUFFIX = "_mask_trace.png"
+IMAGE_EXTS = (".png", ".jpg", ".jpeg")
 
 
 def find_frames(folders: list[Path]) -> list[tuple[Path, Path]]:
@@ -26,8 +27,9 @@ def find_frames(folders: list[Path]) -> list[tuple[Path, Path]]:
         if not folder.is_dir():
             raise InputError(f"--data: {folder} is not a folder")
         for mask in sorted(folder.rglob(f"*{MASK_SUFFIX}")):
-            image = mask.with_name(mask.name[: -len(MASK_SUFFIX)] + ".png")
-            if image.is_file():
+            stem = mask.name[: -len(MASK_SUFFIX)]
+            image = next((mask.with_name(stem + ext) for ext in IMAGE_EXTS if mask.with_name(stem + ext).is_file()), None)
+            if image is not None:
                 pairs.append((image, mask))
     if not pairs:
         raise InputError(f"--data: no frames with {MASK_SUFFIX} masks in {', '.join(map(str, folders))}")
@@ -79,16 +81,23 @@ def build_bank(pairs: list[tuple[Path, Path]], crops_per_frame: int, tile: int, 
 
 
 def photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Brightness/contrast, colour tint, low-frequency shading, blur, sensor noise and JPEG, each drawn at random."""
-    x = img.astype(np.float32)
-    x = (x - 128.0) * rng.uniform(0.7, 1.2) + 128.0 + rng.uniform(-30, 20)
-    x *= rng.uniform(0.8, 1.1, size=3)[None, None, :]                      # tint (warm light, yellowed paper)
+    """Colour order, gamma, brightness/contrast, tint, shading, blur, sensor noise and JPEG, each drawn at random.
+
+    Channel shuffles and strong tints show grids of every colour on paper of every colour; a high gamma darkens the
+    grid toward the trace, so the net learns to tell them apart by shape and neutrality, not by lightness alone.
+    """
+    x = img[:, :, rng.permutation(3)] if rng.random() < 0.3 else img
+    x = x.astype(np.float32) / 255.0
+    if rng.random() < 0.5:
+        x = x ** rng.uniform(0.7, 2.5)
+    x = (x - 0.5) * rng.uniform(0.6, 1.2) + 0.5 + rng.uniform(-0.12, 0.08)
+    x *= (rng.uniform(0.55, 1.1, size=3) if rng.random() < 0.4 else rng.uniform(0.85, 1.1, size=3))[None, None, :]
     if rng.random() < 0.5:                                                  # shading across the crop
         t = img.shape[0]
         g = np.linspace(-1, 1, t, dtype=np.float32)
         a, b = rng.normal(0, 0.25, size=2)
         x *= (1.0 + a * g[None, :, None] + b * g[:, None, None]).clip(0.4, 1.4)
-    x = np.clip(x, 0, 255).astype(np.uint8)
+    x = np.clip(x * 255.0, 0, 255).astype(np.uint8)
     if rng.random() < 0.4:
         x = cv2.GaussianBlur(x, (0, 0), float(rng.uniform(0.3, 1.3)))
     if rng.random() < 0.4:

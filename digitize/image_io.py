@@ -24,12 +24,13 @@ def read_rgb(path: Path | str) -> np.ndarray:
 
 
 def expand_inputs(items: list[str]) -> list[Path]:
-    """Image paths from files and folders (a folder gives its images, sorted); InputError if nothing is found."""
+    """Image paths from files and folders (a folder gives its images, searched recursively and sorted, masks
+    excluded); InputError if nothing is found."""
     out: list[Path] = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and not _is_mask(f))
+            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and not _is_mask(f))
             if not found:
                 raise InputError(f"folder {p}: no images in it")
             out += found

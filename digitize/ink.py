@@ -19,6 +19,7 @@ INK_VALUE = (0.40, 0.25)   # normalised brightness: ink probability 1 below lo, 
 CHROMA_MARGIN = 0.05       # ... and chroma: 1 up to the ink's own chroma plus this, 0 a width further on
 CHROMA_WIDTH = 0.08
 DARKEST_FRACTION = 0.003   # the darkest pixels of the paper say what colour the trace ink is
+VALUE_MARGIN = 0.2         # ink is up to this much brighter than its darkest pixels (antialiased edges)
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,12 @@ def colour_maps(rgb: np.ndarray) -> ColourMaps:
     norm = np.clip(img / np.maximum(bg, 1.0), 0.0, 1.5)
     value = norm.max(axis=2)
     chroma = value - norm.min(axis=2)
-    dark = np.clip((INK_VALUE[0] + INK_VALUE[1] - value) / INK_VALUE[1], 0.0, 1.0)
     on_paper = value[paper]
     darkest = on_paper <= np.quantile(on_paper, DARKEST_FRACTION) if on_paper.size else np.zeros(0, bool)
+    ink_value = float(np.median(on_paper[darkest])) if darkest.any() else 0.0
     ink_chroma = float(np.median(chroma[paper][darkest])) if darkest.any() else 0.0
+    value_lo = min(max(INK_VALUE[0], ink_value + VALUE_MARGIN), 0.9 - INK_VALUE[1])   # a faint scan: lift the bar
+    dark = np.clip((value_lo + INK_VALUE[1] - value) / INK_VALUE[1], 0.0, 1.0)
     chroma_lo = ink_chroma + CHROMA_MARGIN
     neutral = np.clip((chroma_lo + CHROMA_WIDTH - chroma) / CHROMA_WIDTH, 0.0, 1.0)
     ink = dark * neutral * paper

@@ -7,7 +7,8 @@ from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
 BIN_MM = 5.0            # a row's score counts the 5 mm wide columns of the page that have ink near it
 ROW_REACH_MM = 3.0      # ink this close (vertically) counts for a row
-MIN_ROW_GAP_MM = 9.0    # printed rows are at least this far apart
+MIN_ROW_GAP_MM = 9.0    # printed rows are at least this far apart ...
+MIN_ROW_SHARE = 0.3     # ... and at least this share of an even split of the page height
 PULSE_SEARCH_MM = 22.0  # the calibration pulse sits this close before the first sample
 
 
@@ -22,7 +23,7 @@ def find_rows(ink: np.ndarray, n_rows: int, px_per_mm: float) -> np.ndarray:
     covered = ink[:, : n_bins * bin_px].reshape(h, n_bins, bin_px).any(axis=2)
     covered = maximum_filter1d(covered.astype(np.uint8), size=max(1, int(2 * ROW_REACH_MM * px_per_mm)), axis=0)
     score = gaussian_filter1d(covered.sum(axis=1).astype(np.float64), 1.5 * px_per_mm)
-    gap = int(MIN_ROW_GAP_MM * px_per_mm)
+    gap = int(max(MIN_ROW_GAP_MM * px_per_mm, MIN_ROW_SHARE * h / n_rows))
     picked: list[int] = []
     for y in np.argsort(score)[::-1]:
         if score[y] <= 0 or len(picked) == n_rows:
