@@ -12,6 +12,7 @@ Wall-clock seconds are the minimum over ``--frames`` repeats (other processes sh
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -44,29 +45,32 @@ def main() -> None:
 
     import numpy as np
 
-    from simulator import background, camera, lighting, post
+    from simulator import post
+    from simulator.config import preset_scene
     from simulator.deform import Fold
     from simulator.gl_context import create_context
-    from simulator.layout import PageSpec, plan_page
+    from simulator.layout import plan_page
     from simulator.page import render_page
     from simulator.project import project_samples
     from simulator.records import load_record
     from simulator.renderer import GT_PASSES, PageTextures, Renderer
-    from simulator.sheet import SheetSpec, build_sheet
+    from simulator.sheet import build_sheet
 
     ctx = create_context()
     print(f"device: {ctx.info['GL_RENDERER']} ({ctx.info['GL_VENDOR']}); "
           f"LP_NUM_THREADS={os.environ.get('LP_NUM_THREADS', 'all')}; cpus={os.cpu_count()}")
     renderer = Renderer(ctx)
-    layout = plan_page(load_record("assets/records/ptbxl/00001_lr"), PageSpec(dpi=200))
+    # the phone_photo preset's scene, with a letter fold and a 2200x1700 sensor of the same field of view
+    scene = preset_scene("phone_photo", 0)
+    scene = dataclasses.replace(
+        scene, page=dataclasses.replace(scene.page, dpi=200, paper="letter", layout="3x4", rhythm_leads=("II",)),
+        sheet=dataclasses.replace(scene.sheet, width_mm=279.4, height_mm=215.9,
+                                  deformations=(Fold(pattern="letter", creases="horizontal", angle_deg=160.0),)),
+        camera=dataclasses.replace(scene.camera, width_px=2200, height_px=1700, target=(139.7, 107.95, 0.0)))
+    layout = plan_page(load_record("assets/records/ptbxl/00001_lr"), scene.page)
     size = (layout.width_mm, layout.height_mm)
-    gen = np.random.default_rng(0)
-    sheet = build_sheet(SheetSpec(width_mm=size[0], height_mm=size[1], deformations=(Fold(pattern="letter",
-                                  creases="horizontal", angle_deg=160.0),)), gen)
-    cam = camera.preset("phone_photo", gen, size, image_size=(2200, 1700))
-    light = lighting.preset("phone_photo", gen, (size[0] / 2, size[1] / 2))
-    bg = background.preset("phone_photo", gen, size)
-    fx = post.preset("phone_photo", gen)
+    sheet = build_sheet(scene.sheet, np.random.default_rng(0))
+    cam, light, bg, fx = scene.camera, scene.lighting, scene.background, scene.post
     n = args.frames
 
     flat_wall, flat_cpu, image = timed(lambda: render_page(layout), n)

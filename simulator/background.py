@@ -73,27 +73,3 @@ def table_texture(bg: Background) -> np.ndarray:
         shade = 1.0 + 0.03 * _fractal(r, (n, n), 2, 4)
     lin = np.clip(base[None, None, :] * shade[..., None], 0.0, 1.0)
     return (np.power(lin, 1 / 2.2) * 255 + 0.5).astype(np.uint8)
-
-
-def preset(name: str, rng_: np.random.Generator, sheet_size: tuple[float, float]) -> Background:
-    """Background for a named preset: scanner glass is plain white; photos get a random table and maybe occluders."""
-    w, h = sheet_size
-    if name == "scanner":
-        return Background(table="plain", color=(0.85, 0.85, 0.85), seed=int(rng_.integers(2**31)), gloss=0.0)
-    kind = str(rng_.choice(["wood", "laminate", "fabric", "plain"]))
-    palette = {"wood": (0.45, 0.26, 0.12), "laminate": (0.55, 0.55, 0.52), "fabric": (0.15, 0.2, 0.3),
-               "plain": (0.3, 0.3, 0.3)}
-    color = tuple(float(c) for c in np.clip(np.array(palette[kind]) * rng_.uniform(0.7, 1.2, 3), 0, 1))
-    occluders: list[Occluder] = []
-    if rng_.random() < 0.5:
-        occluders.append(Occluder(kind="pen", x_mm=float(rng_.uniform(0.6, 1.0) * w),
-                                  y_mm=float(rng_.uniform(-0.1, 0.3) * h), angle_deg=float(rng_.uniform(0, 360)),
-                                  color=(0.03, 0.05, 0.25)))
-    if rng_.random() < 0.4:
-        occluders.append(Occluder(kind="hand", x_mm=float(rng_.uniform(-0.2, 0.05) * w),
-                                  y_mm=float(rng_.uniform(0.2, 0.8) * h), angle_deg=float(rng_.uniform(-30, 30)),
-                                  z_mm=0.0, color=(0.62, 0.42, 0.32)))
-    if name == "folded_letter" and rng_.random() < 0.5:
-        occluders.append(Occluder(kind="clip", x_mm=w / 2, y_mm=h + 5.0, color=(0.6, 0.6, 0.62)))
-    return Background(table=kind, color=color, seed=int(rng_.integers(2**31)), gloss=float(rng_.uniform(0.05, 0.4)),
-                      occluders=tuple(occluders))

@@ -179,38 +179,3 @@ def camera_record(cam: Camera) -> dict[str, list]:
     r, t = extrinsics(cam)
     return {"K": intrinsics_matrix(cam).tolist(), "R": r.tolist(), "t": t.tolist(), "dist": list(cam.dist),
             "projection": cam.projection}
-
-
-def preset(name: str, rng_: np.random.Generator, sheet_size_mm: tuple[float, float],
-           image_size: tuple[int, int] = (1600, 1200), scan_dpi: float = 200.0) -> Camera:
-    """Camera for a named preset (``scanner``, ``phone_photo``, ``folded_letter``, ``crumpled``), jittered by ``rng_``.
-
-    ``scanner`` is orthographic, straight down, framing the page at ``scan_dpi`` (image size = page size) with up to
-    1° of skew; the photo presets are handheld: 26 mm-equivalent lens, 0–35° tilt, a few degrees of roll, the sheet
-    filling most of the frame, mild barrel or pincushion distortion.
-    """
-    w_mm, h_mm = sheet_size_mm
-    centre = (w_mm / 2.0, h_mm / 2.0, 0.0)
-    if name == "scanner":
-        width_px, height_px = int(round(w_mm * scan_dpi / 25.4)), int(round(h_mm * scan_dpi / 25.4))
-        distance, focal = 500.0, 50.0
-        sensor = focal * width_px / (distance * scan_dpi / 25.4)  # so that fx / distance = pixels per mm
-        return Camera(width_px=width_px, height_px=height_px, projection="orthographic", focal_mm=focal,
-                      sensor_width_mm=sensor, target=centre, distance_mm=distance, tilt_deg=0.0,
-                      roll_deg=float(rng_.uniform(-1.0, 1.0)))
-    max_tilt = {"phone_photo": 35.0, "folded_letter": 25.0, "crumpled": 30.0}.get(name)
-    if max_tilt is None:
-        raise InputError(f"camera preset: {name!r} is not one of 'scanner', 'phone_photo', 'folded_letter', 'crumpled'")
-    width_px, height_px = image_size
-    focal, sensor = 26.0 * rng_.uniform(0.95, 1.1), 36.0
-    fill = rng_.uniform(0.85, 1.05)  # fraction of the frame width the sheet spans
-    hfov_ratio = sensor / focal  # image width / distance
-    distance = max(w_mm / fill / hfov_ratio, h_mm / fill / hfov_ratio * width_px / height_px)
-    target = (centre[0] + rng_.uniform(-0.04, 0.04) * w_mm, centre[1] + rng_.uniform(-0.04, 0.04) * h_mm, 0.0)
-    k1 = rng_.uniform(-0.06, 0.04)
-    return Camera(width_px=width_px, height_px=height_px, projection="perspective", focal_mm=float(focal),
-                  sensor_width_mm=sensor, principal_dx_px=float(rng_.normal(0, 4)),
-                  principal_dy_px=float(rng_.normal(0, 4)), target=tuple(float(v) for v in target),
-                  distance_mm=float(distance), tilt_deg=float(rng_.uniform(0.0, max_tilt)),
-                  azimuth_deg=float(rng_.uniform(-180.0, 180.0)), roll_deg=float(rng_.uniform(-6.0, 6.0)),
-                  dist=(float(k1), float(-0.3 * k1 * rng_.uniform(0, 1)), 0.0, 0.0, 0.0))

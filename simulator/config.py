@@ -251,3 +251,8 @@ def sample_scene(config: dict, rng: np.random.Generator) -> Scene:
     values = sample_values(config, rng)
     values["seed"] = int(rng.integers(0, 2**31 - 1))
     return Scene.from_dict(values)
+
+
+def preset_scene(name: str, seed: int) -> Scene:
+    """Draw ``seed``'s scene of a preset (or config file), as ``generate`` draws a frame's scene."""
+    return sample_scene(load_config(name), np.random.default_rng([seed, 0x5CE]))

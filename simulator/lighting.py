@@ -52,29 +52,3 @@ class Lighting:
     def check(self, name: str = "") -> None:
         if len(self.lights) > MAX_LIGHTS:
             raise InputError(f"{name + '.' if name else ''}lights: {len(self.lights)} lights (at most {MAX_LIGHTS})")
-
-
-def preset(name: str, rng_: np.random.Generator, centre: tuple[float, float]) -> Lighting:
-    """Lighting for a named preset, jittered by ``rng_``; ``centre`` is the sheet centre in world mm."""
-    cx, cy = centre
-    target = (cx, cy, 0.0)
-    if name == "scanner":  # a lamp bar under glass: bright, even, shadowless
-        return Lighting(lights=(Light(kind="directional", position=(cx, cy, 1000.0), target=target, intensity=0.85,
-                                      color=(1.0, 1.0, 1.0), casts_shadow=False),),
-                        ambient_color=(1.0, 1.0, 1.0), ambient_intensity=0.25, ao_strength=0.0)
-    az = rng_.uniform(0, 2 * np.pi)
-    elev = np.radians(rng_.uniform(25, 65))  # low sun shows relief: creases and curl cast soft shading
-    dist = rng_.uniform(1200, 2500)
-    key_pos = (float(cx + dist * np.cos(elev) * np.cos(az)), float(cy + dist * np.cos(elev) * np.sin(az)),
-               float(dist * np.sin(elev)))
-    warm = rng_.uniform(0.0, 1.0)
-    key_color = (1.0, float(0.93 - 0.1 * warm), float(0.85 - 0.25 * warm))  # tungsten-ish ↔ neutral
-    key = Light(kind="point", position=key_pos, target=target, color=key_color, intensity=float(rng_.uniform(0.8, 1.1)),
-                softness_mm=float(rng_.uniform(1.0, 4.0)))
-    fill_az = az + np.pi + rng_.uniform(-0.8, 0.8)
-    fill = Light(kind="spot", position=(float(cx + 1500 * np.cos(fill_az)), float(cy + 1500 * np.sin(fill_az)), 1800.0),
-                 target=target, color=(0.85, 0.92, 1.0), intensity=float(rng_.uniform(0.1, 0.3)), cone_deg=50.0,
-                 casts_shadow=False)
-    return Lighting(lights=(key, fill), ambient_color=(0.9, 0.94, 1.0),
-                    ambient_intensity=float(rng_.uniform(0.2, 0.35)),
-                    ao_strength=0.7 if name in ("folded_letter", "crumpled") else 0.5)

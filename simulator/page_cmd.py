@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from .errors import InputError
 from .layout import DEFAULT_RHYTHM, PageSpec, parse_layout

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .camera import extrinsics, intrinsics_matrix
+from .camera import camera_record
 from .coords import yx_rows
 from .crease_marks import mark_creases
 from .layout import PageLayout
@@ -65,13 +65,10 @@ def photograph(scene: Scene, layout: PageLayout, page: PageImage, truth: dict, r
             entry.pop("text_bounding_box")
     for item in truth["text_items"]:
         item["bounding_box"] = _project_box(sheet, scene, layers, item["bounding_box"], page.dpi, size_mm)
-    cam = scene.camera
-    r, t = extrinsics(cam)
     h, w = image.shape[:2]
     truth.update({
         "width": w, "height": h, "page_width": flat_width, "page_height": flat_height,
-        "camera": {"K": intrinsics_matrix(cam).tolist(), "R": r.tolist(), "t": np.asarray(t).ravel().tolist(),
-                   "dist_coeffs": list(cam.dist), "projection": cam.projection,
+        "camera": {**camera_record(scene.camera),
                    "note": "x_cam = R X_world + t (OpenCV axes); K uses pixel centres at +0.5; dist is (k1, k2, p1, p2, k3)"},
         "visible_fraction": float(np.mean(np.concatenate([l["visible"] for l in truth["leads"]]))) if truth["leads"] else 0.0,
     })

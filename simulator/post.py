@@ -111,14 +111,3 @@ def apply_post(layers: dict[str, np.ndarray], post: PostFX, rng_: np.random.Gene
     img = img * wb
     idx = (np.sqrt(np.clip(img, 0.0, LUT_MAX) * np.float32(1.0 / LUT_MAX)) * (2**LUT_BITS - 1) + 0.5).astype(np.uint16)
     return _tone_lut(post.tone)[idx]
-
-
-def preset(name: str, rng_: np.random.Generator) -> PostFX:
-    """Post-processing for a named preset: scans are clean; phone photos get noise, vignetting, WB error, JPEG."""
-    if name == "scanner":
-        return PostFX(exposure_ev=0.2, tone="filmic", jpeg_quality=int(rng_.integers(85, 98)))
-    return PostFX(exposure_ev=float(rng_.uniform(-1.0, -0.3)), white_balance_k=float(rng_.uniform(4500, 7500)),
-                  vignetting=float(rng_.uniform(0.1, 0.4)), dof_aperture_px=float(rng_.uniform(0.0, 3.0)),
-                  motion_blur_px=float(rng_.choice([0.0, rng_.uniform(1.0, 3.0)], p=[0.7, 0.3])),
-                  motion_angle_deg=float(rng_.uniform(0, 180)), shot_noise=float(rng_.uniform(0.0005, 0.003)),
-                  read_noise=float(rng_.uniform(0.002, 0.008)), jpeg_quality=int(rng_.integers(60, 93)))

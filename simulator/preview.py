@@ -17,16 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from .camera import Camera
+from .config import preset_scene
 from .errors import EXIT_BAD_INPUT, InputError
 from .frame import render_frame
-from .layout import PageSpec
 from .lighting import Lighting
-from .photo import PHOTO_PRESETS
 from .records import load_record
-from .scene import Scene, photo_scene
+from .scene import Scene
 
 DEFAULT_RECORD = "assets/records/ptbxl/00001_lr"
 TRACE_TINT = np.array([0, 200, 255], np.uint8)
+PHOTO_PRESETS = ("scanner", "phone_photo", "folded_letter", "crumpled")  # presets that always photograph a sheet
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,9 @@ def _turn_light(lighting: Lighting, centre: np.ndarray, degrees: float) -> Light
     return dataclasses.replace(lighting, lights=(key, *lighting.lights[1:]))
 
 
-def scene_for(view: View, page: PageSpec = PageSpec()) -> Scene:
+def scene_for(view: View) -> Scene:
     """The preset's scene for ``view.seed`` with the viewer's camera and light changes (kept in valid ranges)."""
-    scene = photo_scene(page, view.preset, view.seed)
+    scene = preset_scene(view.preset, view.seed)
     cam: Camera = scene.camera
     cam = dataclasses.replace(cam, tilt_deg=float(np.clip(cam.tilt_deg + view.tilt_deg, 0.0, 85.0)),
                               azimuth_deg=float((cam.azimuth_deg + view.azimuth_deg + 180.0) % 360.0 - 180.0),

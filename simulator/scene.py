@@ -58,11 +58,3 @@ class Scene:
     @staticmethod
     def from_dict(data: dict) -> "Scene":
         return from_dict(Scene, data, "scene")
-
-
-def photo_scene(page: PageSpec, preset: str, seed: int, ink: InkSpec | None = None) -> Scene:
-    """A 3D scene of ``page`` photographed the way ``preset`` (scanner, phone_photo, …) draws it from ``seed``."""
-    from .photo import photo_parts
-    parts = photo_parts(preset, paper_size_mm(page.paper, page.orientation), page.dpi, seed)
-    return Scene(page=page, ink=ink or InkSpec(), sheet=parts.sheet, camera=parts.camera, lighting=parts.lighting,
-                 background=parts.background, post=parts.post, seed=seed, preset=preset)

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from simulator import background, camera, lighting, post
+from simulator import background, post
 from simulator.coords import mm_to_px
 from simulator.deform import CreaseLines, Curl, Fold, Wrinkles
 from simulator.gl_context import create_context
@@ -21,6 +21,7 @@ from simulator.project import project_samples
 from simulator.records import load_record
 from simulator.renderer import PageTextures, Renderer
 from simulator.sheet import SheetSpec, build_sheet
+from tests.render_scenes import background_preset, camera_preset, lighting_preset, post_preset
 
 DPI = 100
 PHOTO_SIZE = (1200, 900)
@@ -50,12 +51,12 @@ def scene(name: str, seed: int, size_mm, deformations=None, occluders=None):
     gen = np.random.default_rng(seed)
     sheet = build_sheet(SheetSpec(width_mm=size_mm[0], height_mm=size_mm[1], cell_mm=3.0,
                                   deformations=DEFORMATIONS[name] if deformations is None else deformations), gen)
-    cam = camera.preset(name, gen, size_mm, image_size=PHOTO_SIZE, scan_dpi=DPI)
-    light = lighting.preset(name, gen, (size_mm[0] / 2, size_mm[1] / 2))
-    bg = background.preset(name, gen, size_mm)
+    cam = camera_preset(name, gen, size_mm, image_size=PHOTO_SIZE, scan_dpi=DPI)
+    light = lighting_preset(name, gen, (size_mm[0] / 2, size_mm[1] / 2))
+    bg = background_preset(name, gen, size_mm)
     if occluders is not None:
         bg = background.Background(table=bg.table, color=bg.color, seed=bg.seed, occluders=occluders)
-    return sheet, cam, light, bg, post.preset(name, gen), gen
+    return sheet, cam, light, bg, post_preset(name, gen), gen
 
 
 def project_all(sheet, cam, uvs, layers, size_mm):
