@@ -32,7 +32,8 @@ FOOTER_MM = 10.0          # grid bottom to paper bottom (holds the footer line)
 PULSE_S = 0.2             # calibration pulse width
 PULSE_LEAD_MM = 1.5       # flat lead-in and lead-out either side of the pulse
 LABEL_CAP_MM = 3.0        # lead label cap height
-AUTO_MIN_ROW_MM = 20.0    # the auto layout adds columns rather than squeeze rows below this
+AUTO_MIN_ROW_MM = 20.0
+STANDARD_STRIP_MM = 250.0  # ECG printers show 10 s at 25 mm/s per row    # the auto layout adds columns rather than squeeze rows below this
 
 
 class PageWarning(UserWarning):
@@ -189,7 +190,8 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
     x_start = gx0 + 5.0 * math.ceil((x_pulse + pulse_w + 1.0 - gx0) / 5.0)
     plot_w = gx1 - x_start
     if spec.duration_s is None:
-        col_s = math.floor(plot_w / spec.speed_mm_s / n_cols / 0.25) * 0.25
+        strip_mm = min(plot_w, STANDARD_STRIP_MM)  # a standard 250 mm strip: 10 s at 25 mm/s, even on wider paper
+        col_s = math.floor(strip_mm / spec.speed_mm_s / n_cols / 0.25) * 0.25
         if col_s <= 0:
             raise InputError(f"--speed: {spec.speed_mm_s} mm/s leaves no room for {n_cols} columns on this paper")
         total_s = col_s * n_cols
