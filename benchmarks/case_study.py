@@ -53,7 +53,9 @@ def generate(out: Path, preset: str, count: int, seed: int, workers: int, inputs
     folder = out / "frames" / preset
     cmd = [sys.executable, "-m", "simulator", "generate", "--output", str(folder), "--count", str(count),
            "--seed", str(seed), "--preset", preset, "--workers", str(workers), "--input", *inputs]
-    subprocess.run(cmd, check=True, cwd=ROOT)
+    rc = subprocess.run(cmd, cwd=ROOT).returncode
+    if rc != 0:  # e.g. the folder holds a run with another --count or --seed: generate said why above
+        raise SystemExit(f"error: generate failed for {preset} (exit {rc}); use another --output or the same options")
     return folder
 
 
@@ -176,7 +178,7 @@ def eik_block(out: Path, methods: list[str], eik_dir: Path) -> tuple[list[tuple[
 
 
 def case_study(out: Path, presets: list[str], count: int, seed: int, workers: int = 1,
-               methods: list[str] = list(METHODS), inputs: list[str] = ["synthetic"],
+               methods: tuple[str, ...] = METHODS, inputs: tuple[str, ...] = ("synthetic",),
                eik_dir: Path | None = EIK_DIR) -> dict:
     """Run the whole study into ``out`` and return its summary (also written to ``out/summary.json`` and ``.md``)."""
     out = Path(out)
@@ -186,8 +188,9 @@ def case_study(out: Path, presets: list[str], count: int, seed: int, workers: in
     if "unet" in methods and not UNET_WEIGHTS.exists():
         notes.append(f"unet: unavailable (no weights at {UNET_WEIGHTS.relative_to(ROOT)})")
         methods = [m for m in methods if m != "unet"]
+    methods = list(methods)
     for preset in presets:
-        generate(out, preset, count, seed, workers, inputs)
+        generate(out, preset, count, seed, workers, list(inputs))
     rows, runs, summary = [], [], {"notes": notes, "paper": PAPER, "presets": {}, "eik": {}}
     for method in methods:
         for preset in tqdm(presets, desc=f"digitize {method}", unit="preset"):
