@@ -11,7 +11,7 @@ import math
 import sys
 from pathlib import Path
 
-from simulator.errors import EXIT_BAD_INPUT, InputError
+from simulator.errors import InputError, run_command
 
 from .score import CHALLENGE_EXTRAS, METRICS, RunResult, score_folders
 
@@ -99,11 +99,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
-        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return run_command(lambda: args.func(args))

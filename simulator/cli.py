@@ -11,7 +11,7 @@ import sys
 import warnings
 
 from . import generate, page_cmd
-from .errors import EXIT_BAD_INPUT, InputError
+from .errors import run_command
 
 SUBCOMMANDS = [page_cmd, generate]
 
@@ -31,14 +31,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = _show_warning
-    try:
-        return int(args.func(args) or 0)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_command(lambda: args.func(args))
 
 
 if __name__ == "__main__":
