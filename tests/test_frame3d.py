@@ -1,0 +1,70 @@
+"""Photographed frames made the way users make them (YAML presets → render_frame): truth agrees with the image."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from simulator.config import preset_scene
+from simulator.errors import InputError
+from simulator.frame import render_frame, write_frame
+from simulator.gl_context import create_context
+from simulator.records import load_record
+from simulator.renderer import Renderer
+from simulator.scene import Scene
+from tests.conftest import RECORDS
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer(create_context())
+
+
+@pytest.fixture(scope="module")
+def record():
+    return load_record(RECORDS / "ptbxl" / "00001_lr")
+
+
+@pytest.mark.parametrize("preset", ["scanner", "phone_photo", "folded_letter", "crumpled"])
+def test_visible_samples_sit_on_dark_trace_pixels(renderer, record, preset: str) -> None:
+    frame = render_frame(preset_scene(preset, 1), record, renderer)
+    lum = frame.image.astype(np.float32).mean(axis=2)
+    paper = cv2.dilate(lum, np.ones((15, 15), np.uint8))  # the local paper brightness
+    dark, on_mask, n_visible, n_total = [], [], 0, 0
+    for lead in frame.truth["leads"]:
+        pts = np.array([p if p[0] is not None else [np.nan, np.nan] for p in lead["plotted_pixels"]], float)
+        vis = np.array(lead["visible"])
+        n_total += np.isfinite(pts[:, 0]).sum()
+        n_visible += vis.sum()
+        row, col = pts[vis, 0].astype(int), pts[vis, 1].astype(int)
+        dark.append(lum[row, col] < 0.8 * paper[row, col])
+        on_mask.append(frame.masks["trace"][row, col] == lead["mask_value"])
+    assert n_visible > 0.6 * n_total
+    assert np.concatenate(dark).mean() >= 0.9
+    assert np.concatenate(on_mask).mean() >= 0.9
+    assert frame.image.shape[:2] == (frame.truth["height"], frame.truth["width"])
+    assert np.array(frame.truth["camera"]["K"]).shape == (3, 3)
+
+
+def test_the_json_re_renders_the_same_frame(tmp_path: Path, renderer, record) -> None:
+    frame = render_frame(preset_scene("folded_letter", 4), record, renderer)
+    write_frame(tmp_path, "f", frame, "png")
+    truth = json.loads((tmp_path / "f.json").read_text())
+    again = render_frame(Scene.from_dict(truth["scene"]), record, renderer)
+    assert np.array_equal(again.image, frame.image)
+    assert again.truth["leads"][0]["plotted_pixels"] == truth["leads"][0]["plotted_pixels"]
+
+
+def test_a_half_built_3d_scene_names_what_is_missing() -> None:
+    scene = preset_scene("phone_photo", 0).to_dict()
+    scene["camera"] = None
+    with pytest.raises(InputError, match="camera"):
+        Scene.from_dict(scene)
+    scene = preset_scene("phone_photo", 0).to_dict()
+    scene["sheet"]["width_mm"] = 100.0
+    with pytest.raises(InputError, match="sheet.width_mm"):
+        Scene.from_dict(scene)
