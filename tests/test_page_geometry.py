@@ -71,13 +71,17 @@ def measure_lead(dark: np.ndarray, lead: dict, fs: float, px_per_s: float, px_pe
         assert abs(speed / px_per_s - 1) < 0.005
 
 
-@pytest.mark.parametrize("layout,speed,gain,dpi", [
-    ("3x4+1", 25, 10, 200), ("6x2", 25, 5, 100), ("12x1", 25, 5, 300),
-    ("3x4+3", 12.5, 10, 150), ("3x4", 50, 20, 200), ("12x1", 50, 5, 600),
+@pytest.mark.parametrize("layout,speed,gain,dpi,paper", [
+    ("3x4+1", 25, 10, 200, "letter/landscape"), ("6x2", 25, 5, 100, "letter/landscape"),
+    ("12x1", 25, 5, 300, "letter/landscape"), ("3x4+3", 12.5, 10, 150, "letter/landscape"),
+    ("3x4", 50, 20, 200, "letter/landscape"), ("12x1", 50, 5, 600, "letter/landscape"),
+    ("3x4+1", 25, 10, 200, "a4/portrait"), ("6x2+1", 25, 10, 300, "a4/landscape"), ("12x1", 25, 5, 100, "letter/portrait"),
 ])
-def test_samples_land_where_the_layout_says(tmp_path: Path, square_record: Path, layout, speed, gain, dpi) -> None:
+def test_samples_land_where_the_layout_says(tmp_path: Path, square_record: Path, layout, speed, gain, dpi, paper) -> None:
+    size, orientation = paper.split("/")
     truth = render(square_record, tmp_path, "--layout", layout, "--speed", str(speed), "--gain", str(gain),
-                   "--dpi", str(dpi))
+                   "--dpi", str(dpi), "--paper", size, "--orientation", orientation)
+    assert truth["paper"]["size"] == size and truth["paper"]["orientation"] == orientation
     dark = darkness(tmp_path, "square")
     px_per_mm = dpi / 25.4
     assert truth["px_per_second"] == pytest.approx(speed * px_per_mm)
