@@ -102,8 +102,8 @@ def test_cli_writes_12_leads_with_nan_outside_the_plotted_quarter(page_dir, tmp_
     assert (tmp_path / "page.json").is_file()
 
 
-@pytest.mark.parametrize("make_input", ["missing", "empty_folder", "not_an_image", "bad_layout"])
-def test_cli_bad_inputs_exit_2_with_one_line(tmp_path, capsys, make_input):
+@pytest.mark.parametrize("make_input", ["missing", "empty_folder", "not_an_image", "bad_layout", "missing_weights"])
+def test_cli_bad_inputs_exit_2_with_one_line(tmp_path, page_dir, capsys, make_input):
     args = ["run", str(tmp_path / "nothing.png")]
     if make_input == "empty_folder":
         (tmp_path / "empty").mkdir()
@@ -113,6 +113,8 @@ def test_cli_bad_inputs_exit_2_with_one_line(tmp_path, capsys, make_input):
         args = ["run", str(tmp_path / "fake.png")]
     elif make_input == "bad_layout":
         args = ["run", str(tmp_path / "nothing.png"), "--layout", "5x5"]
+    elif make_input == "missing_weights":
+        args = ["run", str(page_dir / "page.png"), "--method", "unet", "--weights", str(tmp_path / "none.pt")]
     assert main(args + ["--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
