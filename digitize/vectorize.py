@@ -42,7 +42,7 @@ def column_ranges(ink: np.ndarray, band: tuple[int, int], x0: float, x1: float, 
     NaN without ink.
 
     A run more than ``max_jump_px`` away from the last one (a quarter more per column missed since, up to
-    three times) is not followed.
+    ten times) is not followed.
     """
     top, bottom = band
     cols = np.arange(max(0, int(x0)), min(ink.shape[1], int(np.ceil(x1))))
@@ -54,7 +54,7 @@ def column_ranges(ink: np.ndarray, band: tuple[int, int], x0: float, x1: float, 
         w = ink[top:bottom, x]
         s, e = _runs(w > INK_THRESHOLD, MAX_HOLE_PX)
         gap = np.maximum(0, np.maximum(s - prev[1], prev[0] - e))
-        ok = gap <= max_jump_px * min(3.0, 1 + misses / 4)  # farther ink is a label or a neighbour, not the trace
+        ok = gap <= max_jump_px * min(10.0, 1 + misses / 4)  # farther ink is a label or a neighbour, not the trace
         if not ok.any():
             misses += 1
             continue
