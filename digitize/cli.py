@@ -6,10 +6,9 @@ Bad input prints one ``error: ...`` line to stderr and exits 2.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from simulator.errors import EXIT_BAD_INPUT, InputError
+from simulator.errors import InputError, run_command
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "weights" / "digitizer_unet.pt"
 
@@ -100,8 +99,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return run_command(lambda: args.func(args))
