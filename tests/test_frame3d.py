@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import cv2
+import jsonschema
 import numpy as np
 import pytest
 
@@ -16,7 +17,7 @@ from simulator.gl_context import create_context
 from simulator.records import load_record
 from simulator.renderer import Renderer
 from simulator.scene import Scene
-from tests.conftest import RECORDS
+from tests.conftest import RECORDS, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,8 @@ def test_the_json_re_renders_the_same_frame(tmp_path: Path, renderer, record) ->
     frame = render_frame(preset_scene("folded_letter", 4), record, renderer)
     write_frame(tmp_path, "f", frame, "png")
     truth = json.loads((tmp_path / "f.json").read_text())
+    jsonschema.validate(truth, json.loads((ROOT / "docs" / "page.schema.json").read_text()))
+    assert all(len(lead["visible"]) == len(lead["plotted_pixels"]) for lead in truth["leads"])
     again = render_frame(Scene.from_dict(truth["scene"]), record, renderer)
     assert np.array_equal(again.image, frame.image)
     assert again.truth["leads"][0]["plotted_pixels"] == truth["leads"][0]["plotted_pixels"]
