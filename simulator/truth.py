@@ -6,14 +6,13 @@ sample from ``start_sample`` to ``end_sample - 1``; a NaN sample is ``[null, nul
 
 from __future__ import annotations
 
-import shutil
+import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import wfdb
 
-from .atomic import write_atomic
 from .coords import mm_to_px, yx_rows
 from .layout import TRUTH_RESOLUTION_MV, LeadTrace, PageLayout
 from .page import PageImage
@@ -87,7 +86,8 @@ def plotted_signals(layout: PageLayout) -> np.ndarray:
 
 
 def write_truth_record(out_dir: Path, name: str, layout: PageLayout) -> None:
-    """Write ``name.hea/.dat`` (16-bit, µV resolution) atomically: the .dat is in place before its header."""
+    """Write ``name.hea/.dat`` (16-bit, µV resolution) atomically: wfdb writes them into a temporary folder inside
+    ``out_dir``, then each is renamed into place, the .dat before its header."""
     sig = plotted_signals(layout)
     n_leads = sig.shape[1]
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{name}.wfdb-") as tmp:
@@ -95,7 +95,7 @@ def write_truth_record(out_dir: Path, name: str, layout: PageLayout) -> None:
                     p_signal=sig, fmt=["16"] * n_leads, adc_gain=[1.0 / TRUTH_RESOLUTION_MV] * n_leads,
                     baseline=[0] * n_leads, write_dir=tmp)
         for ext in (".dat", ".hea"):
-            write_atomic(out_dir / f"{name}{ext}", lambda dst, ext=ext: shutil.copyfile(Path(tmp) / f"{name}{ext}", dst))
+            os.replace(Path(tmp) / f"{name}{ext}", out_dir / f"{name}{ext}")  # same folder tree: an atomic rename
 
 
 def spec_from_truth(truth: dict):
