@@ -66,7 +66,9 @@ void main() {
     // ink is darker than paper and glossier: raise the specular weight with the print's darkness
     float ink = u_is_sheet == 1 && !back ? clamp(1.0 - dot(albedo, vec3(0.2126, 0.7152, 0.0722)) * 1.25, 0.0, 1.0) : 0.0;
     float ks = u_gloss + 0.12 * ink;
-    float shininess = mix(12.0, 60.0, ink) * (u_is_sheet == 1 ? 1.0 : 2.0 + 20.0 * u_gloss);
+    // Paper's lobe is broad (matte sheen); glossy thermal paper (gloss 0.1-0.3) narrows it into glare streaks.
+    float shininess = u_is_sheet == 1 ? mix(12.0, 60.0, ink) + 2000.0 * u_gloss * u_gloss
+                                      : mix(12.0, 60.0, ink) * (2.0 + 20.0 * u_gloss);
     vec3 v = u_ortho == 1 ? -u_view_dir : normalize(u_cam_pos - v_world);
     float ao = mix(1.0, v_ao, u_ao_strength);
     vec3 radiance = albedo * u_ambient * ao * (0.75 + 0.25 * n.z);  // sky: brighter on faces that look up

@@ -237,7 +237,7 @@ class Renderer:
         layers: dict[str, np.ndarray] = {}
         if "rgb" in passes:
             shadow_vps = self._shadow_pass(lighting, sphere, items)
-            self._colour_pass(ms, cam, view_proj, lighting, background, items, shadow_vps, page_rgb)
+            self._colour_pass(ms, cam, view_proj, lighting, background, items, shadow_vps, page_rgb, sheet.gloss)
             if ms is not resolved:
                 ctx.copy_framebuffer(resolved, ms)
             rgb = np.frombuffer(resolved.read(components=4, dtype="f2"), np.float16).reshape(size[1], size[0], 4)
@@ -269,7 +269,7 @@ class Renderer:
         return out
 
     def _colour_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items,
-                     shadow_vps, page_rgb) -> None:
+                     shadow_vps, page_rgb, sheet_gloss: float) -> None:
         prog = self.programs.get("scene.vert", "scene.frag")
         set_uniforms = self.programs.setter(prog)
         lights = lighting.lights
@@ -299,7 +299,7 @@ class Renderer:
             kind, mesh = item[0], item[3]
             if kind == "sheet":
                 page_rgb.use(location=0)
-                set_uniforms(u_use_texture=1, u_color=(0.86, 0.85, 0.82), u_gloss=0.04, u_is_sheet=1)
+                set_uniforms(u_use_texture=1, u_color=(0.86, 0.85, 0.82), u_gloss=sheet_gloss, u_is_sheet=1)
             elif kind == "table":
                 table_tex.use(location=0)
                 set_uniforms(u_use_texture=1, u_color=background.color, u_gloss=background.gloss * 0.3, u_is_sheet=0)

@@ -30,6 +30,7 @@ class SheetSpec:
     height_mm: float = field(default=215.9, metadata=rng(0.0, 2000.0, lo_open=True))
     cell_mm: float = field(default=1.5, metadata=rng(0.2, 20.0))
     thickness_mm: float = field(default=0.1, metadata=rng(0.01, 2.0))
+    gloss: float = field(default=0.04, metadata=rng(0.0, 0.5))  # 0.04 matte office paper; 0.1-0.3 glossy thermal
     deformations: tuple[Deformation, ...] = ()
 
     def check(self, name: str) -> None:
@@ -55,6 +56,7 @@ class Sheet:
     height_mm: float
     grid_x: np.ndarray  # (C,) page x of the grid columns, fold creases duplicated
     grid_y: np.ndarray  # (R,) page y of the grid rows
+    gloss: float = 0.04  # specular weight of the paper (SheetSpec.gloss)
 
     def uv_to_world(self, uv: np.ndarray) -> np.ndarray:
         """World position (K, 3) of UVs (K, 2) on the deformed mesh, exact for its triangulation.
@@ -199,4 +201,5 @@ def build_sheet(spec: SheetSpec, gen: np.random.Generator) -> Sheet:
     normals = grid_normals(pos, gx, gy).reshape(-1, 3)
     return Sheet(vertices=vertices.astype(np.float32), flat_vertices=flat.reshape(-1, 3).astype(np.float32),
                  uv=uv.astype(np.float32), faces=faces, normals=normals.astype(np.float32),
-                 creases=creases, width_mm=spec.width_mm, height_mm=spec.height_mm, grid_x=gx, grid_y=gy)
+                 creases=creases, width_mm=spec.width_mm, height_mm=spec.height_mm, grid_x=gx, grid_y=gy,
+                 gloss=spec.gloss)
