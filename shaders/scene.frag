@@ -67,8 +67,10 @@ void main() {
     float ink = u_is_sheet == 1 && !back ? clamp(1.0 - dot(albedo, vec3(0.2126, 0.7152, 0.0722)) * 1.25, 0.0, 1.0) : 0.0;
     float ks = u_gloss + 0.12 * ink;
     // Paper's lobe is broad (matte sheen); glossy thermal paper (gloss 0.1-0.3) narrows it into glare streaks.
-    float shininess = u_is_sheet == 1 ? mix(12.0, 60.0, ink) + 2000.0 * u_gloss * u_gloss
+    float shininess = u_is_sheet == 1 ? mix(12.0, 60.0, ink) + 6000.0 * u_gloss * u_gloss
                                       : mix(12.0, 60.0, ink) * (2.0 + 20.0 * u_gloss);
+    // A glossy coat adds a specular layer on top of the paper; it does not make the paper itself darker.
+    float kd = u_is_sheet == 1 ? 1.0 - 0.04 - 0.12 * ink : 1.0 - ks;
     vec3 v = u_ortho == 1 ? -u_view_dir : normalize(u_cam_pos - v_world);
     float ao = mix(1.0, v_ao, u_ao_strength);
     vec3 radiance = albedo * u_ambient * ao * (0.75 + 0.25 * n.z);  // sky: brighter on faces that look up
@@ -93,7 +95,7 @@ void main() {
         float f2 = f1 * f1;
         float fresnel = 0.04 + 0.96 * f2 * f2 * f1;  // Schlick: the sheen rises at grazing angles
         float spec = ks * (shininess + 8.0) / 25.13 * pow(clamp(dot(n, h), 0.0, 1.0), shininess) * fresnel * 4.0;
-        radiance += u_light_color[i] * atten * vis * ndotl * (albedo * (1.0 - ks) + spec);
+        radiance += u_light_color[i] * atten * vis * ndotl * (albedo * kd + spec);
     }
     f_color = vec4(radiance, 1.0);
 }

@@ -71,3 +71,24 @@ def test_a_half_built_3d_scene_names_what_is_missing() -> None:
     scene["sheet"]["width_mm"] = 100.0
     with pytest.raises(InputError, match="sheet.width_mm"):
         Scene.from_dict(scene)
+
+
+def test_glossy_paper_shows_glare_where_the_lamp_reflects(renderer, record) -> None:
+    """With the key light at the camera's mirror position, glossy paper is much brighter there than matte paper."""
+    import dataclasses
+
+    scene = preset_scene("phone_photo", 2)
+    cam = scene.camera
+    target = np.asarray(cam.target)
+    offset = cam.position() - target
+    mirror = target + 3.0 * np.array([-offset[0], -offset[1], offset[2]])
+    key = dataclasses.replace(scene.lighting.lights[0], position=tuple(map(float, mirror)),
+                              target=tuple(map(float, target)))
+    scene = dataclasses.replace(scene, lighting=dataclasses.replace(scene.lighting, lights=(key,)),
+                                background=dataclasses.replace(scene.background, occluders=()))
+    bright = []
+    for gloss in (0.04, 0.25):
+        frame = render_frame(dataclasses.replace(scene, sheet=dataclasses.replace(scene.sheet, gloss=gloss)),
+                             record, renderer)
+        bright.append(np.percentile(frame.image.astype(np.float32).mean(axis=2), 99.5))
+    assert bright[1] > bright[0] + 10
