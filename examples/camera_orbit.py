@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 
 from simulator.atomic import write_image_atomic
-from simulator.config import load_config, sample_scene
+from simulator.config import preset_scene
 from simulator.records import load_record
 from simulator.sweep import contact_sheet, grid, render_sweep, with_values
 
@@ -30,7 +29,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    base = sample_scene(load_config("phone_photo"), np.random.default_rng(args.seed))
+    base = preset_scene("phone_photo", args.seed)
     base = with_values(base, {  # the whole sheet in view, a mildly curled edge, nothing on top
         "camera.width_px": 640, "camera.height_px": 480, "camera.roll_deg": 0.0, "camera.distance_mm": 330.0,
         "sheet.deformations": [{"kind": "curl", "edge": "right", "radius_mm": 120.0, "length_mm": 50.0}],

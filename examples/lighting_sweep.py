@@ -9,10 +9,9 @@ import argparse
 import math
 from pathlib import Path
 
-import numpy as np
 
 from simulator.atomic import write_image_atomic
-from simulator.config import load_config, sample_scene
+from simulator.config import preset_scene
 from simulator.records import load_record
 from simulator.sweep import contact_sheet, grid, render_sweep, with_values
 
@@ -43,7 +42,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    base = sample_scene(load_config("crumpled"), np.random.default_rng(args.seed))  # relief shows the light best
+    base = preset_scene("crumpled", args.seed)  # relief shows the light best
     base = with_values(base, {"camera.width_px": 640, "camera.height_px": 480, "camera.distance_mm": 420.0,
                               "camera.tilt_deg": 10.0, "background.occluders": [], "page.dpi": 150})
     target = base.lighting.lights[0].target

@@ -13,9 +13,9 @@ import numpy as np
 
 from .coords import mm_to_px
 from .layout import PageLayout
-from .page import MASK_THRESHOLD, PageImage
+from .page import PageImage, draw_strokes
 from .params import choices, rng
-from .stroke import polyline_segments, stroke_patch
+from .stroke import polyline_segments
 from .text import text_item
 
 NOTES = ("Pt c/o chest pain", "AF?", "compare w/ prior", "ST elev V2-V4?", "reviewed", "old MI?", "repeat ECG",
@@ -88,10 +88,10 @@ def add_ink(page: PageImage, layout: PageLayout, spec: InkSpec, seed: int) -> Pa
         cx = trace.x0_mm + r.uniform(0.2, 0.8) * span
         pieces.append(_circle(cx, trace.baseline_mm - 3.0, r.uniform(6, 14), r.uniform(5, 9), r, spec))
     pressure = r.uniform(0.8, 1.0)
+    ink_mask = np.zeros((h, w), np.uint8)
     for seg in pieces:
-        patch, x0, y0 = stroke_patch(mm_to_px(seg, page.dpi), mm_to_px(spec.pen_width_mm, page.dpi), (h, w))
-        view = coverage[y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]]
-        np.maximum(view, patch * pressure, out=view)
+        draw_strokes(coverage, ink_mask, mm_to_px(seg, page.dpi), mm_to_px(spec.pen_width_mm, page.dpi),
+                     strength=pressure)
     rgb = page.rgb.copy()
     inked = np.nonzero(coverage)
     under = rgb[inked].astype(np.float32)
@@ -100,5 +100,5 @@ def add_ink(page: PageImage, layout: PageLayout, spec: InkSpec, seed: int) -> Pa
     mixed = under * (1 - coverage[inked][:, None] * (1 - pen / 255.0))
     rgb[inked] = (mixed + 0.5).astype(np.uint8)
     masks = dict(page.masks)
-    masks["ink"] = (coverage >= MASK_THRESHOLD).astype(np.uint8)
+    masks["ink"] = ink_mask
     return replace(page, rgb=rgb, masks=masks, ink=np.maximum(page.ink, coverage))

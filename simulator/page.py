@@ -103,11 +103,15 @@ def _blend(rgb: np.ndarray, cov: np.ndarray, colour: tuple[int, int, int]) -> No
     rgb += cov[..., None] * (np.asarray(colour, np.float32) - rgb)
 
 
-def _stamp(canvas: np.ndarray, patch: np.ndarray, x0: int, y0: int) -> np.ndarray:
-    """Max a patch into ``canvas`` at (x0, y0); returns the canvas view the patch covers."""
-    view = canvas[y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]]
-    np.maximum(view, patch, out=view)
-    return view
+def draw_strokes(ink: np.ndarray, mask: np.ndarray, segments: np.ndarray, width_px: float, value: int = 1,
+                 strength: float = 1.0) -> None:
+    """Max-combine strokes (S, 2, 2) in px into ``ink`` coverage, and set ``value`` in ``mask`` where they cover."""
+    patch, x0, y0 = stroke_patch(segments, width_px, ink.shape)
+    if strength != 1.0:
+        patch *= strength
+    region = (slice(y0, y0 + patch.shape[0]), slice(x0, x0 + patch.shape[1]))
+    np.maximum(ink[region], patch, out=ink[region])
+    mask[region][patch >= MASK_THRESHOLD] = value
 
 
 def render_page(layout: PageLayout) -> PageImage:
@@ -127,19 +131,12 @@ def render_page(layout: PageLayout) -> PageImage:
     trace_px = mm_to_px(spec.trace_width_mm, dpi)
     for i, trace in enumerate(layout.traces):
         segs = polyline_segments(mm_to_px(layout.sample_xy_mm(trace), dpi))
-        patch, x0, y0 = stroke_patch(segs, trace_px, shape)
-        _stamp(ink, patch, x0, y0)
-        mview = masks["trace"][y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]]
-        mview[patch >= MASK_THRESHOLD] = i + 1
+        draw_strokes(ink, masks["trace"], segs, trace_px, value=i + 1)
     marks = [polyline_segments(mm_to_px(p, dpi)) for p in (*layout.pulses, *layout.ticks)]
     if marks:
-        patch, x0, y0 = stroke_patch(np.concatenate(marks), mm_to_px(MARK_WIDTH_MM, dpi), shape)
-        _stamp(ink, patch, x0, y0)
-        masks["marks"][y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]][patch >= MASK_THRESHOLD] = 1
+        draw_strokes(ink, masks["marks"], np.concatenate(marks), mm_to_px(MARK_WIDTH_MM, dpi))
     for item in (*layout.labels, *layout.texts):
-        patch, x0, y0 = stroke_patch(mm_to_px(item.segments, dpi), mm_to_px(TEXT_WIDTH_MM, dpi), shape)
-        _stamp(ink, patch, x0, y0)
-        masks["text"][y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]][patch >= MASK_THRESHOLD] = 1
+        draw_strokes(ink, masks["text"], mm_to_px(item.segments, dpi), mm_to_px(TEXT_WIDTH_MM, dpi))
     inked = np.nonzero(ink)
     under = rgb[inked].astype(np.float32)
     rgb[inked] = (under + ink[inked][:, None] * (np.asarray(spec.trace_rgb, np.float32) - under) + 0.5).astype(np.uint8)

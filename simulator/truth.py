@@ -96,11 +96,3 @@ def write_truth_record(out_dir: Path, name: str, layout: PageLayout) -> None:
                     baseline=[0] * n_leads, write_dir=tmp)
         for ext in (".dat", ".hea"):
             os.replace(Path(tmp) / f"{name}{ext}", out_dir / f"{name}{ext}")  # same folder tree: an atomic rename
-
-
-def spec_from_truth(truth: dict):
-    """The PageSpec a JSON sidecar was made with (so it can be re-rendered)."""
-    from .layout import PageSpec
-    from .params import from_dict
-    return from_dict(PageSpec, truth["page_spec"], "page_spec")
-
