@@ -1,9 +1,8 @@
 #version 330 core
-// Colour pass: paper, table and occluders lit by up to 4 lights, 2 of them with PCF-filtered shadow maps.
-// Output is linear radiance; exposure, white balance and tone mapping happen in post.
+// Colour pass: paper, table and occluders lit by up to 4 lights, 2 of them shadowed (visibility from the
+// low-resolution shadow mask, shadow_mask.frag). Output is linear radiance; exposure, white balance and tone mapping
+// happen in post.
 #define MAX_LIGHTS 4
-#define PCF_TAPS 8
-#define SHADOW_SLOTS 2
 
 uniform int u_num_lights;
 uniform int u_light_kind[MAX_LIGHTS];      // 0 directional, 1 point, 2 spot
@@ -12,11 +11,11 @@ uniform vec3 u_light_dir[MAX_LIGHTS];      // direction the light travels
 uniform vec3 u_light_color[MAX_LIGHTS];    // colour * intensity (irradiance at the light's target)
 uniform float u_light_range[MAX_LIGHTS];   // distance light -> target, for inverse-square falloff
 uniform float u_light_cos_cone[MAX_LIGHTS];
-uniform int u_light_shadow[MAX_LIGHTS];    // index of its shadow map, or -1
+uniform int u_light_shadow[MAX_LIGHTS];    // its channel in the shadow mask (0 or 1), or -1
 
-uniform sampler2DShadow u_shadow_atlas;     // SHADOW_SLOTS square depth maps side by side
-uniform mat4 u_shadow_vp[2];               // world -> light clip space
-uniform float u_shadow_radius[2];          // PCF filter radius in shadow-map UV units
+uniform sampler2D u_shadow_mask;           // r, g: light visibility of shadow slots 0, 1; b: camera depth in mm
+uniform float u_mask_scale;                // frame pixels per shadow-mask texel
+uniform vec4 u_depth_row;                  // third row of [R | t]: camera depth z = dot(row.xyz, X) + row.w
 
 uniform vec3 u_ambient;                    // sky colour * intensity
 uniform float u_ao_strength;
@@ -36,25 +35,29 @@ in vec2 v_uv;
 in float v_ao;
 out vec4 f_color;
 
-const vec2 POISSON[PCF_TAPS] = vec2[](  // two rings of a disc of radius 1
-    vec2(-0.7071, 0.7071), vec2(-0.0000, -0.8750), vec2(0.5303, 0.5303), vec2(-0.6250, -0.0000),
-    vec2(0.3062, -0.3062), vec2(-0.0000, 0.3750), vec2(-0.1768, -0.1768), vec2(0.1250, 0.0000));
-
-float shadow_lookup(int idx, vec3 pos, float ndotl) {
-    // Percentage-closer filtering: 8 hardware-bilinear depth comparisons (32 texels) on a disc, rotated per pixel so
-    // that banding turns into fine noise. Both shadow maps live side by side in one atlas (one sampler, no branching).
-    vec4 clip = u_shadow_vp[idx] * vec4(pos, 1.0);
-    vec3 p = clip.xyz / clip.w * 0.5 + 0.5;
-    if (p.x <= 0.0 || p.x >= 1.0 || p.y <= 0.0 || p.y >= 1.0 || p.z >= 1.0) return 1.0;
-    p.z -= 0.0004 + 0.0015 * (1.0 - ndotl);  // slope-scaled bias against acne
-    float a = 6.2831853 * fract(52.9829189 * fract(dot(gl_FragCoord.xy, vec2(0.06711056, 0.00583715))));
-    mat2 rot = mat2(cos(a), sin(a), -sin(a), cos(a)) * u_shadow_radius[idx];
-    float lit = 0.0;
-    for (int i = 0; i < PCF_TAPS; ++i) {
-        vec2 uv = clamp(p.xy + rot * POISSON[i], 0.0, 1.0);
-        lit += texture(u_shadow_atlas, vec3((uv.x + float(idx)) / float(SHADOW_SLOTS), uv.y, p.z));
+vec2 shadow_visibility() {
+    // Joint bilateral upsampling of the shadow mask: the 4 texels around this pixel, weighted bilinearly and by how
+    // close their depth is to ours, so a shadow on the sheet does not bleed onto the table below its edge (or onto a
+    // pen above it). If none is on our surface (a sliver thinner than a texel), take the nearest in depth.
+    float depth = dot(u_depth_row.xyz, v_world) + u_depth_row.w;
+    vec2 p = gl_FragCoord.xy / u_mask_scale - 0.5;
+    vec2 f = fract(p);
+    ivec2 base = ivec2(floor(p));
+    ivec2 last = textureSize(u_shadow_mask, 0) - 1;
+    float tolerance = 0.5 + 0.004 * depth;  // mm: a surface's depth changes little across one texel
+    vec2 sum = vec2(0.0);
+    float total = 0.0, best = 1e30;
+    vec2 nearest = vec2(1.0);
+    for (int k = 0; k < 4; ++k) {
+        ivec2 o = ivec2(k & 1, k >> 1);
+        vec4 s = texelFetch(u_shadow_mask, clamp(base + o, ivec2(0), last), 0);
+        float dz = abs(s.b - depth);
+        float w = (o.x == 1 ? f.x : 1.0 - f.x) * (o.y == 1 ? f.y : 1.0 - f.y) * exp(-dz * dz / (tolerance * tolerance));
+        sum += w * s.rg;
+        total += w;
+        if (dz < best) { best = dz; nearest = s.rg; }
     }
-    return lit / float(PCF_TAPS);
+    return total > 1e-4 ? sum / total : nearest;
 }
 
 void main() {
@@ -73,6 +76,7 @@ void main() {
     float kd = u_is_sheet == 1 ? 1.0 - 0.04 - 0.12 * ink : 1.0 - ks;
     vec3 v = u_ortho == 1 ? -u_view_dir : normalize(u_cam_pos - v_world);
     float ao = mix(1.0, v_ao, u_ao_strength);
+    vec2 shadow = shadow_visibility();
     vec3 radiance = albedo * u_ambient * ao * (0.75 + 0.25 * n.z);  // sky: brighter on faces that look up
     for (int i = 0; i < MAX_LIGHTS; ++i) {
         if (i >= u_num_lights) break;
@@ -89,7 +93,7 @@ void main() {
         }
         float ndotl = dot(n, l);
         if (ndotl <= 0.0) continue;
-        float vis = u_light_shadow[i] >= 0 ? shadow_lookup(u_light_shadow[i], v_world, ndotl) : 1.0;
+        float vis = u_light_shadow[i] == 0 ? shadow.x : (u_light_shadow[i] == 1 ? shadow.y : 1.0);
         vec3 h = normalize(l + v);
         float f1 = clamp(1.0 - dot(v, h), 0.0, 1.0);
         float f2 = f1 * f1;

@@ -1,8 +1,9 @@
 """The render core: one ``Renderer`` per process draws a sheet, its table and occluders into named layers.
 
 Passes (ask only for what you need; only those are read back):
-- ``rgb``: linear radiance (H, W, 3) float32, multisampled, with PCF shadows and ambient occlusion; post turns it into
-  a photo.
+- ``rgb``: linear radiance (H, W, 3) float32, multisampled, with soft shadows and ambient occlusion; post turns it
+  into a photo. Shadows are filtered (PCF) into a shadow mask at 1/``SHADOW_MASK_SCALE`` of the frame's resolution and
+  upsampled with depth-aware weights: soft shadows are smooth, and the filtering dominated the frame's cost on a CPU.
 - ground truth, from one non-multisampled pass over the same geometry: ``uv`` (H, W, 2) float32 (image-style v down,
   -1 off the sheet), ``depth`` (H, W) float32 camera z in mm (0 where nothing was drawn), ``normal`` (H, W, 3)
   float32 world normal of the visible side, ``object`` (H, W) uint8 (0 none, 1 table, 2 sheet's printed side,
@@ -28,7 +29,7 @@ from .lens import apply_lens, render_camera
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
 from .occluders import Occluder, SolidMesh, occluder_mesh
 from .programs import ProgramCache
-from .shadows import SHADOW_MAP_PX, light_view_proj, vertex_ao
+from .shadows import SHADOW_MAP_PX, SHADOW_MASK_SCALE, light_view_proj, vertex_ao
 
 # page masks packed in one RGBA8 integer texture: name -> (channel, bit); bit None = the whole byte (lead index + 1)
 MASK_CHANNELS = {"trace": (0, None), "grid": (1, 0), "text": (2, 0), "marks": (2, 1), "ink": (3, 0)}
@@ -150,8 +151,8 @@ class Renderer:
         return self._textures["table"]
 
     def _framebuffers(self, size: tuple[int, int], msaa: int) -> tuple[moderngl.Framebuffer, ...]:
-        """(multisampled colour fbo, resolved colour fbo, ground-truth fbo) for a canvas size; remade (and the old
-        ones freed) only when the size or sample count changes."""
+        """(multisampled colour fbo, resolved colour fbo, ground-truth fbo, shadow-mask fbo) for a canvas size; remade
+        (and the old ones freed) only when the size or sample count changes."""
         key = (size, msaa)
         if self._fbo_key != key:
             for fbo in {id(f): f for f in self._fbos}.values():
@@ -166,7 +167,10 @@ class Renderer:
                                      ctx.depth_renderbuffer(size, samples=msaa))
             gt = ctx.framebuffer([ctx.texture(size, 4, dtype="f4"), ctx.texture(size, 4, dtype="f2"),
                                   ctx.texture(size, 4, dtype="f1")], ctx.depth_renderbuffer(size))
-            self._fbos, self._fbo_key = (ms, resolved, gt), key
+            mask_size = (-(-size[0] // SHADOW_MASK_SCALE), -(-size[1] // SHADOW_MASK_SCALE))
+            mask = ctx.framebuffer([ctx.texture(mask_size, 4, dtype="f4")], ctx.depth_renderbuffer(mask_size))
+            mask.color_attachments[0].filter = (moderngl.NEAREST, moderngl.NEAREST)
+            self._fbos, self._fbo_key = (ms, resolved, gt, mask), key
         return self._fbos
 
     # --- scene geometry --------------------------------------------------------------------------------------------
@@ -230,14 +234,16 @@ class Renderer:
         items, sphere, table_reach = self._geometry(sheet, background, ao="rgb" in passes and lighting.ao_strength > 0)
         view, proj = gl_matrices(cam, far_plane(cam, table_reach + sphere[3]))
         view_proj = (proj @ view).astype(np.float32)
-        ms, resolved, gt = self._framebuffers(size, msaa)
+        ms, resolved, gt, mask = self._framebuffers(size, msaa)
         page_rgb, page_masks = self._upload_page(page)
         ctx.enable(moderngl.DEPTH_TEST)
         ctx.disable(moderngl.CULL_FACE)
         layers: dict[str, np.ndarray] = {}
         if "rgb" in passes:
             shadow_vps = self._shadow_pass(lighting, sphere, items)
-            self._colour_pass(ms, cam, view_proj, lighting, background, items, shadow_vps, page_rgb, sheet.gloss)
+            self._shadow_mask_pass(mask, cam, view_proj, lighting, items, shadow_vps, float(sphere[3]))
+            self._colour_pass(ms, cam, view_proj, lighting, background, items, shadow_vps, page_rgb, sheet.gloss,
+                              mask.color_attachments[0])
             if ms is not resolved:
                 ctx.copy_framebuffer(resolved, ms)
             rgb = np.frombuffer(resolved.read(components=4, dtype="f2"), np.float16).reshape(size[1], size[0], 4)
@@ -268,13 +274,42 @@ class Renderer:
         solid_vao.release()
         return out
 
+    def _shadow_mask_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, items, shadow_vps,
+                          sphere_radius: float) -> None:
+        """Each shadow light's PCF-filtered visibility of the visible surface, and its camera depth, at low resolution.
+        ``sphere_radius`` (mm) is the shadow maps' half-width, which turns filter radii from map uv into mm."""
+        prog = self.programs.get("scene.vert", "shadow_mask.frag")
+        set_uniforms = self.programs.setter(prog)
+        lights = [lighting.lights[i] for i, _, _ in shadow_vps]
+        pad = MAX_SHADOW_LIGHTS - len(lights)
+        r, t = extrinsics(cam)
+        set_uniforms(
+            u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_num_slots=len(lights),
+            u_slot_kind=[int(x.kind != "directional") for x in lights] + [0] * pad,
+            u_slot_pos=[x.position for x in lights] + [(0, 0, 1)] * pad,
+            u_slot_dir=[tuple(x.direction()) for x in lights] + [(0, 0, -1)] * pad,
+            u_shadow_vp=[vp.T for _, vp, _ in shadow_vps] + [np.eye(4)] * pad,
+            u_shadow_radius=[rad for _, _, rad in shadow_vps] + [0.0] * pad,
+            u_normal_offset=[rad * sphere_radius for _, _, rad in shadow_vps] + [0.0] * pad, u_shadow_atlas=1)
+        fbo.use()
+        fbo.clear(1.0, 1.0, 0.0, 1.0, depth=1.0)
+        if not lights:
+            return
+        self._shadow_atlas.use(location=1)
+        sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
+        for item in items:
+            _draw(sheet_vao, solid_vao, item)
+        sheet_vao.release()
+        solid_vao.release()
+
     def _colour_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items,
-                     shadow_vps, page_rgb, sheet_gloss: float) -> None:
+                     shadow_vps, page_rgb, sheet_gloss: float, shadow_mask: moderngl.Texture) -> None:
         prog = self.programs.get("scene.vert", "scene.frag")
         set_uniforms = self.programs.setter(prog)
         lights = lighting.lights
         pad = MAX_LIGHTS - len(lights)
         slot_of = {i: s for s, (i, _, _) in enumerate(shadow_vps)}
+        r, t = extrinsics(cam)
         set_uniforms(
             u_view_proj=view_proj.T, u_num_lights=len(lights),
             u_light_kind=[("directional", "point", "spot").index(x.kind) for x in lights] + [0] * pad,
@@ -284,13 +319,12 @@ class Renderer:
             u_light_range=[float(np.linalg.norm(np.subtract(x.target, x.position))) for x in lights] + [1.0] * pad,
             u_light_cos_cone=[float(np.cos(np.radians(x.cone_deg))) for x in lights] + [0.0] * pad,
             u_light_shadow=[slot_of.get(i, -1) for i in range(len(lights))] + [-1] * pad,
-            u_shadow_vp=[vp.T for _, vp, _ in shadow_vps] + [np.eye(4)] * (MAX_SHADOW_LIGHTS - len(shadow_vps)),
-            u_shadow_radius=[r for _, _, r in shadow_vps] + [0.0] * (MAX_SHADOW_LIGHTS - len(shadow_vps)),
+            u_mask_scale=float(SHADOW_MASK_SCALE), u_depth_row=(*r[2], t[2]),
             u_ambient=tuple(np.multiply(lighting.ambient_color, lighting.ambient_intensity)),
             u_ao_strength=lighting.ao_strength, u_cam_pos=tuple(cam.position()),
-            u_view_dir=tuple(extrinsics(cam)[0][2]), u_ortho=int(cam.projection == "orthographic"),
-            u_shadow_atlas=1, u_albedo=0)
-        self._shadow_atlas.use(location=1)
+            u_view_dir=tuple(r[2]), u_ortho=int(cam.projection == "orthographic"),
+            u_shadow_mask=1, u_albedo=0)
+        shadow_mask.use(location=1)
         fbo.use()
         fbo.clear(0.02, 0.02, 0.02, 1.0, depth=1.0)
         sheet_vao, solid_vao = self._vaos(prog, depth_only=False)

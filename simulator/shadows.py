@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from .lighting import Light
 
 SHADOW_MAP_PX = 2048
+SHADOW_MASK_SCALE = 4  # frame pixels per shadow-mask texel (the mask is filtered at 1/4 of the frame's width)
 
 
 def look_at(eye: np.ndarray, target: np.ndarray) -> np.ndarray:

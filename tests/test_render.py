@@ -209,3 +209,51 @@ def test_a_renderer_survives_another_context_being_made(renderer, page):
     other.render(s[0], textures, *s[1:4], passes={"object"})
     after = renderer.render(s[0], textures, *s[1:4], passes={"rgb", "object"})
     assert np.array_equal(before["object"], after["object"]) and np.array_equal(before["rgb"], after["rgb"])
+
+
+def _lit_from_the_left(centre, casts_shadow: bool = True):
+    """One directional light travelling +x and down at 45°, little ambient: shadows are strong and predictable."""
+    from simulator.lighting import Light, Lighting
+    light = Light(kind="directional", position=(centre[0] - 400.0, centre[1], 400.0), target=(*centre, 0.0),
+                  softness_mm=2.0, casts_shadow=casts_shadow)
+    return Lighting(lights=(light,), ambient_intensity=0.1, ao_strength=0.0)
+
+
+def _mean_luminance_near(layers, size_mm, point_mm, radius_mm: float = 3.0) -> float:
+    """Mean luminance of the printed sheet's pixels whose page position lies within ``radius_mm`` of ``point_mm``."""
+    mm = layers["uv"] * np.asarray(size_mm)
+    near = (np.hypot(mm[..., 0] - point_mm[0], mm[..., 1] - point_mm[1]) < radius_mm) & (layers["object"] == 2)
+    assert near.sum() > 20
+    return float(layers["rgb"][near].mean())
+
+
+def test_a_raised_pen_casts_its_shadow_where_the_light_says(renderer, page):
+    """A pen 30 mm above a flat sheet, lit at 45° from the left: its shadow lies one axis height to the right."""
+    layout, textures, _ = page
+    size = (layout.width_mm, layout.height_mm)
+    centre = (size[0] / 2, size[1] / 2)
+    pen = Occluder(kind="pen", x_mm=100.0, y_mm=40.0, z_mm=30.0, angle_deg=90.0)  # along +y, axis at z = 35 mm
+    sheet, cam, _, bg, _, _ = scene("scanner", 4, size, deformations=(), occluders=(pen,))
+    layers = renderer.render(sheet, textures, cam, _lit_from_the_left(centre), bg, passes={"rgb", "uv", "object"})
+    # page y runs down from the top edge; world y runs up from the bottom edge
+    y_page = size[1] - 110.0
+    shadow = _mean_luminance_near(layers, size, (100.0 + 35.0, y_page))
+    lit = [_mean_luminance_near(layers, size, (x, y_page)) for x in (100.0 - 35.0, 100.0 + 70.0)]
+    assert shadow < 0.5 * min(lit)
+    assert abs(lit[0] - lit[1]) < 0.05 * max(lit)
+
+
+@pytest.mark.parametrize("name", ["scanner", "crumpled"])
+def test_shadow_maps_do_not_darken_unshadowed_paper(renderer, page, name):
+    """With nothing above it, a sheet whose creases face away from no light is as bright with shadow mapping as
+    without: no acne from wide filters on slopes or in crease valleys."""
+    layout, textures, _ = page
+    size = (layout.width_mm, layout.height_mm)
+    centre = (size[0] / 2, size[1] / 2)
+    sheet, cam, _, bg, _, _ = scene(name, 6, size, deformations=None if name == "crumpled" else (), occluders=())
+    frames = [renderer.render(sheet, textures, cam, _lit_from_the_left(centre, shadow), bg, passes={"rgb", "object"})
+              for shadow in (True, False)]
+    paper = frames[1]["object"] == 2
+    ratio = frames[0]["rgb"][paper].mean(axis=1) / np.maximum(frames[1]["rgb"][paper].mean(axis=1), 1e-4)
+    assert np.median(ratio) > 0.995
+    assert np.percentile(ratio, 1) > 0.9
