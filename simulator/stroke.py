@@ -28,9 +28,28 @@ def polyline_segments(points: np.ndarray) -> np.ndarray:
     return segs
 
 
+def _box_pixels(lo: np.ndarray, nx: np.ndarray, ny: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels of boxes of ``nx`` × ``ny`` pixels at ``lo`` (S, 2), enumerated row by row.
+
+    Returns ``(row_seg, pix_row, row_y, x)``: each box row's segment and pixel y, and each pixel's row and x. Values
+    shared by a box row are then computed once per row rather than once per pixel.
+    """
+    row_seg = np.repeat(np.arange(len(nx)), ny)
+    row_y = lo[row_seg, 1] + (np.arange(row_seg.size) - np.repeat(np.cumsum(ny) - ny, ny))
+    row_nx = nx[row_seg]
+    pix_row = np.repeat(np.arange(row_seg.size), row_nx)
+    x = lo[row_seg, 0][pix_row] + (np.arange(pix_row.size) - np.repeat(np.cumsum(row_nx) - row_nx, row_nx))
+    return row_seg, pix_row, row_y, x
+
+
 def stroke_coverage(segments: np.ndarray, width_px: float, shape: tuple[int, int],
                     out: np.ndarray | None = None) -> np.ndarray:
-    """Max-combine the coverage of ``segments`` (S, 2, 2) in px (x, y) into a float32 (H, W) canvas."""
+    """Max-combine the coverage of ``segments`` (S, 2, 2) in px (x, y) into a float32 (H, W) canvas.
+
+    Every pixel of each segment's bounding box gets its exact distance to that segment (float64, so a page's bytes
+    do not depend on how the work is split); per-segment and per-row terms are gathered, not recomputed.
+    """
     h, w = shape
     canvas = np.zeros(shape, np.float32) if out is None else out
     if len(segments) == 0:
@@ -39,30 +58,29 @@ def stroke_coverage(segments: np.ndarray, width_px: float, shape: tuple[int, int
     reach = half + 0.5
     a = segments[:, 0, :]
     b = segments[:, 1, :]
-    lo = np.floor(np.minimum(a, b) - reach - 0.5).astype(np.int64)
-    hi = np.ceil(np.maximum(a, b) + reach - 0.5).astype(np.int64)
-    lo = np.maximum(lo, 0)
-    hi = np.minimum(hi, [w - 1, h - 1])
+    lo = np.maximum(np.floor(np.minimum(a, b) - reach - 0.5).astype(np.int64), 0)
+    hi = np.minimum(np.ceil(np.maximum(a, b) + reach - 0.5).astype(np.int64), [w - 1, h - 1])
     nx = np.maximum(hi[:, 0] - lo[:, 0] + 1, 0)
     ny = np.maximum(hi[:, 1] - lo[:, 1] + 1, 0)
-    counts = nx * ny
-    keep = counts > 0
+    keep = (nx > 0) & (ny > 0)
     if not keep.any():
         return canvas
-    seg_id = np.repeat(np.nonzero(keep)[0], counts[keep])
-    start = np.repeat(np.cumsum(counts[keep]) - counts[keep], counts[keep])
-    local = np.arange(seg_id.size) - start
-    ix = lo[seg_id, 0] + local % nx[seg_id]
-    iy = lo[seg_id, 1] + local // nx[seg_id]
-    px = ix + 0.5 - a[seg_id, 0]
-    py = iy + 0.5 - a[seg_id, 1]
-    d = b[seg_id] - a[seg_id]
-    len2 = (d ** 2).sum(axis=1)
-    t = np.clip((px * d[:, 0] + py * d[:, 1]) / np.where(len2 > 0, len2, 1.0), 0.0, 1.0)
-    dist = np.hypot(px - t * d[:, 0], py - t * d[:, 1])
+    a, b, lo, nx, ny = a[keep], b[keep], lo[keep], nx[keep], ny[keep]
+    dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+    len2 = dx ** 2 + dy ** 2
+    den = np.where(len2 > 0, len2, 1.0)
+    row_seg, pix_row, row_y, ix = _box_pixels(lo, nx, ny)
+    row_py = row_y + 0.5 - a[row_seg, 1]
+    row_dy = dy[row_seg]
+    seg = row_seg[pix_row]
+    px = ix + 0.5 - a[seg, 0]
+    pdx = dx[seg]
+    t = (px * pdx + (row_py * row_dy)[pix_row]) / den[seg]
+    np.clip(t, 0.0, 1.0, out=t)
+    dist = np.hypot(px - t * pdx, row_py[pix_row] - t * row_dy[pix_row])
     cov = np.clip(reach - dist, 0.0, 1.0).astype(np.float32)
     hit = cov > 0
-    np.maximum.at(canvas.reshape(-1), (iy * w + ix)[hit], cov[hit])
+    np.maximum.at(canvas.reshape(-1), (row_y[pix_row] * w + ix)[hit], cov[hit])
     return canvas
 
 

@@ -1,0 +1,50 @@
+"""The flat page's fast paths give exactly what the plain computations give: strokes, the cached grid."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.layout import PageSpec, plan_page
+from simulator.page import _grid_rgb, _painted_grid, render_page
+from simulator.stroke import MIN_WIDTH_PX, stroke_coverage
+from simulator.synthetic import synthetic_record
+
+
+def brute_force_coverage(segments: np.ndarray, width_px: float, shape: tuple[int, int]) -> np.ndarray:
+    """Every pixel against every segment, with the rasteriser's formula: the reference for its box enumeration."""
+    h, w = shape
+    reach = max(width_px, MIN_WIDTH_PX) / 2.0 + 0.5
+    px, py = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
+    out = np.zeros(shape, np.float32)
+    for (ax, ay), (bx, by) in segments:
+        dx, dy = bx - ax, by - ay
+        len2 = dx ** 2 + dy ** 2
+        qx, qy = px - ax, py - ay
+        t = np.clip((qx * dx + qy * dy) / (len2 if len2 > 0 else 1.0), 0.0, 1.0)
+        cov = np.clip(reach - np.hypot(qx - t * dx, qy - t * dy), 0.0, 1.0).astype(np.float32)
+        np.maximum(out, cov, out=out)
+    return out
+
+
+def test_stroke_coverage_equals_brute_force() -> None:
+    rng = np.random.default_rng(4)
+    shape = (40, 50)
+    for width in (0.3, 1.0, 2.2, 5.5):
+        segs = rng.uniform(-5, 55, (30, 2, 2))
+        segs[:5, 1] = segs[:5, 0]                       # dots
+        segs[5:10, 1, 0] = segs[5:10, 0, 0]             # vertical
+        segs[10:15, 1, 1] = segs[10:15, 0, 1]           # horizontal
+        assert np.array_equal(stroke_coverage(segs, width, shape), brute_force_coverage(segs, width, shape))
+
+
+def test_cached_grid_is_the_painted_grid_and_pages_do_not_share_it() -> None:
+    layout = plan_page(synthetic_record(np.random.default_rng(1), 10.0), PageSpec(dpi=100, grid="green", minor_grid="dots"))
+    shape = render_page(layout).rgb.shape[:2]
+    first_rgb, first_mask = _grid_rgb(layout, shape)
+    first_rgb[:] = 0  # a page inks its own copy
+    first_mask[:] = 0
+    cached_rgb, cached_mask = _grid_rgb(layout, shape)
+    _painted_grid.cache_clear()
+    fresh_rgb, fresh_mask = _grid_rgb(layout, shape)
+    assert np.array_equal(cached_rgb, fresh_rgb) and np.array_equal(cached_mask, fresh_mask)
+    assert fresh_rgb.any() and cached_rgb.flags.writeable and cached_mask.flags.writeable
