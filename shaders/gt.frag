@@ -7,22 +7,27 @@ in vec3 v_world;
 in vec3 v_normal;
 in vec2 v_uv;
 in float v_ao;
-layout(location = 0) out vec4 f_uvdepth;   // u, v (image-style, v down), depth in mm, object id
-layout(location = 1) out vec4 f_normal;    // world normal of the visible side, facing flag
-layout(location = 2) out vec4 f_masks;     // mask values / 255 (an 8-bit normalised target)
+// One target per layer, each in the dtype it is read back in, so every layer comes back without repacking.
+layout(location = 0) out vec2 f_uv;        // u, v (image-style, v down); -1 off the sheet
+layout(location = 1) out float f_depth;    // camera depth in mm
+layout(location = 2) out float f_object;   // object id / 255 (an 8-bit normalised target)
+layout(location = 3) out vec4 f_normal;    // world normal of the visible side, facing flag
+layout(location = 4) out vec4 f_masks;     // mask values / 255
 void main() {
-    float depth = dot(u_depth_row.xyz, v_world) + u_depth_row.w;
+    f_depth = dot(u_depth_row.xyz, v_world) + u_depth_row.w;
     vec3 n = normalize(v_normal);
     if (!gl_FrontFacing) n = -n;
     f_normal = vec4(n, gl_FrontFacing ? 1.0 : -1.0);
     if (u_object_id == 2) {
         // id 2: the printed side of the sheet, 4: its blank back (seen through a fold); uv undoes coords.uv_to_gl
-        f_uvdepth = vec4(v_uv.x, 1.0 - v_uv.y, depth, gl_FrontFacing ? 2.0 : 4.0);
+        f_uv = vec2(v_uv.x, 1.0 - v_uv.y);
+        f_object = (gl_FrontFacing ? 2.0 : 4.0) / 255.0;
         ivec2 size = textureSize(u_masks, 0);
         ivec2 texel = clamp(ivec2(v_uv * vec2(size)), ivec2(0), size - 1);
         f_masks = gl_FrontFacing ? vec4(texelFetch(u_masks, texel, 0)) / 255.0 : vec4(0.0);  // the back is blank
     } else {
-        f_uvdepth = vec4(-1.0, -1.0, depth, float(u_object_id));
+        f_uv = vec2(-1.0);
+        f_object = float(u_object_id) / 255.0;
         f_masks = vec4(0.0);
     }
 }

@@ -90,10 +90,23 @@ def remap_maps(cam: Camera) -> tuple[np.ndarray, np.ndarray] | None:
     return map_x, map_y
 
 
-def apply_lens(cam: Camera, image: np.ndarray, nearest: bool) -> np.ndarray:
-    """Distort one undistorted layer rendered with :func:`render_camera` (linear for colour, nearest for GT)."""
+@lru_cache(maxsize=2)
+def _bottom_up_maps(cam: Camera) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`remap_maps` reading from an image stored bottom row first (as OpenGL reads it back)."""
     maps = remap_maps(cam)
     if maps is None:
-        return image
+        return None
+    canvas_h = cam.height_px + 2 * source_margin(cam)
+    return maps[0], np.float32(canvas_h - 1) - maps[1]
+
+
+def apply_lens(cam: Camera, image: np.ndarray, nearest: bool, bottom_up: bool = False) -> np.ndarray:
+    """Distort one undistorted layer rendered with :func:`render_camera` (linear for colour, nearest for GT).
+
+    ``bottom_up``: ``image`` is in OpenGL's row order (bottom row first); the flip to image rows is folded into the
+    same remap, so a read-back layer is touched once. Always returns a new array."""
+    maps = _bottom_up_maps(cam) if bottom_up else remap_maps(cam)
+    if maps is None:
+        return cv2.flip(image, 0) if bottom_up else image.copy()
     interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
     return cv2.remap(image, maps[0], maps[1], interp, borderMode=cv2.BORDER_REPLICATE)

@@ -39,6 +39,7 @@ TABLE_Z_MM = -0.25  # the table top sits a hair below the paper so the flat shee
 SRGB8 = 0x8C41  # GL_SRGB8: the sampler decodes sRGB to linear before filtering
 VERTEX_FORMAT = "3f 3f 2f 1f"  # position, normal, OpenGL uv, ambient visibility
 VERTEX_ATTRS = ("in_pos", "in_normal", "in_uv", "in_ao")
+GT_TARGETS = ((2, "f4"), (1, "f4"), (1, "f1"), (4, "f2"), (4, "f1"))  # uv, depth, object, normal, masks (gt.frag)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Renderer:
         self._buffers: dict[str, moderngl.Buffer] = {}
         self._fbos: tuple[moderngl.Framebuffer, ...] = ()
         self._fbo_key: tuple | None = None
+        self._scratch: dict[tuple, np.ndarray] = {}  # read-back arrays, by (shape, dtype, attachment)
         self._table_key: Background | None = None
         # all shadow maps share one depth atlas (slots side by side), so the shader needs one sampler
         self._shadow_px = shadow_map_px
@@ -165,12 +167,12 @@ class Renderer:
             if msaa > 1:
                 ms = ctx.framebuffer([ctx.renderbuffer(size, 4, samples=msaa, dtype="f2")],
                                      ctx.depth_renderbuffer(size, samples=msaa))
-            gt = ctx.framebuffer([ctx.texture(size, 4, dtype="f4"), ctx.texture(size, 4, dtype="f2"),
-                                  ctx.texture(size, 4, dtype="f1")], ctx.depth_renderbuffer(size))
+            gt = ctx.framebuffer([ctx.texture(size, c, dtype=dt) for c, dt in GT_TARGETS], ctx.depth_renderbuffer(size))
             mask_size = (-(-size[0] // SHADOW_MASK_SCALE), -(-size[1] // SHADOW_MASK_SCALE))
             mask = ctx.framebuffer([ctx.texture(mask_size, 4, dtype="f4")], ctx.depth_renderbuffer(mask_size))
             mask.color_attachments[0].filter = (moderngl.NEAREST, moderngl.NEAREST)
             self._fbos, self._fbo_key = (ms, resolved, gt, mask), key
+            self._scratch.clear()
         return self._fbos
 
     # --- scene geometry --------------------------------------------------------------------------------------------
@@ -246,8 +248,7 @@ class Renderer:
                               mask.color_attachments[0])
             if ms is not resolved:
                 ctx.copy_framebuffer(resolved, ms)
-            rgb = np.frombuffer(resolved.read(components=4, dtype="f2"), np.float16).reshape(size[1], size[0], 4)
-            layers["rgb"] = apply_lens(camera, rgb[::-1, :, :3].astype(np.float32), nearest=False)
+            layers["rgb"] = apply_lens(camera, self._read(resolved, 0, 3, "f4"), nearest=False, bottom_up=True)
         if passes & GT_PASSES:
             layers.update(self._gt_pass(gt, camera, cam, view_proj, items, page_masks, passes))
         return layers
@@ -357,31 +358,41 @@ class Renderer:
             _draw(sheet_vao, solid_vao, item)
         sheet_vao.release()
         solid_vao.release()
-        return self._read_gt(fbo, camera, cam, passes)
+        return self._read_gt(fbo, camera, passes)
 
-    def _read_gt(self, fbo, camera: Camera, cam: Camera, passes) -> dict[str, np.ndarray]:
-        w, h = cam.width_px, cam.height_px
+    def _read(self, fbo: moderngl.Framebuffer, attachment: int, components: int, dtype: str) -> np.ndarray:
+        """One colour attachment, bottom row first, into a scratch array reused across frames (a fresh 64 MB array
+        per layer costs more in page faults than the copy itself); callers must not keep it."""
+        w, h = fbo.size
+        np_dtype = {"f1": np.uint8, "f2": np.float16, "f4": np.float32}[dtype]
+        shape = (h, w, components) if components > 1 else (h, w)
+        key = (shape, np_dtype, attachment)
+        buf = self._scratch.get(key)
+        if buf is None:
+            buf = self._scratch[key] = np.empty(shape, np_dtype)
+        fbo.read_into(buf, components=components, attachment=attachment, dtype=dtype)
+        return buf
+
+    def _read_gt(self, fbo, camera: Camera, passes) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
 
-        def read(attachment: int, dtype: str, np_dtype) -> np.ndarray:
-            raw = np.frombuffer(fbo.read(components=4, dtype=dtype, attachment=attachment), np_dtype)
-            return apply_lens(camera, raw.reshape(h, w, 4)[::-1], nearest=True)
+        def read(attachment: int, components: int, dtype: str) -> np.ndarray:
+            return apply_lens(camera, self._read(fbo, attachment, components, dtype), nearest=True, bottom_up=True)
 
-        if passes & {"uv", "depth", "object", "sheet"}:
-            a = read(0, "f4", np.float32)
-            if "uv" in passes:
-                out["uv"] = np.ascontiguousarray(a[..., :2])
-            if "depth" in passes:
-                out["depth"] = np.ascontiguousarray(a[..., 2])
-            obj = np.rint(a[..., 3]).astype(np.uint8)
+        if "uv" in passes:
+            out["uv"] = read(0, 2, "f4")
+        if "depth" in passes:
+            out["depth"] = read(1, 1, "f4")
+        if passes & {"object", "sheet"}:
+            obj = read(2, 1, "f1")
             if "object" in passes:
                 out["object"] = obj
             if "sheet" in passes:
                 out["sheet"] = ((obj == 2) | (obj == 4)).astype(np.uint8)
         if "normal" in passes:
-            out["normal"] = np.ascontiguousarray(read(1, "f4", np.float32)[..., :3])
+            out["normal"] = read(3, 3, "f4")
         if passes & {f"mask_{m}" for m in MASK_CHANNELS}:
-            masks = read(2, "f1", np.uint8)
+            masks = read(4, 4, "f1")
             for name, (channel, bit) in MASK_CHANNELS.items():
                 if f"mask_{name}" in passes:
                     layer = masks[..., channel] if bit is None else (masks[..., channel] >> bit) & 1
