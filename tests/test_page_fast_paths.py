@@ -1,9 +1,16 @@
-"""The flat page's fast paths give exactly what the plain computations give: strokes, the cached grid."""
+"""The flat page's fast paths give exactly what the plain computations give: strokes, the cached grid, PNG."""
 
 from __future__ import annotations
 
-import numpy as np
+import io
+import zlib
 
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from simulator.atomic import _adler32_combine, encode_image, encode_png
 from simulator.layout import PageSpec, plan_page
 from simulator.page import _grid_rgb, _painted_grid, render_page
 from simulator.stroke import MIN_WIDTH_PX, stroke_coverage
@@ -48,3 +55,29 @@ def test_cached_grid_is_the_painted_grid_and_pages_do_not_share_it() -> None:
     fresh_rgb, fresh_mask = _grid_rgb(layout, shape)
     assert np.array_equal(cached_rgb, fresh_rgb) and np.array_equal(cached_mask, fresh_mask)
     assert fresh_rgb.any() and cached_rgb.flags.writeable and cached_mask.flags.writeable
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (5, 3, 3), (300, 41), (1100, 13, 3)])
+def test_png_decodes_to_the_same_pixels(shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(len(shape) * 100 + shape[0])
+    image = np.zeros(shape, np.uint8)
+    image[::7] = rng.integers(0, 256, image[::7].shape)   # changing rows between runs of repeated rows...
+    image[1000:1100] = 9                                    # ...of every length, including long ones
+    png = encode_png(image)
+    assert encode_image(image, ".png") == png
+    decoded = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(decoded[..., ::-1] if image.ndim == 3 else decoded, image)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), image)
+
+
+def test_png_of_a_page_and_its_masks_decodes_to_the_same_pixels() -> None:
+    layout = plan_page(synthetic_record(np.random.default_rng(2), 10.0), PageSpec(dpi=100, header=True))
+    page = render_page(layout)
+    for image in (page.rgb, *page.masks.values()):
+        decoded = cv2.imdecode(np.frombuffer(encode_png(image), np.uint8), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(decoded[..., ::-1] if image.ndim == 3 else decoded, image)
+
+
+def test_adler32_combine() -> None:
+    a, b = b"\x02" + bytes(range(256)) * 300, bytes(70000)
+    assert _adler32_combine(zlib.adler32(a), zlib.adler32(b), len(b)) == zlib.adler32(a + b)
