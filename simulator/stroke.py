@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 MIN_WIDTH_PX = 1.0  # a printer cannot make a line thinner than its dot; keeps thin strokes visible at low dpi
+NEAR_MARGIN = 1.0 + 1e-9  # squared distances within rounding of the reach still get the exact distance
 
 
 def polyline_segments(points: np.ndarray) -> np.ndarray:
@@ -47,8 +48,9 @@ def stroke_coverage(segments: np.ndarray, width_px: float, shape: tuple[int, int
                     out: np.ndarray | None = None) -> np.ndarray:
     """Max-combine the coverage of ``segments`` (S, 2, 2) in px (x, y) into a float32 (H, W) canvas.
 
-    Every pixel of each segment's bounding box gets its exact distance to that segment (float64, so a page's bytes
-    do not depend on how the work is split); per-segment and per-row terms are gathered, not recomputed.
+    Every pixel of each segment's bounding box is tested against that segment in float64, so a page's bytes do not
+    depend on how the work is split; per-segment and per-row terms are gathered, not recomputed, and the exact
+    distance (a slow hypot) is only taken where the squared distance says the pixel can be covered.
     """
     h, w = shape
     canvas = np.zeros(shape, np.float32) if out is None else out
@@ -77,10 +79,11 @@ def stroke_coverage(segments: np.ndarray, width_px: float, shape: tuple[int, int
     pdx = dx[seg]
     t = (px * pdx + (row_py * row_dy)[pix_row]) / den[seg]
     np.clip(t, 0.0, 1.0, out=t)
-    dist = np.hypot(px - t * pdx, row_py[pix_row] - t * row_dy[pix_row])
-    cov = np.clip(reach - dist, 0.0, 1.0).astype(np.float32)
+    ex, ey = px - t * pdx, row_py[pix_row] - t * row_dy[pix_row]
+    near = np.flatnonzero(ex * ex + ey * ey < reach * reach * NEAR_MARGIN)  # hypot is slow: only where it can hit
+    cov = np.clip(reach - np.hypot(ex[near], ey[near]), 0.0, 1.0).astype(np.float32)
     hit = cov > 0
-    np.maximum.at(canvas.reshape(-1), (row_y[pix_row] * w + ix)[hit], cov[hit])
+    np.maximum.at(canvas.reshape(-1), (row_y[pix_row[near]] * w + ix[near])[hit], cov[hit])
     return canvas
 
 
