@@ -97,12 +97,20 @@ def _depth_of_field(img: np.ndarray, depth: np.ndarray, aperture_px: float, focu
     return img
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)
+def _radius2(h: int, w: int) -> np.ndarray:
+    """Squared distance from the frame centre, 0 at the centre and 2 at the corners (float32, cached per size)."""
+    y = ((np.arange(h, dtype=np.float32) - h / 2) / (h / 2)) ** 2
+    x = ((np.arange(w, dtype=np.float32) - w / 2) / (w / 2)) ** 2
+    return y[:, None] + x[None, :]
+
+
 def _vignette(h: int, w: int, strength: float) -> np.ndarray:
     """Relative illumination: 1 at the centre falling smoothly to (1 - strength)² at the corners."""
-    y, x = np.ogrid[:h, :w]
-    r2 = ((x - w / 2) / (w / 2)) ** 2 + ((y - h / 2) / (h / 2)) ** 2
-    return ((1.0 - strength * np.clip(r2 / 2.0, 0, 1)) ** 2).astype(np.float32)
+    v = _radius2(h, w) * np.float32(-strength / 2.0)
+    v += np.float32(1.0)
+    v *= v
+    return v
 
 
 def _add_noise(signal: np.ndarray, post: PostFX, rng_: np.random.Generator) -> None:
