@@ -25,6 +25,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_FILTER_UP = 2
 ZLIB_HEADER_LEVEL_1 = b"\x78\x01"  # deflate, 32 KiB window, "fastest" flag
 ADLER_BASE = 65521
+SHORT_RUN_ROWS = 4  # runs of changing rows this short are deflated alone and cached
 
 
 def _tmp_path(path: Path) -> Path:
@@ -80,7 +81,9 @@ def encode_png(image: np.ndarray) -> bytes:
 
     A row equal to the one above filters to zeros. Masks are mostly such rows, and so is a page's blank paper, and
     deflating them is most of an encoder's work; here each run of them is spliced in from cached compressed blocks
-    (the stream is flushed to a byte boundary around them), so only rows that change are deflated.
+    (the stream is flushed to a byte boundary around them), so only rows that change are deflated. Short runs of
+    changing rows, mostly the edges of grid lines, recur on every page with the same grid and are cached too. A
+    cached block is compressed alone, hit or miss, so the bytes never depend on what was encoded before.
     """
     h, w = image.shape[:2]
     rows = image.reshape(h, -1)
@@ -97,6 +100,10 @@ def encode_png(image: np.ndarray) -> bytes:
             for piece, piece_adler, piece_len in _repeated_rows(filtered.shape[1], r1 - r0):
                 parts.append(piece)
                 adler = _adler32_combine(adler, piece_adler, piece_len)
+        elif r1 - r0 <= SHORT_RUN_ROWS:
+            piece, piece_adler = _short_run(filtered[r0:r1].tobytes())
+            parts.append(piece)
+            adler = _adler32_combine(adler, piece_adler, (r1 - r0) * filtered.shape[1])
         else:
             block = filtered[r0:r1]
             parts += [deflate.compress(block), deflate.flush(zlib.Z_FULL_FLUSH)]
@@ -114,11 +121,22 @@ def _repeated_rows(row_len: int, n_rows: int) -> list[tuple[bytes, int, int]]:
 
 @lru_cache(maxsize=64)
 def _repeated_block(row_len: int, log2_rows: int) -> tuple[bytes, int, int]:
-    """Raw deflate blocks (ending on a byte boundary, no history) of 2**log2_rows zero rows, their adler32, length."""
+    """Raw deflate blocks of 2**log2_rows zero rows, their adler32 and length."""
     raw = np.zeros((1 << log2_rows, row_len), np.uint8)
     raw[:, 0] = PNG_FILTER_UP
+    return (*_deflate_alone(raw), raw.size)
+
+
+@lru_cache(maxsize=1024)  # a 200 dpi page and its masks have ~400 short runs; at most 4 rows each are kept
+def _short_run(data: bytes) -> tuple[bytes, int]:
+    """Raw deflate blocks of a short run of changing rows, and its adler32."""
+    return _deflate_alone(data)
+
+
+def _deflate_alone(data: bytes | np.ndarray) -> tuple[bytes, int]:
+    """Raw deflate blocks of ``data`` with no history, ending on a byte boundary (so they splice), and its adler32."""
     deflate = zlib.compressobj(1, zlib.DEFLATED, -15)
-    return deflate.compress(raw) + deflate.flush(zlib.Z_FULL_FLUSH), zlib.adler32(raw), raw.size
+    return deflate.compress(data) + deflate.flush(zlib.Z_FULL_FLUSH), zlib.adler32(data)
 
 
 def _adler32_combine(adler1: int, adler2: int, len2: int) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from simulator.atomic import _adler32_combine, encode_image, encode_png
+from simulator.atomic import _adler32_combine, _short_run, encode_image, encode_png
 from simulator.layout import PageSpec, plan_page
 from simulator.page import _grid_rgb, _painted_grid, render_page
 from simulator.stroke import MIN_WIDTH_PX, stroke_coverage
@@ -81,3 +81,13 @@ def test_png_of_a_page_and_its_masks_decodes_to_the_same_pixels() -> None:
 def test_adler32_combine() -> None:
     a, b = b"\x02" + bytes(range(256)) * 300, bytes(70000)
     assert _adler32_combine(zlib.adler32(a), zlib.adler32(b), len(b)) == zlib.adler32(a + b)
+
+
+def test_png_bytes_do_not_depend_on_what_was_encoded_before() -> None:
+    rng = np.random.default_rng(5)
+    image = np.repeat(rng.integers(0, 3, (60, 1, 50), dtype=np.uint8), 3, axis=1).reshape(180, 50)  # short runs
+    first = encode_png(image)
+    encode_png(image[::-1].copy())
+    assert encode_png(image) == first
+    _short_run.cache_clear()
+    assert encode_png(image) == first
