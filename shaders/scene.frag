@@ -27,6 +27,7 @@ uniform sampler2D u_albedo;                // page or table texture (sRGB decode
 uniform int u_use_texture;
 uniform vec3 u_color;                      // albedo when no texture, and colour of the paper's back side
 uniform float u_gloss;                     // base specular weight of the material
+uniform float u_translucency;               // diffuse light wrapping past the terminator (skin: ~0.35, paper: 0)
 uniform int u_is_sheet;
 
 in vec3 v_world;
@@ -92,14 +93,17 @@ void main() {
                 atten *= smoothstep(u_light_cos_cone[i], mix(u_light_cos_cone[i], 1.0, 0.3), dot(-l, u_light_dir[i]));
         }
         float ndotl = dot(n, l);
-        if (ndotl <= 0.0) continue;
+        // wrap lighting: light scattered under a translucent surface (skin) still reaches it a little past the
+        // terminator, softening the shading the way a matte plastic-looking mesh would not
+        float diffuse = (ndotl + u_translucency) / (1.0 + u_translucency);
+        if (diffuse <= 0.0) continue;
         float vis = u_light_shadow[i] == 0 ? shadow.x : (u_light_shadow[i] == 1 ? shadow.y : 1.0);
         vec3 h = normalize(l + v);
         float f1 = clamp(1.0 - dot(v, h), 0.0, 1.0);
         float f2 = f1 * f1;
         float fresnel = 0.04 + 0.96 * f2 * f2 * f1;  // Schlick: the sheen rises at grazing angles
         float spec = ks * (shininess + 8.0) / 25.13 * pow(clamp(dot(n, h), 0.0, 1.0), shininess) * fresnel * 4.0;
-        radiance += u_light_color[i] * atten * vis * ndotl * (albedo * kd + spec);
+        radiance += u_light_color[i] * atten * vis * (albedo * kd * diffuse + spec * max(ndotl, 0.0));
     }
     f_color = vec4(radiance, 1.0);
 }

@@ -10,9 +10,6 @@ uniform mat4 u_shadow_vp[SHADOW_SLOTS];  // world -> light clip space
 uniform float u_shadow_radius[SHADOW_SLOTS];  // PCF filter radius in shadow-map UV units
 uniform float u_normal_offset[SHADOW_SLOTS];  // mm the lookup point moves off the surface (half the filter radius)
 uniform int u_num_slots;                 // shadow maps in use (0-2)
-uniform int u_slot_kind[SHADOW_SLOTS];   // 0 directional, else a light at u_slot_pos
-uniform vec3 u_slot_pos[SHADOW_SLOTS];
-uniform vec3 u_slot_dir[SHADOW_SLOTS];   // direction a directional light travels
 uniform vec4 u_depth_row;                // third row of [R | t]: camera depth z = dot(row.xyz, X) + row.w
 
 in vec3 v_world;
@@ -47,9 +44,6 @@ vec2 receiver_slope(int slot, vec3 pos, vec3 n) {
 }
 
 float visibility(int slot, vec3 n) {
-    vec3 l = u_slot_kind[slot] == 0 ? -u_slot_dir[slot] : normalize(u_slot_pos[slot] - v_world);
-    float ndotl = dot(n, l);
-    if (ndotl <= 0.0) return 0.0;  // facing away: the colour pass adds nothing for it anyway
     // Normal offset: a wide filter on a curved receiver (a crease valley, a crumpled facet) would otherwise find the
     // surface itself above the tangent plane within its radius and shade it; lifting the lookup point by half the
     // radius clears slopes up to ~25 degrees and moves contact shadows by under a millimetre or two.

@@ -243,7 +243,7 @@ class Renderer:
         layers: dict[str, np.ndarray] = {}
         if "rgb" in passes:
             shadow_vps = self._shadow_pass(lighting, sphere, items)
-            self._shadow_mask_pass(mask, cam, view_proj, lighting, items, shadow_vps, float(sphere[3]))
+            self._shadow_mask_pass(mask, cam, view_proj, items, shadow_vps, float(sphere[3]))
             self._colour_pass(ms, cam, view_proj, lighting, background, items, shadow_vps, page_rgb, sheet.gloss,
                               mask.color_attachments[0])
             if ms is not resolved:
@@ -275,26 +275,22 @@ class Renderer:
         solid_vao.release()
         return out
 
-    def _shadow_mask_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, items, shadow_vps,
+    def _shadow_mask_pass(self, fbo, cam: Camera, view_proj, items, shadow_vps,
                           sphere_radius: float) -> None:
         """Each shadow light's PCF-filtered visibility of the visible surface, and its camera depth, at low resolution.
         ``sphere_radius`` (mm) is the shadow maps' half-width, which turns filter radii from map uv into mm."""
         prog = self.programs.get("scene.vert", "shadow_mask.frag")
         set_uniforms = self.programs.setter(prog)
-        lights = [lighting.lights[i] for i, _, _ in shadow_vps]
-        pad = MAX_SHADOW_LIGHTS - len(lights)
+        pad = MAX_SHADOW_LIGHTS - len(shadow_vps)
         r, t = extrinsics(cam)
         set_uniforms(
-            u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_num_slots=len(lights),
-            u_slot_kind=[int(x.kind != "directional") for x in lights] + [0] * pad,
-            u_slot_pos=[x.position for x in lights] + [(0, 0, 1)] * pad,
-            u_slot_dir=[tuple(x.direction()) for x in lights] + [(0, 0, -1)] * pad,
+            u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_num_slots=len(shadow_vps),
             u_shadow_vp=[vp.T for _, vp, _ in shadow_vps] + [np.eye(4)] * pad,
             u_shadow_radius=[rad for _, _, rad in shadow_vps] + [0.0] * pad,
             u_normal_offset=[rad * sphere_radius for _, _, rad in shadow_vps] + [0.0] * pad, u_shadow_atlas=1)
         fbo.use()
         fbo.clear(1.0, 1.0, 0.0, 1.0, depth=1.0)
-        if not lights:
+        if not shadow_vps:
             return
         self._shadow_atlas.use(location=1)
         sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
@@ -334,12 +330,15 @@ class Renderer:
             kind, mesh = item[0], item[3]
             if kind == "sheet":
                 page_rgb.use(location=0)
-                set_uniforms(u_use_texture=1, u_color=(0.86, 0.85, 0.82), u_gloss=sheet_gloss, u_is_sheet=1)
+                set_uniforms(u_use_texture=1, u_color=(0.86, 0.85, 0.82), u_gloss=sheet_gloss, u_is_sheet=1,
+                             u_translucency=0.0)
             elif kind == "table":
                 table_tex.use(location=0)
-                set_uniforms(u_use_texture=1, u_color=background.color, u_gloss=background.gloss * 0.3, u_is_sheet=0)
+                set_uniforms(u_use_texture=1, u_color=background.color, u_gloss=background.gloss * 0.3, u_is_sheet=0,
+                             u_translucency=0.0)
             else:
-                set_uniforms(u_use_texture=0, u_color=mesh.color, u_gloss=mesh.gloss * 0.3, u_is_sheet=0)
+                set_uniforms(u_use_texture=0, u_color=mesh.color, u_gloss=mesh.gloss * 0.3, u_is_sheet=0,
+                             u_translucency=mesh.translucency)
             _draw(sheet_vao, solid_vao, item)
         sheet_vao.release()
         solid_vao.release()
