@@ -69,7 +69,8 @@ def calibration(truth: dict) -> tuple[str, ...]:
     spec = truth["page_spec"]
     layout = spec["layout"] + (f"+{len(spec['rhythm_leads'])}" if spec["layout"] != "12x1" else "")
     fs = truth["sampling_frequency"]
-    duration = (max(l["end_sample"] for l in truth["leads"]) - min(l["start_sample"] for l in truth["leads"])) / fs
+    leads = truth["leads"]
+    duration = (max(lead["end_sample"] for lead in leads) - min(lead["start_sample"] for lead in leads)) / fs
     return ("--layout", layout, "--speed", f"{spec['speed_mm_s']:g}", "--gain", f"{spec['gain_mm_mv']:g}",
             "--duration", f"{duration:g}", "--fs", f"{fs:g}")
 

@@ -1,1 +1,1 @@
-"""ECG image → WFDB signals: a colour-threshold digitizer (``naive``) and a small U-Net (``unet``) sharing one vectoriser."""
+"""ECG image → WFDB signals: a colour-threshold digitizer (``naive``) and a small U-Net (``unet``), one vectoriser."""

@@ -1,7 +1,7 @@
 """Training crops from our frames: image tiles and their trace masks, with augmentations that make the net transfer.
 
-Frames are ``NAME.png`` (or .jpg) beside ``NAME_mask_trace.png`` (value = lead index + 1, 0 = no trace). Each frame is read
-once and cut into crops with a random scale and small rotation (a cache in memory); photometric augmentations
+Frames are ``NAME.png`` (or .jpg) beside ``NAME_mask_trace.png`` (value = lead index + 1, 0 = no trace). Each frame is
+read once and cut into crops with a random scale and small rotation (a cache in memory); photometric augmentations
 (brightness, contrast, tint, shading, blur, noise, JPEG) are drawn fresh for every batch. All randomness comes from
 the ``numpy.random.Generator`` passed in.
 """
@@ -28,7 +28,8 @@ def find_frames(folders: list[Path]) -> list[tuple[Path, Path]]:
             raise InputError(f"--data: {folder} is not a folder")
         for mask in sorted(folder.rglob(f"*{MASK_SUFFIX}")):
             stem = mask.name[: -len(MASK_SUFFIX)]
-            image = next((mask.with_name(stem + ext) for ext in IMAGE_EXTS if mask.with_name(stem + ext).is_file()), None)
+            candidates = (mask.with_name(stem + ext) for ext in IMAGE_EXTS)
+            image = next((path for path in candidates if path.is_file()), None)
             if image is not None:
                 pairs.append((image, mask))
     if not pairs:

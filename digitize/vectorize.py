@@ -48,7 +48,6 @@ def column_ranges(ink: np.ndarray, band: tuple[int, int], x0: float, x1: float, 
     cols = np.arange(max(0, int(x0)), min(ink.shape[1], int(np.ceil(x1))))
     out = np.full((3, cols.size), np.nan)
     prev = (y_start - top, y_start - top)
-    half = stroke_px / 2.0
     misses = 0
     for i, x in enumerate(cols):
         w = ink[top:bottom, x]

@@ -34,7 +34,8 @@ def write_record(out_dir: Path, name: str, matrix: np.ndarray, fs: float) -> Non
                     fmt=["16"] * n_leads, adc_gain=[1.0 / RESOLUTION_MV] * n_leads, baseline=[0] * n_leads,
                     write_dir=tmp)
         for ext in (".dat", ".hea"):
-            write_atomic(out_dir / f"{name}{ext}", lambda dst, ext=ext: shutil.copyfile(Path(tmp) / f"{name}{ext}", dst))
+            source = Path(tmp) / f"{name}{ext}"
+            write_atomic(out_dir / f"{name}{ext}", lambda dst, source=source: shutil.copyfile(source, dst))
 
 
 def write_detections(out_dir: Path, name: str, detections: dict) -> None:

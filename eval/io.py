@@ -1,4 +1,5 @@
-"""Readers: WFDB folders (ours, the Challenge's) and the Kaggle 2025 layout (``train/<id>/<id>.csv``), found recursively.
+"""Readers, searching folders recursively: WFDB folders (ours, the Challenge's) and the Kaggle 2025 layout
+(``train/<id>/<id>.csv``).
 
 A record is named by its path relative to the folder without extension (``sub/00001_lr``), as the Challenge's
 ``helper_code.find_records`` does. Images and preset sidecars beside a record are looked up by stem.

@@ -37,7 +37,8 @@ class KaggleLead:
     """``ok`` or ``missing_lead`` (scored as an all-zero prediction)."""
 
 
-def align_signals(label: np.ndarray, pred: np.ndarray, max_shift: float = float("inf")) -> tuple[np.ndarray, int, float]:
+def align_signals(label: np.ndarray, pred: np.ndarray,
+                  max_shift: float = float("inf")) -> tuple[np.ndarray, int, float]:
     """Shift ``pred`` in time and amplitude onto ``label``; returns (aligned, time shift, vertical shift).
 
     The metric's ``align_signals``: a positive lag moves the prediction later (NaN-padded at the start). Ties in

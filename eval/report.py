@@ -247,7 +247,8 @@ def _gallery(run: dict, worst: int) -> str:
 
 CSS = """body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse;margin:.5em 0}
 td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#eee}img{max-width:100%;margin:.3em 0}
-.case{border-top:1px solid #ddd;margin-top:1em}.runs{display:flex;gap:2em;flex-wrap:wrap}.runs>div{flex:1;min-width:500px}"""
+.case{border-top:1px solid #ddd;margin-top:1em}.runs{display:flex;gap:2em;flex-wrap:wrap}
+.runs>div{flex:1;min-width:500px}"""
 
 
 def write_report(run_paths: list[str | Path], output: str | Path, worst: int = 6) -> Path:

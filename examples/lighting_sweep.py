@@ -1,6 +1,7 @@
 """Lighting sweep: the key light circled around the sheet at two elevations and two intensities, as a contact sheet.
 
-    python examples/lighting_sweep.py [--record assets/records/ptbxl/00001_lr] [--output /tmp/lighting.png] [--frames DIR]
+    python examples/lighting_sweep.py [--record assets/records/ptbxl/00001_lr] [--output /tmp/lighting.png] \
+        [--frames DIR]
 """
 
 from __future__ import annotations

@@ -196,7 +196,9 @@ def _check(node: Any, tp: Any, name: str, meta: typing.Mapping) -> None:
 
 def _one_of(node: Any, name: str) -> dists.Distribution:
     """The choice of partial mappings a ``one_of`` key holds (a plain list means equal weights)."""
-    d = dists.parse({"choice": node} if isinstance(node, list) else node, name) if isinstance(node, (list, dict)) else None
+    d = None
+    if isinstance(node, (list, dict)):
+        d = dists.parse({"choice": node} if isinstance(node, list) else node, name)
     if d is None or d.kind != "choice" or not all(isinstance(o, dict) for o in d.options):
         raise InputError(f"{name}: expected a list of mappings (or a choice of mappings), got {node!r}")
     return d

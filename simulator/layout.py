@@ -32,8 +32,8 @@ FOOTER_MM = 10.0          # grid bottom to paper bottom (holds the footer line)
 PULSE_S = 0.2             # calibration pulse width
 PULSE_LEAD_MM = 1.5       # flat lead-in and lead-out either side of the pulse
 LABEL_CAP_MM = 3.0        # lead label cap height
-AUTO_MIN_ROW_MM = 20.0
-STANDARD_STRIP_MM = 250.0  # ECG printers show 10 s at 25 mm/s per row    # the auto layout adds columns rather than squeeze rows below this
+AUTO_MIN_ROW_MM = 20.0  # the auto layout adds columns rather than squeeze rows below this
+STANDARD_STRIP_MM = 250.0  # ECG printers show 10 s at 25 mm/s per row
 
 
 class PageWarning(UserWarning):
@@ -167,7 +167,8 @@ def _check_lead_names(record: Record, spec: PageSpec) -> None:
     for option, names in (("--rhythm-leads", spec.rhythm_leads), ("--lead-gain", tuple(spec.lead_gain_mm_mv))):
         for name in names:
             if name.lower() not in known:
-                raise InputError(f"{option}: unknown lead name {name!r} (not a standard lead nor a lead of {record.name})")
+                raise InputError(f"{option}: unknown lead name {name!r} "
+                                 f"(not a standard lead nor a lead of {record.name})")
 
 
 def plan_page(record: Record, spec: PageSpec) -> PageLayout:
@@ -199,8 +200,8 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
         total_s = float(spec.duration_s)
         col_s = total_s / n_cols
         if total_s * spec.speed_mm_s > plot_w + 1e-6:
-            raise InputError(f"--duration: {total_s:g} s at {spec.speed_mm_s:g} mm/s needs {total_s * spec.speed_mm_s:.0f} mm "
-                             f"but the page has {plot_w:.0f} mm")
+            raise InputError(f"--duration: {total_s:g} s at {spec.speed_mm_s:g} mm/s needs "
+                             f"{total_s * spec.speed_mm_s:.0f} mm but the page has {plot_w:.0f} mm")
     fs = record.fs
     n_window = int(round(total_s * fs))
     signals = np.full((n_window, len(record.lead_names)), np.nan)
@@ -241,7 +242,8 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
         warnings.warn(f"record {record.name} lacks lead(s) {', '.join(missing)}: their cells are left empty",
                       PageWarning, stacklevel=2)
     if not traces:
-        raise InputError(f"record {record.name}: none of its leads ({', '.join(record.lead_names)}) fit layout {spec.layout}")
+        raise InputError(f"record {record.name}: none of its leads ({', '.join(record.lead_names)}) "
+                         f"fit layout {spec.layout}")
 
     pulses = tuple(_pulse(x_pulse, b, spec.gain_mm_mv, spec.speed_mm_s) for b in baselines)
     ticks = tuple(np.array([[t.x0_mm, t.baseline_mm - 3.0], [t.x0_mm, t.baseline_mm + 3.0]])

@@ -69,8 +69,10 @@ def photograph(scene: Scene, layout: PageLayout, page: PageImage, truth: dict, r
     truth.update({
         "width": w, "height": h, "page_width": flat_width, "page_height": flat_height,
         "camera": {**camera_record(scene.camera),
-                   "note": "x_cam = R X_world + t (OpenCV axes); K uses pixel centres at +0.5; dist is (k1, k2, p1, p2, k3)"},
-        "visible_fraction": float(np.mean(np.concatenate([l["visible"] for l in truth["leads"]]))) if truth["leads"] else 0.0,
+                   "note": "x_cam = R X_world + t (OpenCV axes); K uses pixel centres at +0.5; "
+                           "dist is (k1, k2, p1, p2, k3)"},
+        "visible_fraction": (float(np.mean(np.concatenate([lead["visible"] for lead in truth["leads"]])))
+                             if truth["leads"] else 0.0),
     })
     masks = {m: layers[f"mask_{m}"] for m in MASK_LAYERS}
     out_passes = {p: layers[p] for p in passes if p in layers}

@@ -46,6 +46,11 @@ class Record:
         return None
 
 
+def _first_line(exc: Exception) -> str:
+    """The first line of an exception's message, or its type when it has none."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def record_base(path: Path | str) -> Path:
     """The record's base path (no extension) from ``dir/100``, ``dir/100.hea`` or ``dir/100.dat``."""
     p = Path(path)
@@ -61,7 +66,7 @@ def read_header(path: Path | str) -> wfdb.Record:
     try:
         header = wfdb.rdheader(str(base))
     except Exception as exc:  # wfdb raises many kinds on a malformed header
-        raise InputError(f"record {base}: unreadable header ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        raise InputError(f"record {base}: unreadable header ({_first_line(exc)})") from None
     if not header.n_sig or not header.sig_len:
         raise InputError(f"record {base}: zero-length record (no samples)")
     if header.fs is None or header.fs < MIN_FS_HZ:
@@ -113,7 +118,7 @@ def load_record(path: Path | str, start_s: float = 0.0, duration_s: float | None
     try:
         rec = wfdb.rdrecord(str(base), sampfrom=start, sampto=stop, physical=True)
     except Exception as exc:
-        raise InputError(f"record {base}: unreadable data ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        raise InputError(f"record {base}: unreadable data ({_first_line(exc)})") from None
     scale = np.array([UNIT_TO_MV[(u or "mV").strip().lower()] for u in rec.units])
     signals = np.asarray(rec.p_signal, dtype=np.float64) * scale
     if signals.size == 0:

@@ -45,11 +45,13 @@ class Scene:
         given = [p for p in PARTS_3D if getattr(self, p) is not None]
         if given and len(given) != len(PARTS_3D):
             missing = [p for p in PARTS_3D if getattr(self, p) is None]
-            raise InputError(f"{prefix}{missing[0]}: a 3D scene needs {', '.join(PARTS_3D)} (missing {', '.join(missing)})")
+            raise InputError(f"{prefix}{missing[0]}: a 3D scene needs {', '.join(PARTS_3D)} "
+                             f"(missing {', '.join(missing)})")
         if self.sheet is not None:
             w, h = paper_size_mm(self.page.paper, self.page.orientation)
             if abs(self.sheet.width_mm - w) > 1e-6 or abs(self.sheet.height_mm - h) > 1e-6:
-                raise InputError(f"{prefix}sheet.width_mm: the sheet ({self.sheet.width_mm:g} × {self.sheet.height_mm:g} mm) "
+                raise InputError(f"{prefix}sheet.width_mm: the sheet "
+                                 f"({self.sheet.width_mm:g} × {self.sheet.height_mm:g} mm) "
                                  f"must match the page ({w:g} × {h:g} mm)")
 
     def to_dict(self) -> dict:

@@ -82,7 +82,8 @@ def grid(base: Scene, axes: Mapping[str, Sequence[Any]]) -> list[Variant]:
 
 
 def random_draws(base: Scene, distributions: Mapping[str, Any], n: int, seed: int = 0) -> list[Variant]:
-    """``n`` variants whose keys are drawn from config distributions, e.g. ``{"camera.tilt_deg": {"uniform": [0, 30]}}``."""
+    """``n`` variants whose keys are drawn from config distributions, e.g.
+    ``{"camera.tilt_deg": {"uniform": [0, 30]}}``."""
     rng = np.random.default_rng(seed)
     variants = []
     for _ in range(n):
@@ -107,7 +108,8 @@ def render_sweep(variants: Sequence[Variant], record: Record, out_dir: Path | st
     return results
 
 
-def contact_sheet(images: Sequence[np.ndarray], labels: Sequence[str], columns: int, thumb_width: int = 360) -> np.ndarray:
+def contact_sheet(images: Sequence[np.ndarray], labels: Sequence[str], columns: int,
+                  thumb_width: int = 360) -> np.ndarray:
     """Tile RGB images (resized to ``thumb_width``) in rows of ``columns``, each with its label; returns RGB uint8."""
     import cv2  # only the contact sheet needs it here
 

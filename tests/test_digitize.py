@@ -1,4 +1,4 @@
-"""The digitizers on our own flat pages: signal recovery, grid pitch, deskew, WFDB output, CLI errors, U-Net training."""
+"""The digitizers on our flat pages: signal recovery, grid pitch, deskew, WFDB output, CLI errors, U-Net training."""
 
 from __future__ import annotations
 
