@@ -15,7 +15,7 @@ import numpy as np
 from .coords import mm_to_px, page_size_px
 from .layout import PageLayout
 from .paper import GRID_SCHEMES
-from .stroke import polyline_segments, stroke_patch
+from .stroke import polyline_segments, stroke_pixels
 
 MINOR_LINE_MM = 0.10
 MAJOR_LINE_MM = 0.22
@@ -41,7 +41,7 @@ def _line_profile(n_px: int, dpi: float, origin_mm: float, extent_mm: float, ste
                   every: int = 1) -> np.ndarray:
     """Coverage (n_px,) of pixels by lines every ``step_mm`` (keeping each ``every``-th) from origin over extent."""
     edges = np.arange(n_px + 1, dtype=np.float64)
-    k = np.arange(0, int(round(extent_mm / step_mm)) + 1, every)
+    k = np.arange(0, round(extent_mm / step_mm) + 1, every)
     centres = mm_to_px(origin_mm + k * step_mm, dpi)
     half = mm_to_px(width_mm, dpi) / 2.0
     cov = np.zeros(n_px)
@@ -102,7 +102,7 @@ def _painted_grid(shape: tuple[int, int], dpi: int, box_mm: tuple[float, float, 
 
     # A row's pixels depend only on its three profile values, which take few distinct values: paint each distinct
     # row once and gather.
-    keys, first, inverse = np.unique(np.stack([my, jy, in_y], axis=1), axis=0, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(np.stack([my, jy, in_y], axis=1), axis=0, return_index=True, return_inverse=True)
     rows_rgb, rows_mask = paint(first)
     inverse = inverse.ravel()
     rgb, mask = rows_rgb[inverse], rows_mask[inverse].astype(np.uint8)
@@ -118,12 +118,11 @@ def _blend(rgb: np.ndarray, cov: np.ndarray, colour: tuple[int, int, int]) -> No
 def draw_strokes(ink: np.ndarray, mask: np.ndarray, segments: np.ndarray, width_px: float, value: int = 1,
                  strength: float = 1.0) -> None:
     """Max-combine strokes (S, 2, 2) in px into ``ink`` coverage, and set ``value`` in ``mask`` where they cover."""
-    patch, x0, y0 = stroke_patch(segments, width_px, ink.shape)
+    pixels, cov = stroke_pixels(segments, width_px, ink.shape)
     if strength != 1.0:
-        patch *= strength
-    region = (slice(y0, y0 + patch.shape[0]), slice(x0, x0 + patch.shape[1]))
-    np.maximum(ink[region], patch, out=ink[region])
-    mask[region][patch >= MASK_THRESHOLD] = value
+        cov *= strength
+    np.maximum.at(ink.reshape(-1), pixels, cov)
+    mask.reshape(-1)[pixels[cov >= MASK_THRESHOLD]] = value
 
 
 def render_page(layout: PageLayout) -> PageImage:

@@ -44,18 +44,38 @@ def _box_pixels(lo: np.ndarray, nx: np.ndarray, ny: np.ndarray
     return row_seg, pix_row, row_y, x
 
 
-def stroke_coverage(segments: np.ndarray, width_px: float, shape: tuple[int, int],
-                    out: np.ndarray | None = None) -> np.ndarray:
-    """Max-combine the coverage of ``segments`` (S, 2, 2) in px (x, y) into a float32 (H, W) canvas.
+def stroke_pixels(segments: np.ndarray, width_px: float, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels strokes (S, 2, 2) in px (x, y) cover on an (H, W) page: flat indices and float32 coverage > 0.
+
+    A pixel appears once per segment that covers it (combine with a max). Distances are computed relative to the
+    smallest patch that holds the strokes, as pages have always been drawn: the float rounding, hence the bytes,
+    depend on that origin.
+    """
+    h, w = shape
+    none = np.zeros(0, np.int64), np.zeros(0, np.float32)
+    if len(segments) == 0:
+        return none
+    reach = max(width_px, MIN_WIDTH_PX) / 2.0 + 1.0
+    pts = segments.reshape(-1, 2)
+    x0 = int(max(0, np.floor(pts[:, 0].min() - reach)))
+    y0 = int(max(0, np.floor(pts[:, 1].min() - reach)))
+    x1 = int(min(w, np.ceil(pts[:, 0].max() + reach) + 1))
+    y1 = int(min(h, np.ceil(pts[:, 1].max() + reach) + 1))
+    if x1 <= x0 or y1 <= y0:
+        return none
+    iy, ix, cov = _patch_coverage(segments - np.array([x0, y0]), width_px, (y1 - y0, x1 - x0))
+    return (iy + y0) * w + (ix + x0), cov
+
+
+def _patch_coverage(segments: np.ndarray, width_px: float, shape: tuple[int, int]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels (y, x) of an (H, W) patch that ``segments`` cover, with their float32 coverage, once per segment.
 
     Every pixel of each segment's bounding box is tested against that segment in float64, so a page's bytes do not
     depend on how the work is split; per-segment and per-row terms are gathered, not recomputed, and the exact
     distance (a slow hypot) is only taken where the squared distance says the pixel can be covered.
     """
     h, w = shape
-    canvas = np.zeros(shape, np.float32) if out is None else out
-    if len(segments) == 0:
-        return canvas
     half = max(width_px, MIN_WIDTH_PX) / 2.0
     reach = half + 0.5
     a = segments[:, 0, :]
@@ -66,7 +86,7 @@ def stroke_coverage(segments: np.ndarray, width_px: float, shape: tuple[int, int
     ny = np.maximum(hi[:, 1] - lo[:, 1] + 1, 0)
     keep = (nx > 0) & (ny > 0)
     if not keep.any():
-        return canvas
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
     a, b, lo, nx, ny = a[keep], b[keep], lo[keep], nx[keep], ny[keep]
     dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
     len2 = dx ** 2 + dy ** 2
@@ -82,23 +102,6 @@ def stroke_coverage(segments: np.ndarray, width_px: float, shape: tuple[int, int
     ex, ey = px - t * pdx, row_py[pix_row] - t * row_dy[pix_row]
     near = np.flatnonzero(ex * ex + ey * ey < reach * reach * NEAR_MARGIN)  # hypot is slow: only where it can hit
     cov = np.clip(reach - np.hypot(ex[near], ey[near]), 0.0, 1.0).astype(np.float32)
-    hit = cov > 0
-    np.maximum.at(canvas.reshape(-1), (row_y[pix_row[near]] * w + ix[near])[hit], cov[hit])
-    return canvas
-
-
-def stroke_patch(segments: np.ndarray, width_px: float, shape: tuple[int, int]) -> tuple[np.ndarray, int, int]:
-    """Coverage of ``segments`` on the smallest patch of an (H, W) page that holds them: (patch, x0, y0)."""
-    h, w = shape
-    if len(segments) == 0:
-        return np.zeros((0, 0), np.float32), 0, 0
-    reach = max(width_px, MIN_WIDTH_PX) / 2.0 + 1.0
-    pts = segments.reshape(-1, 2)
-    x0 = int(max(0, np.floor(pts[:, 0].min() - reach)))
-    y0 = int(max(0, np.floor(pts[:, 1].min() - reach)))
-    x1 = int(min(w, np.ceil(pts[:, 0].max() + reach) + 1))
-    y1 = int(min(h, np.ceil(pts[:, 1].max() + reach) + 1))
-    if x1 <= x0 or y1 <= y0:
-        return np.zeros((0, 0), np.float32), 0, 0
-    patch = stroke_coverage(segments - np.array([x0, y0]), width_px, (y1 - y0, x1 - x0))
-    return patch, x0, y0
+    hit = np.flatnonzero(cov)
+    near = near[hit]
+    return row_y[pix_row[near]], ix[near], cov[hit]

@@ -13,7 +13,7 @@ from PIL import Image
 from simulator.atomic import _adler32_combine, _short_run, encode_image, encode_png
 from simulator.layout import PageSpec, plan_page
 from simulator.page import _grid_rgb, _painted_grid, render_page
-from simulator.stroke import MIN_WIDTH_PX, stroke_coverage
+from simulator.stroke import MIN_WIDTH_PX, stroke_pixels
 from simulator.synthetic import synthetic_record
 
 
@@ -33,15 +33,18 @@ def brute_force_coverage(segments: np.ndarray, width_px: float, shape: tuple[int
     return out
 
 
-def test_stroke_coverage_equals_brute_force() -> None:
+def test_stroke_pixels_equal_brute_force() -> None:
     rng = np.random.default_rng(4)
     shape = (40, 50)
     for width in (0.3, 1.0, 2.2, 5.5):
-        segs = rng.uniform(-5, 55, (30, 2, 2))
+        segs = np.round(rng.uniform(-5, 55, (30, 2, 2)) * 64) / 64  # dyadic: exact in any patch's coordinates
         segs[:5, 1] = segs[:5, 0]                       # dots
         segs[5:10, 1, 0] = segs[5:10, 0, 0]             # vertical
         segs[10:15, 1, 1] = segs[10:15, 0, 1]           # horizontal
-        assert np.array_equal(stroke_coverage(segs, width, shape), brute_force_coverage(segs, width, shape))
+        pixels, cov = stroke_pixels(segs, width, shape)
+        canvas = np.zeros(shape, np.float32)
+        np.maximum.at(canvas.reshape(-1), pixels, cov)
+        assert cov.min() > 0 and np.array_equal(canvas, brute_force_coverage(segs, width, shape))
 
 
 def test_cached_grid_is_the_painted_grid_and_pages_do_not_share_it() -> None:
