@@ -18,7 +18,7 @@ from simulator.gl_context import create_context
 from simulator.records import load_record
 from simulator.renderer import Renderer
 
-PICTURES = {"scanner": (1, 2), "phone_photo": (0, 2), "folded_letter": (0, 1), "crumpled": (3, 5)}
+PICTURES = {"scanner": (1, 2), "phone_photo": (0, 1), "folded_letter": (0, 2), "crumpled": (3, 6)}
 
 
 def main() -> None:
