@@ -24,7 +24,7 @@ WFDB_NAN_16 = -32768                  # format 16's missing-sample value
 
 def bbox_corners(x0: float, y0: float, x1: float, y1: float) -> dict[str, list[float]]:
     """ECG-Image-Kit's box: corners '0'..'3' as [y, x] = top-left, top-right, bottom-right, bottom-left."""
-    r = lambda v: round(float(v), 2)  # a tiny formatter
+    r = lambda v: round(float(v), 2)  # noqa: E731 - tiny formatter
     return {"0": [r(y0), r(x0)], "1": [r(y0), r(x1)], "2": [r(y1), r(x1)], "3": [r(y1), r(x0)]}
 
 
@@ -72,7 +72,8 @@ def page_truth(layout: PageLayout, page: PageImage) -> dict:
         "seed": spec.seed,
         "missing_leads": list(layout.missing_leads),
         "text_items": [{"text": t.text, "kind": t.kind,
-                        "bounding_box": bbox_corners(*(mm_to_px(np.array(t.bbox_mm), dpi)))} for t in (*layout.labels, *layout.texts)],
+                        "bounding_box": bbox_corners(*(mm_to_px(np.array(t.bbox_mm), dpi)))}
+                       for t in (*layout.labels, *layout.texts)],
         "page_spec": to_dict(spec),
     }
 

@@ -48,7 +48,8 @@ def test_stroke_pixels_equal_brute_force() -> None:
 
 
 def test_cached_grid_is_the_painted_grid_and_pages_do_not_share_it() -> None:
-    layout = plan_page(synthetic_record(np.random.default_rng(1), 10.0), PageSpec(dpi=100, grid="green", minor_grid="dots"))
+    record = synthetic_record(np.random.default_rng(1), 10.0)
+    layout = plan_page(record, PageSpec(dpi=100, grid="green", minor_grid="dots"))
     shape = render_page(layout).rgb.shape[:2]
     first_rgb, first_mask = _grid_rgb(layout, shape)
     first_rgb[:] = 0  # a page inks its own copy

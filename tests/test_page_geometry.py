@@ -75,9 +75,11 @@ def measure_lead(dark: np.ndarray, lead: dict, fs: float, px_per_s: float, px_pe
     ("3x4+1", 25, 10, 200, "letter/landscape"), ("6x2", 25, 5, 100, "letter/landscape"),
     ("12x1", 25, 5, 300, "letter/landscape"), ("3x4+3", 12.5, 10, 150, "letter/landscape"),
     ("3x4", 50, 20, 200, "letter/landscape"), ("12x1", 50, 5, 600, "letter/landscape"),
-    ("3x4+1", 25, 10, 200, "a4/portrait"), ("6x2+1", 25, 10, 300, "a4/landscape"), ("12x1", 25, 5, 100, "letter/portrait"),
+    ("3x4+1", 25, 10, 200, "a4/portrait"), ("6x2+1", 25, 10, 300, "a4/landscape"),
+    ("12x1", 25, 5, 100, "letter/portrait"),
 ])
-def test_samples_land_where_the_layout_says(tmp_path: Path, square_record: Path, layout, speed, gain, dpi, paper) -> None:
+def test_samples_land_where_the_layout_says(tmp_path: Path, square_record: Path, layout, speed, gain, dpi,
+                                            paper) -> None:
     size, orientation = paper.split("/")
     truth = render(square_record, tmp_path, "--layout", layout, "--speed", str(speed), "--gain", str(gain),
                    "--dpi", str(dpi), "--paper", size, "--orientation", orientation)
@@ -161,7 +163,8 @@ def test_nan_samples_leave_a_gap(tmp_path: Path) -> None:
     pts = lead["plotted_pixels"]
     assert all(p == [None, None] for p in pts[600:700])
     x_gap = lead["x_start"] + 1.3 * truth["px_per_second"]
-    band = dark[int(lead["baseline_y"] - truth["px_per_mv"] * 1.2):int(lead["baseline_y"] + 5), int(x_gap) - 3:int(x_gap) + 4]
+    rows = slice(int(lead["baseline_y"] - truth["px_per_mv"] * 1.2), int(lead["baseline_y"] + 5))
+    band = dark[rows, int(x_gap) - 3:int(x_gap) + 4]
     assert band.max() < 5  # no ink in the gap
 
 

@@ -174,5 +174,6 @@ def test_real_process_exit_code_and_no_traceback(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
-    help_ = subprocess.run([sys.executable, "-m", "simulator", "page", "--help"], capture_output=True, text=True, cwd=ROOT)
+    help_ = subprocess.run([sys.executable, "-m", "simulator", "page", "--help"], capture_output=True, text=True,
+                           cwd=ROOT)
     assert help_.returncode == 0 and "--layout" in help_.stdout
