@@ -92,13 +92,15 @@ def add_ink(page: PageImage, layout: PageLayout, spec: InkSpec, seed: int) -> Pa
     for seg in pieces:
         draw_strokes(coverage, ink_mask, mm_to_px(seg, page.dpi), mm_to_px(spec.pen_width_mm, page.dpi),
                      strength=pressure)
+    masks = {**page.masks, "ink": ink_mask}
+    if not pieces:  # most pages carry no handwriting: nothing to mix
+        return replace(page, masks=masks)
     rgb = page.rgb.copy()
-    inked = np.nonzero(coverage)
-    under = rgb[inked].astype(np.float32)
+    flat = rgb.reshape(-1, 3)
+    inked = np.flatnonzero(coverage > 0)
+    under = flat[inked].astype(np.float32)
     pen = np.asarray(PENS[spec.pen], np.float32)
     # Ballpoint ink is translucent: darken multiplicatively so the grid shows through it.
-    mixed = under * (1 - coverage[inked][:, None] * (1 - pen / 255.0))
-    rgb[inked] = (mixed + 0.5).astype(np.uint8)
-    masks = dict(page.masks)
-    masks["ink"] = ink_mask
+    mixed = under * (1 - coverage.ravel()[inked][:, None] * (1 - pen / 255.0))
+    flat[inked] = (mixed + 0.5).astype(np.uint8)
     return replace(page, rgb=rgb, masks=masks, ink=np.maximum(page.ink, coverage))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from simulator.atomic import _adler32_combine, _short_run, encode_image, encode_png
+from simulator.encode import _adler32_combine, _short_run, encode_image, encode_png
 from simulator.layout import PageSpec, plan_page
 from simulator.page import _grid_rgb, _painted_grid, render_page
 from simulator.stroke import MIN_WIDTH_PX, stroke_pixels
