@@ -74,8 +74,11 @@ def main() -> int:
           f"GL: {gl_renderer()} {args.device_note}".rstrip())
     base = None
     for workers in args.workers:
+        # one llvmpipe thread per worker: a worker is a core, so s/frame/worker is per core and scaling is like
+        # for like (left alone, one worker's llvmpipe would use every core)
+        env = {**os.environ, "LP_NUM_THREADS": os.environ.get("LP_NUM_THREADS", "1")}
         out = subprocess.run([sys.executable, __file__, "--measure", str(workers), "--frames", str(args.frames),
-                              "--backend", args.backend], cwd=ROOT, capture_output=True, text=True)
+                              "--backend", args.backend], cwd=ROOT, capture_output=True, text=True, env=env)
         if out.returncode != 0:
             print(f"workers={workers}: failed\n{out.stderr[-2000:]}")
             return 1
