@@ -1,7 +1,14 @@
-"""The preview's scene and key handling, and one frame through its path (headless EGL instead of a window)."""
+"""The preview's scene and key handling, one frame through its path headless, and the real window under Xvfb."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
 import numpy as np
 import pytest
 
@@ -9,6 +16,8 @@ from simulator.gl_context import create_context
 from simulator.preview import View, frame_image, handle_key, scene_for
 from simulator.records import load_record
 from simulator.renderer import Renderer
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_keys_change_the_view_and_stay_in_range():
@@ -33,3 +42,26 @@ def test_preview_frame_renders(overlay):
     image = frame_image(View(seed=3, overlay=overlay), record, Renderer(create_context()))
     assert image.dtype == np.uint8 and image.ndim == 3 and image.std() > 10
     assert ((image == [0, 200, 255]).all(axis=2).any()) == overlay
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (setup.sh installs it)")
+def test_the_preview_window_shows_what_generate_renders(tmp_path: Path):
+    """``python -m simulator.preview`` in a real X window (Xvfb, the window's own GL context): the first frame, the
+    frame after → (camera turned) and after G (trace overlay) are the frames the headless renderer makes for those
+    views, scaled into the window, with no OpenGL error on the way."""
+    proc = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1400x1000x24", sys.executable, "tests/preview_driver.py",
+                           str(tmp_path)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert set(json.loads((tmp_path / "gl_errors.json").read_text()).values()) == {"GL_NO_ERROR"}
+    record = load_record("assets/records/ptbxl/00001_lr", duration_s=10.0)
+    renderer = Renderer(create_context())
+    views = {"start": View(seed=1), "RIGHT": View(seed=1, azimuth_deg=10.0), "G": View(seed=1, azimuth_deg=10.0,
+                                                                                        overlay=True)}
+    shots = {}
+    for step, view in views.items():
+        shot = cv2.cvtColor(cv2.imread(str(tmp_path / f"{step}.png")), cv2.COLOR_BGR2RGB).astype(np.float32)
+        # the window samples the frame's texture bilinearly at pixel centres, as cv2's INTER_LINEAR does
+        expected = cv2.resize(frame_image(view, record, renderer), shot.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+        assert np.abs(shot - expected).mean() < 1.0, step  # 0.3 measured; the overlay alone changes 2.4
+        shots[step] = shot
+    assert np.abs(shots["RIGHT"] - shots["start"]).mean() > 1.0  # the key moved the camera
