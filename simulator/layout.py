@@ -7,6 +7,7 @@ The plan is pure geometry: a sample ``n`` of a lead placed at ``(x0, baseline)``
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ FOOTER_MM = 10.0          # grid bottom to paper bottom (holds the footer line)
 PULSE_S = 0.2             # calibration pulse width
 PULSE_LEAD_MM = 1.5       # flat lead-in and lead-out either side of the pulse
 LABEL_CAP_MM = 3.0        # lead label cap height
+REDACTABLE = ("name", "ID", "birth date and sex", "exam date")  # the header's first lines, in order
+REDACTION_PAD_MM = 0.8  # a redaction bar overlaps its text by this much at least
 AUTO_MIN_ROW_MM = 20.0  # the auto layout adds columns rather than squeeze rows below this
 STANDARD_STRIP_MM = 250.0  # ECG printers show 10 s at 25 mm/s per row
 
@@ -60,6 +63,7 @@ class PageSpec:
     trace_rgb: tuple[int, int, int] = (25, 25, 30)
     paper_rgb: tuple[int, int, int] = (255, 255, 255)
     header: bool = False
+    redacted_lines: int = field(default=0, metadata=rng(0, len(REDACTABLE)))  # header lines under a bar (if any)
     seed: int = field(default=0, metadata=rng(0))
 
     def check(self, name: str = "") -> None:
@@ -128,6 +132,7 @@ class PageLayout:
     texts: tuple[TextItem, ...]              # header and footer lines
     n_columns: int
     missing_leads: tuple[str, ...]
+    redactions: tuple[tuple[float, float, float, float], ...] = ()  # black bars (x0, y0, x1, y1 mm) over the header
 
     def sample_xy_mm(self, trace: LeadTrace) -> np.ndarray:
         """(end - start, 2) page positions in mm of a trace's samples; NaN where the signal is NaN."""
@@ -252,14 +257,31 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
                              "label", lead_name=t.lead_name) for t in traces)
     texts = []
     texts.append(text_item(_footer(spec), gx0, height - FOOTER_MM / 2 + 1.0, 2.5, "footer"))
+    redactions: list[tuple[float, float, float, float]] = []
     if spec.header:
         from .header import header_lines  # synthetic header text only
         for i, line in enumerate(header_lines(spec.seed, fs)):
             texts.append(text_item(line, gx0 + (i % 2) * (width / 2), TOP_MM - 3.0 + (i // 2) * 6.5, 3.0, "header"))
+        texts[1:], redactions = _redact(texts[1:], spec)
     return PageLayout(spec=spec, record_name=record.name, fs=fs, signals=signals,
                       record_lead_names=record.lead_names, width_mm=width, height_mm=height,
                       grid_box_mm=(gx0, gy0, gx1, gy1), traces=tuple(traces), pulses=pulses, ticks=ticks,
-                      labels=labels, texts=tuple(texts), n_columns=n_cols, missing_leads=tuple(missing))
+                      labels=labels, texts=tuple(texts), n_columns=n_cols, missing_leads=tuple(missing),
+                      redactions=tuple(redactions))
+
+
+def _redact(header: list[TextItem], spec: PageSpec) -> tuple[list[TextItem], list[tuple[float, float, float, float]]]:
+    """Cover the first ``spec.redacted_lines`` header lines (name, ID, …) with hand-placed black bars: a little
+    wider than the text, ragged in length, as a marker or a redaction tool leaves them."""
+    r = np.random.default_rng([spec.seed, 0x4EDAC])
+    bars = []
+    for i in range(spec.redacted_lines):
+        x0, y0, x1, y1 = header[i].bbox_mm
+        pad = REDACTION_PAD_MM
+        bars.append((x0 - pad - r.uniform(0.0, 1.5), y0 - pad - r.uniform(0.0, 0.6),
+                     x1 + pad + r.uniform(0.0, 12.0), y1 + pad + r.uniform(0.0, 0.6)))
+        header[i] = dataclasses.replace(header[i], redacted=True)
+    return header, bars
 
 
 def _pulse(x: float, baseline: float, gain: float, speed: float) -> np.ndarray:

@@ -148,6 +148,11 @@ def render_page(layout: PageLayout) -> PageImage:
         draw_strokes(ink, masks["marks"], np.concatenate(marks), mm_to_px(MARK_WIDTH_MM, dpi))
     for item in (*layout.labels, *layout.texts):
         draw_strokes(ink, masks["text"], mm_to_px(item.segments, dpi), mm_to_px(TEXT_WIDTH_MM, dpi))
+    for x0, y0, x1, y1 in layout.redactions:  # a solid bar: the text under it is gone, the bar is ink
+        c0, r0, c1, r1 = (max(0, int(round(float(v)))) for v in mm_to_px(np.array([x0, y0, x1, y1]), dpi))
+        ink[r0:r1, c0:c1] = 1.0
+        masks["text"][r0:r1, c0:c1] = 0
+        masks["grid"][r0:r1, c0:c1] = 0
     inked = np.flatnonzero(ink > 0)  # a bool array's nonzero is ~3x faster than a float one's
     flat = rgb.reshape(-1, 3)
     under = flat[inked].astype(np.float32)

@@ -33,6 +33,8 @@ def add_page_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--minor-grid", default="lines", help="lines or dots")
     g.add_argument("--trace-width", type=float, default=0.28, help="trace width in mm")
     g.add_argument("--header", action="store_true", help="print a synthetic patient/ward/device header")
+    g.add_argument("--redact", type=int, default=0, metavar="N",
+                   help="cover the header's first N lines (name, ID, birth date, exam date) with black bars, 0-4")
     g.add_argument("--seed", type=int, default=0, help="seed of the synthetic header text")
 
 
@@ -57,6 +59,7 @@ def page_spec_from_args(args: argparse.Namespace) -> PageSpec:
         "rhythm_leads": list(rhythm), "speed_mm_s": args.speed, "gain_mm_mv": args.gain, "lead_gain_mm_mv": gains,
         "start_s": args.start, "duration_s": args.duration, "grid": args.grid.lower(),
         "minor_grid": args.minor_grid.lower(), "trace_width_mm": args.trace_width, "header": args.header,
+        "redacted_lines": args.redact,
         "seed": args.seed})
 
 

@@ -65,6 +65,7 @@ def photograph(scene: Scene, layout: PageLayout, page: PageImage, truth: dict, r
             entry.pop("text_bounding_box")
     for item in truth["text_items"]:
         item["bounding_box"] = _project_box(sheet, scene, layers, item["bounding_box"], page.dpi, size_mm)
+    truth["redactions"] = [_project_box(sheet, scene, layers, box, page.dpi, size_mm) for box in truth["redactions"]]
     h, w = image.shape[:2]
     truth.update({
         "width": w, "height": h, "page_width": flat_width, "page_height": flat_height,

@@ -34,6 +34,7 @@ class TextItem:
     segments: np.ndarray
     bbox_mm: tuple[float, float, float, float]  # x0, y0, x1, y1
     lead_name: str | None = None
+    redacted: bool = False  # printed, then covered by a redaction bar
 
 
 def text_item(text: str, x_mm: float, baseline_mm: float, cap_height_mm: float, kind: str,

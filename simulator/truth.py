@@ -71,9 +71,10 @@ def page_truth(layout: PageLayout, page: PageImage) -> dict:
         "colour_scheme": spec.grid,
         "seed": spec.seed,
         "missing_leads": list(layout.missing_leads),
-        "text_items": [{"text": t.text, "kind": t.kind,
+        "text_items": [{"text": t.text, "kind": t.kind, "redacted": t.redacted,
                         "bounding_box": bbox_corners(*(mm_to_px(np.array(t.bbox_mm), dpi)))}
                        for t in (*layout.labels, *layout.texts)],
+        "redactions": [bbox_corners(*(mm_to_px(np.array(box), dpi))) for box in layout.redactions],
         "page_spec": to_dict(spec),
     }
 

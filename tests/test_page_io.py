@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import jsonschema
 import numpy as np
 import pytest
@@ -35,6 +36,28 @@ def test_json_matches_the_schema(tmp_path: Path) -> None:
     jsonschema.validate(truth, schema)
     assert {"trace", "grid", "text"} <= set(truth["masks"])
     assert truth["record_id"] == "00001_lr" and truth["seed"] == 4
+
+
+def test_redaction_bars_hide_header_lines_and_the_truth_says_so(tmp_path: Path) -> None:
+    """--redact 3 prints black bars over name, ID and birth date: dark pixels, no text mask under them, the JSON
+    marks those lines redacted and gives the bars' boxes (schema-valid)."""
+    assert main(["page", str(PTBXL), "-o", str(tmp_path), "--header", "--redact", "3", "--seed", "4"]) == 0
+    truth = json.loads((tmp_path / "00001_lr.json").read_text())
+    jsonschema.validate(truth, json.loads((ROOT / "docs" / "page.schema.json").read_text()))
+    header = [t for t in truth["text_items"] if t["kind"] == "header"]
+    assert [t["redacted"] for t in header] == [True] * 3 + [False] * (len(header) - 3)
+    image = cv2.imread(str(tmp_path / "00001_lr.png"), cv2.IMREAD_GRAYSCALE)
+    text = cv2.imread(str(tmp_path / truth["masks"]["text"]), cv2.IMREAD_GRAYSCALE)
+    assert len(truth["redactions"]) == 3
+    for bar, line in zip(truth["redactions"], header):
+        (y0, x0), (y1, x1) = bar["0"], bar["2"]
+        rows, cols = slice(int(y0) + 1, int(y1)), slice(int(x0) + 1, int(x1))
+        assert image[rows, cols].mean() < 60 and not text[rows, cols].any()
+        (ty0, tx0), (ty1, tx1) = line["bounding_box"]["0"], line["bounding_box"]["2"]
+        assert x0 < tx0 and y0 < ty0 and tx1 < x1 and ty1 < y1  # the bar covers its line
+    visible = header[3]["bounding_box"]
+    (vy0, vx0), (vy1, vx1) = visible["0"], visible["2"]
+    assert text[int(vy0):int(vy1) + 1, int(vx0):int(vx1) + 1].any()  # the next line is still printed
 
 
 def test_same_seed_same_bytes(tmp_path: Path) -> None:
