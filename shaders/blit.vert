@@ -1,5 +1,5 @@
 #version 330 core
-// Preview: a textured quad covering the viewport (the post-processed frame).
+// A textured quad covering the viewport: the preview's frame, and the shadow-mask blur passes.
 in vec2 in_pos;   // clip-space corner
 in vec2 in_uv;    // OpenGL texture coordinates
 out vec2 v_uv;

@@ -1,9 +1,10 @@
 """Lights as data: directional, point and spot lights plus an ambient sky term.
 
 Colours are linear RGB; intensity scales the colour. Positions are world mm (z up); a directional light uses
-``position`` only as the direction it shines *from* (toward ``target``). ``softness_mm`` is the penumbra radius of
-its shadow on the receiver (the PCF filter radius), the same for every blocker height: keep it below the width of
-the thinnest occluder (a pen is 10 mm) or its shadow blurs away.
+``position`` only as the direction it shines *from* (toward ``target``). Shadows are soft as real ones are: a light
+of radius ``size_mm`` gives a penumbra that grows with the gap between caster and receiver (similar triangles: a
+pen's shadow is crisp where it touches the paper, a phone held 20 cm up casts a broad blur); ``softness_mm`` is the
+least penumbra radius, even at contact. With ``size_mm = 0`` every shadow has the ``softness_mm`` penumbra.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ class Light:
     position: tuple[float, float, float] = field(default=(100.0, 400.0, 900.0), metadata=rng(-20000.0, 20000.0))
     target: tuple[float, float, float] = field(default=(140.0, 108.0, 0.0), metadata=rng(-20000.0, 20000.0))
     cone_deg: float = field(default=40.0, metadata=rng(1.0, 89.0))  # spot half-angle
-    softness_mm: float = field(default=2.0, metadata=rng(0.0, 200.0))  # penumbra radius (PCF filter, mm)
+    softness_mm: float = field(default=2.0, metadata=rng(0.0, 200.0))  # least penumbra radius (mm), even at contact
+    size_mm: float = field(default=0.0, metadata=rng(0.0, 2000.0))  # emitter radius: penumbrae grow with the gap
     casts_shadow: bool = True
 
     def check(self, name: str = "") -> None:

@@ -29,7 +29,7 @@ from .lens import apply_lens, render_camera
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
 from .occluders import Occluder, SolidMesh, occluder_mesh
 from .programs import ProgramCache
-from .shadows import SHADOW_MAP_PX, SHADOW_MASK_SCALE, light_view_proj, vertex_ao
+from .shadows import SHADOW_MAP_PX, SHADOW_MASK_SCALE, ShadowView, light_view_proj, vertex_ao
 
 # page masks packed in one RGBA8 integer texture: name -> (channel, bit); bit None = the whole byte (lead index + 1)
 MASK_CHANNELS = {"trace": (0, None), "grid": (1, 0), "text": (2, 0), "marks": (2, 1), "ink": (3, 0)}
@@ -93,6 +93,7 @@ class Renderer:
         self._fbos: tuple[moderngl.Framebuffer, ...] = ()
         self._fbo_key: tuple | None = None
         self._scratch: dict[tuple, np.ndarray] = {}  # read-back arrays, by (shape, dtype, attachment)
+        self._quad_vao: moderngl.VertexArray | None = None  # full-viewport quad for the shadow-mask blur
         self._table_key: Background | None = None
         # all shadow maps share one depth atlas (slots side by side), so the shader needs one sampler
         self._shadow_px = shadow_map_px
@@ -100,6 +101,9 @@ class Renderer:
         self._shadow_atlas.compare_func = "<="  # sampler2DShadow: hardware depth comparison, bilinear-filtered
         self._shadow_atlas.filter = (moderngl.LINEAR, moderngl.LINEAR)
         self._shadow_fbo = ctx.framebuffer(depth_attachment=self._shadow_atlas)
+        # the same atlas read as plain depths (no comparison), for the soft shadows' blocker search
+        self._shadow_depth = ctx.sampler(texture=self._shadow_atlas, filter=(moderngl.NEAREST, moderngl.NEAREST),
+                                         compare_func="")
 
     # --- resources, reused across frames ---------------------------------------------------------------------------
     def _buffer(self, name: str, data: np.ndarray) -> moderngl.Buffer:
@@ -153,13 +157,14 @@ class Renderer:
         return self._textures["table"]
 
     def _framebuffers(self, size: tuple[int, int], msaa: int) -> tuple[moderngl.Framebuffer, ...]:
-        """(multisampled colour fbo, resolved colour fbo, ground-truth fbo, shadow-mask fbo) for a canvas size; remade
-        (and the old ones freed) only when the size or sample count changes."""
+        """(multisampled colour fbo, resolved colour fbo, ground-truth fbo, shadow-mask fbo and its blur's scratch
+        fbo) for a canvas size; remade (and the old ones freed) only when the size or sample count changes."""
         key = (size, msaa)
         if self._fbo_key != key:
             for fbo in {id(f): f for f in self._fbos}.values():
                 for attachment in (*fbo.color_attachments, fbo.depth_attachment):
-                    attachment.release()
+                    if attachment is not None:  # the blur's scratch has no depth buffer
+                        attachment.release()
                 fbo.release()
             ctx = self.ctx
             resolved = ctx.framebuffer([ctx.texture(size, 4, dtype="f2")], ctx.depth_renderbuffer(size))
@@ -170,8 +175,10 @@ class Renderer:
             gt = ctx.framebuffer([ctx.texture(size, c, dtype=dt) for c, dt in GT_TARGETS], ctx.depth_renderbuffer(size))
             mask_size = (-(-size[0] // SHADOW_MASK_SCALE), -(-size[1] // SHADOW_MASK_SCALE))
             mask = ctx.framebuffer([ctx.texture(mask_size, 4, dtype="f4")], ctx.depth_renderbuffer(mask_size))
-            mask.color_attachments[0].filter = (moderngl.NEAREST, moderngl.NEAREST)
-            self._fbos, self._fbo_key = (ms, resolved, gt, mask), key
+            blurred = ctx.framebuffer([ctx.texture(mask_size, 4, dtype="f4")])  # between the two blur passes
+            for fbo in (mask, blurred):
+                fbo.color_attachments[0].repeat_x = fbo.color_attachments[0].repeat_y = False
+            self._fbos, self._fbo_key = (ms, resolved, gt, mask, blurred), key
             self._scratch.clear()
         return self._fbos
 
@@ -236,14 +243,16 @@ class Renderer:
         items, sphere, table_reach = self._geometry(sheet, background, ao="rgb" in passes and lighting.ao_strength > 0)
         view, proj = gl_matrices(cam, far_plane(cam, table_reach + sphere[3]))
         view_proj = (proj @ view).astype(np.float32)
-        ms, resolved, gt, mask = self._framebuffers(size, msaa)
+        ms, resolved, gt, mask, blurred = self._framebuffers(size, msaa)
         page_rgb, page_masks = self._upload_page(page)
         ctx.enable(moderngl.DEPTH_TEST)
         ctx.disable(moderngl.CULL_FACE)
         layers: dict[str, np.ndarray] = {}
         if "rgb" in passes:
             shadow_vps = self._shadow_pass(lighting, sphere, items)
-            self._shadow_mask_pass(mask, cam, view_proj, items, shadow_vps, float(sphere[3]))
+            self._shadow_mask_pass(mask, cam, view_proj, items, shadow_vps, lighting)
+            if shadow_vps:
+                self._blur_shadow_mask(mask, blurred)
             self._colour_pass(ms, cam, view_proj, lighting, background, items, shadow_vps, page_rgb, sheet.gloss,
                               mask.color_attachments[0])
             if ms is not resolved:
@@ -253,8 +262,8 @@ class Renderer:
             layers.update(self._gt_pass(gt, camera, cam, view_proj, items, page_masks, passes))
         return layers
 
-    def _shadow_pass(self, lighting: Lighting, sphere: np.ndarray, items) -> list[tuple[int, np.ndarray, float]]:
-        """Depth maps for the first shadow-casting lights; returns (light index, light matrix, PCF radius)."""
+    def _shadow_pass(self, lighting: Lighting, sphere: np.ndarray, items) -> list[tuple[int, ShadowView]]:
+        """Depth maps for the first shadow-casting lights; returns (light index, its shadow view) per map slot."""
         prog = self.programs.get("shadow.vert", "shadow.frag")
         sheet_vao, solid_vao = self._vaos(prog, depth_only=True)
         out = []
@@ -263,41 +272,65 @@ class Renderer:
         self._shadow_fbo.use()
         self._shadow_fbo.clear(depth=1.0)
         for slot, i in enumerate(casters):
-            vp, pcf = light_view_proj(lighting.lights[i], sphere[:3], float(sphere[3]))
+            view = light_view_proj(lighting.lights[i], sphere[:3], float(sphere[3]))
             self._shadow_fbo.viewport = (slot * self._shadow_px, 0, self._shadow_px, self._shadow_px)
-            prog["u_light_vp"].write(vp.T.astype(np.float32).tobytes())
+            prog["u_light_vp"].write(view.matrix.T.astype(np.float32).tobytes())
             for item in items:
                 if item[0] != "table":  # the table receives shadows but casts none
                     _draw(sheet_vao, solid_vao, item)
-            out.append((i, vp, pcf))
+            out.append((i, view))
         self.ctx.polygon_offset = 0.0, 0.0
         sheet_vao.release()
         solid_vao.release()
         return out
 
-    def _shadow_mask_pass(self, fbo, cam: Camera, view_proj, items, shadow_vps,
-                          sphere_radius: float) -> None:
-        """Each shadow light's PCF-filtered visibility of the visible surface, and its camera depth, at low resolution.
-        ``sphere_radius`` (mm) is the shadow maps' half-width, which turns filter radii from map uv into mm."""
+    def _shadow_mask_pass(self, fbo, cam: Camera, view_proj, items, shadow_vps, lighting: Lighting) -> None:
+        """Each shadow light's soft visibility of the visible surface, and its camera depth, at low resolution."""
         prog = self.programs.get("scene.vert", "shadow_mask.frag")
         set_uniforms = self.programs.setter(prog)
-        pad = MAX_SHADOW_LIGHTS - len(shadow_vps)
+        views = [view for _, view in shadow_vps]
+        lights = [lighting.lights[i] for i, _ in shadow_vps]
+        pad = MAX_SHADOW_LIGHTS - len(views)
         r, t = extrinsics(cam)
         set_uniforms(
-            u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_num_slots=len(shadow_vps),
-            u_shadow_vp=[vp.T for _, vp, _ in shadow_vps] + [np.eye(4)] * pad,
-            u_shadow_radius=[rad for _, _, rad in shadow_vps] + [0.0] * pad,
-            u_normal_offset=[rad * sphere_radius for _, _, rad in shadow_vps] + [0.0] * pad, u_shadow_atlas=1)
+            u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_num_slots=len(views),
+            u_shadow_vp=[v.matrix.T for v in views] + [np.eye(4)] * pad,
+            u_slot_ortho=[int(v.ortho) for v in views] + [0] * pad,
+            u_slot_range=[(v.near, v.far) for v in views] + [(1.0, 2.0)] * pad,
+            u_slot_half=[v.half for v in views] + [1.0] * pad,
+            u_slot_size=[x.size_mm for x in lights] + [0.0] * pad,
+            u_slot_soft=[v.soft_mm for v in views] + [1.0] * pad,
+            u_slot_dist=[float(np.linalg.norm(np.subtract(x.position, x.target))) for x in lights] + [1.0] * pad,
+            u_normal_offset=[0.5 * v.soft_mm for v in views] + [0.0] * pad, u_shadow_atlas=1, u_shadow_depth=2,
+            u_texels_per_mm=cam.fx / SHADOW_MASK_SCALE)
         fbo.use()
         fbo.clear(1.0, 1.0, 0.0, 1.0, depth=1.0)
         if not shadow_vps:
             return
         self._shadow_atlas.use(location=1)
+        self._shadow_depth.use(location=2)
         sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
         for item in items:
             _draw(sheet_vao, solid_vao, item)
         sheet_vao.release()
         solid_vao.release()
+
+    def _blur_shadow_mask(self, mask: moderngl.Framebuffer, scratch: moderngl.Framebuffer) -> None:
+        """Smooth wide penumbrae in place: across into ``scratch``, then down back into ``mask``."""
+        prog = self.programs.get("blit.vert", "shadow_blur.frag")
+        if self._quad_vao is None:
+            quad = self.ctx.buffer(np.array([-1, -1, 0, 0, 1, -1, 1, 0, -1, 1, 0, 1, 1, 1, 1, 1], np.float32))
+            self._quad_vao = self.ctx.vertex_array(prog, [(quad, "2f 2x4", "in_pos")])  # in_uv: unused here
+        prog["u_mask"].value = 0
+        self.ctx.disable(moderngl.DEPTH_TEST)  # the mask's own depth buffer would reject the quad
+        for src, dst, direction in ((mask, scratch, (1.0, 0.0)), (scratch, mask, (0.0, 1.0))):
+            texture = src.color_attachments[0]
+            texture.filter = (moderngl.LINEAR, moderngl.LINEAR)  # taps land between texels
+            texture.use(location=0)
+            prog["u_direction"].value = direction
+            dst.use()
+            self._quad_vao.render(moderngl.TRIANGLE_STRIP)
+        self.ctx.enable(moderngl.DEPTH_TEST)
 
     def _colour_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items,
                      shadow_vps, page_rgb, sheet_gloss: float, shadow_mask: moderngl.Texture) -> None:
@@ -305,7 +338,7 @@ class Renderer:
         set_uniforms = self.programs.setter(prog)
         lights = lighting.lights
         pad = MAX_LIGHTS - len(lights)
-        slot_of = {i: s for s, (i, _, _) in enumerate(shadow_vps)}
+        slot_of = {i: s for s, (i, _) in enumerate(shadow_vps)}
         r, t = extrinsics(cam)
         set_uniforms(
             u_view_proj=view_proj.T, u_num_lights=len(lights),

@@ -9,6 +9,8 @@ curvature), measured at the one-ring and, after smoothing, at a few rings' scale
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -32,23 +34,35 @@ def look_at(eye: np.ndarray, target: np.ndarray) -> np.ndarray:
     return m
 
 
-def light_view_proj(light: Light, centre: np.ndarray, radius: float) -> tuple[np.ndarray, float]:
-    """(4×4 world → light clip matrix, PCF radius in shadow-map UV units) covering a sphere of the scene."""
+@dataclass(frozen=True)
+class ShadowView:
+    """A shadow map's camera, and what the shadow-mask shader needs to measure penumbrae in mm."""
+
+    matrix: np.ndarray  # 4×4 world → light clip space
+    ortho: bool  # directional light: orthographic map
+    near: float  # mm from the light
+    far: float
+    half: float  # map half-width: mm (orthographic) or tan(half angle) (perspective)
+    soft_mm: float  # least penumbra radius: the light's softness, at least 1.5 map texels
+
+
+def light_view_proj(light: Light, centre: np.ndarray, radius: float) -> ShadowView:
+    """The shadow map of ``light`` covering a sphere (``centre``, ``radius`` mm) of the scene's shadow casters."""
     if light.kind == "directional":
         eye = centre - light.direction() * 3.0 * radius
-        n, f = radius, 5.0 * radius
+        n, f, half = radius, 5.0 * radius, radius
         proj = np.array([[1 / radius, 0, 0, 0], [0, 1 / radius, 0, 0],
                          [0, 0, -2 / (f - n), -(f + n) / (f - n)], [0, 0, 0, 1]])
     else:
         eye = np.asarray(light.position, dtype=np.float64)
         d = np.linalg.norm(centre - eye)
-        half = np.arcsin(min(radius / d, 0.99))
-        n, f = max(d - 1.5 * radius, 1.0), d + 1.5 * radius
-        c = 1.0 / np.tan(half)
+        angle = np.arcsin(min(radius / d, 0.99))
+        n, f, half = max(d - 1.5 * radius, 1.0), d + 1.5 * radius, float(np.tan(angle))
+        c = 1.0 / half
         proj = np.array([[c, 0, 0, 0], [0, c, 0, 0],
                          [0, 0, -(f + n) / (f - n), -2 * f * n / (f - n)], [0, 0, -1, 0]])
-    pcf_uv = max(light.softness_mm / (2.0 * radius), 1.5 / SHADOW_MAP_PX)
-    return proj @ look_at(eye, centre), pcf_uv
+    soft = max(light.softness_mm, 1.5 * 2.0 * radius / SHADOW_MAP_PX)
+    return ShadowView(proj @ look_at(eye, centre), light.kind == "directional", float(n), float(f), half, soft)
 
 
 def _neighbour_mean(adj: sp.csr_matrix, deg: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -85,7 +85,8 @@ def test_glossy_paper_shows_glare_where_the_lamp_reflects(renderer, record) -> N
     key = dataclasses.replace(scene.lighting.lights[0], position=tuple(map(float, mirror)),
                               target=tuple(map(float, target)))
     scene = dataclasses.replace(scene, lighting=dataclasses.replace(scene.lighting, lights=(key,)),
-                                background=dataclasses.replace(scene.background, occluders=()))
+                                background=dataclasses.replace(scene.background, occluders=()),
+                                post=dataclasses.replace(scene.post, exposure_ev=-1.5))  # paper below the shoulder
     bright = []
     for gloss in (0.04, 0.25):
         frame = render_frame(dataclasses.replace(scene, sheet=dataclasses.replace(scene.sheet, gloss=gloss)),

@@ -257,3 +257,33 @@ def test_shadow_maps_do_not_darken_unshadowed_paper(renderer, page, name):
     ratio = frames[0]["rgb"][paper].mean(axis=1) / np.maximum(frames[1]["rgb"][paper].mean(axis=1), 1e-4)
     assert np.median(ratio) > 0.995
     assert np.percentile(ratio, 1) > 0.9
+
+
+def _penumbra_width_mm(renderer, textures, size, z_mm: float, light_size_mm: float) -> float:
+    """Width (mm, 20 % to 80 % of the darkest) of the near edge of a raised pen's shadow, lit from the left."""
+    from simulator.lighting import Light, Lighting
+    centre = (size[0] / 2, size[1] / 2)
+    pen = Occluder(kind="pen", x_mm=100.0, y_mm=40.0, z_mm=z_mm, angle_deg=90.0)
+    sheet, cam, _, bg, _, _ = scene("scanner", 4, size, deformations=(), occluders=(pen,))
+    light = Light(kind="point", position=(centre[0] - 400.0, centre[1], 400.0), target=(*centre, 0.0),
+                  softness_mm=0.5, size_mm=light_size_mm)
+    layers = renderer.render(sheet, textures, cam, Lighting(lights=(light,), ambient_intensity=0.1, ao_strength=0.0),
+                             bg, passes={"rgb", "uv", "object"})
+    y_page = size[1] - 110.0
+    xs = np.arange(110.0, 260.0, 1.0)
+    lum = np.array([_mean_luminance_near(layers, size, (x, y_page), radius_mm=0.8) for x in xs])
+    dark = 1.0 - lum / lum[-1]  # lum[-1]: lit paper well past the shadow
+    first = int(np.argmax(dark > 0.2 * dark.max()))
+    last = int(np.argmax(dark > 0.8 * dark.max()))
+    return float(xs[last] - xs[first])
+
+
+def test_soft_shadows_are_sharp_at_contact_and_widen_with_the_gap(renderer, page):
+    """A light of 60 mm radius: a pen almost touching the paper casts a crisp shadow, the same pen 60 mm up a soft
+    one (penumbra ∝ light size × gap / distance); a point light (size 0) keeps one penumbra at every height."""
+    layout, textures, _ = page
+    size = (layout.width_mm, layout.height_mm)
+    near, far = (_penumbra_width_mm(renderer, textures, size, z, 60.0) for z in (1.0, 60.0))
+    assert far > 3.0 * max(near, 1.0) and far > 5.0
+    point_near, point_far = (_penumbra_width_mm(renderer, textures, size, z, 0.0) for z in (1.0, 60.0))
+    assert point_far < 2.5 and point_near < 2.5
