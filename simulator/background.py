@@ -27,6 +27,7 @@ class Background:
     texture_mm: float = field(default=600.0, metadata=rng(10.0, 20000.0))  # the texture repeats every texture_mm
     gloss: float = field(default=0.25, metadata=rng(0.0, 1.0))
     occluders: tuple[Occluder, ...] = ()
+    photographer: bool = False  # the phone and hand behind the camera: unseen, but they cast a shadow
 
 
 def _tileable_resize(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -154,6 +154,20 @@ def _parts(kind: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
     return parts, 0.15
 
 
+def photographer_mesh(position, right, down, forward) -> SolidMesh:
+    """The photographer's phone and the hand holding it, placed by the camera's pose (its position and axes in world
+    mm): behind the lens, so never in the frame, but they cast the soft shadow real photos show when the lamp is
+    behind the photographer. (The head is left out: it would reach the height of low lamps and spread the shadow
+    maps over a room.)"""
+    parts = [_box((-20, -37, -9), (135, 37, -1)),  # the phone, lens 20 mm from one end, its body behind the lens
+             _ellipsoid((150, 10, -25), (45, 40, 18), 10)]  # the hand holding its far end
+    local = np.concatenate([p for p, _ in parts])
+    axes = np.stack([right, down, forward]).astype(np.float64)  # rows: camera x, y, z in world coordinates
+    normals = np.concatenate([n for _, n in parts]) @ axes
+    pos = np.asarray(position, np.float64) + local @ axes
+    return SolidMesh(pos.astype(np.float32), normals.astype(np.float32), (0.08, 0.07, 0.07), 0.1)
+
+
 def occluder_mesh(occ: Occluder) -> SolidMesh:
     """World-space mesh of one occluder."""
     parts, gloss = _parts(occ.kind)

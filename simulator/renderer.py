@@ -27,7 +27,7 @@ from .camera import Camera, extrinsics, far_plane, gl_matrices
 from .coords import uv_to_gl
 from .lens import apply_lens, render_camera
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
-from .occluders import Occluder, SolidMesh, occluder_mesh
+from .occluders import Occluder, SolidMesh, occluder_mesh, photographer_mesh
 from .programs import ProgramCache
 from .shadows import SHADOW_MAP_PX, SHADOW_MASK_SCALE, ShadowView, light_view_proj, vertex_ao
 
@@ -183,9 +183,10 @@ class Renderer:
         return self._fbos
 
     # --- scene geometry --------------------------------------------------------------------------------------------
-    def _geometry(self, sheet, background: Background, ao: bool) -> tuple[list[tuple], np.ndarray, float]:
-        """Upload sheet, table and occluders; returns draw items (kind, first, count, occluder mesh), the bounding
-        sphere (x, y, z, r) of the shadow casters, and the table's half-diagonal."""
+    def _geometry(self, sheet, background: Background, cam: Camera, ao: bool) -> tuple[list[tuple], np.ndarray, float]:
+        """Upload sheet, table and occluders (with the photographer, placed by ``cam``); returns draw items (kind,
+        first, count, occluder mesh), the bounding sphere (x, y, z, r) of the shadow casters, and the table's
+        half-diagonal."""
         verts = np.asarray(sheet.vertices, np.float32)
         nrm = np.asarray(sheet.normals, np.float32)
         vis = vertex_ao(verts, np.asarray(sheet.faces), nrm) if ao else np.ones(len(verts), np.float32)
@@ -199,6 +200,9 @@ class Renderer:
         table = _interleave(table_pos, np.tile([0.0, 0.0, 1.0], (4, 1)), table_pos[:, :2] / background.texture_mm,
                             np.ones(4))
         meshes = [_occluder_mesh(o) for o in background.occluders]
+        if background.photographer:
+            r, _ = extrinsics(cam)
+            meshes.append(photographer_mesh(cam.position(), *r))
         parts = [table] + [_interleave(m.vertices, m.normals, np.zeros((len(m.vertices), 2)),
                                        np.ones(len(m.vertices))) for m in meshes]
         self._buffer("solid_vbo", np.concatenate(parts))
@@ -240,7 +244,8 @@ class Renderer:
         ctx = self.ctx
         cam, _ = render_camera(camera)  # undistorted, on a canvas grown for the lens remap
         size = (cam.width_px, cam.height_px)
-        items, sphere, table_reach = self._geometry(sheet, background, ao="rgb" in passes and lighting.ao_strength > 0)
+        items, sphere, table_reach = self._geometry(sheet, background, cam,
+                                                    ao="rgb" in passes and lighting.ao_strength > 0)
         view, proj = gl_matrices(cam, far_plane(cam, table_reach + sphere[3]))
         view_proj = (proj @ view).astype(np.float32)
         ms, resolved, gt, mask, blurred = self._framebuffers(size, msaa)

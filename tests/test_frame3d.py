@@ -93,3 +93,30 @@ def test_glossy_paper_shows_glare_where_the_lamp_reflects(renderer, record) -> N
                              record, renderer)
         bright.append(np.percentile(frame.image.astype(np.float32).mean(axis=2), 99.5))
     assert bright[1] > bright[0] + 10
+
+
+def test_the_photographers_phone_casts_a_shadow_but_is_never_in_the_frame(renderer, record) -> None:
+    """With the lamp behind and above the photographer, the phone and hand at the camera shade part of the page;
+    they are behind the lens, so the ground truth (what is where in the frame) does not change at all."""
+    import dataclasses
+
+    scene = preset_scene("phone_photo", 4)
+    cam = scene.camera
+    target = np.asarray(cam.target)
+    away = cam.position() - target
+    away[2] = 0.0
+    lamp = target + 500.0 * away / np.linalg.norm(away) + np.array([0.0, 0.0, 1100.0])
+    key = dataclasses.replace(scene.lighting.lights[0], position=tuple(map(float, lamp)), size_mm=60.0)
+    frames = []
+    for photographer in (False, True):
+        frames.append(render_frame(dataclasses.replace(
+            scene, lighting=dataclasses.replace(scene.lighting, lights=(key,)),
+            background=dataclasses.replace(scene.background, occluders=(), photographer=photographer)),
+            record, renderer, passes={"uv", "object"}))
+    for name in ("uv", "object"):
+        assert np.array_equal(frames[0].passes[name], frames[1].passes[name])
+    paper = frames[0].passes["object"] == 2
+    ratio = (frames[1].image.astype(np.float32).mean(axis=2)[paper] + 1.0) / \
+        (frames[0].image.astype(np.float32).mean(axis=2)[paper] + 1.0)
+    assert np.percentile(ratio, 5) < 0.85  # a real shadow on part of the page
+    assert np.median(ratio) > 0.5  # not a blackout
