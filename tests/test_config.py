@@ -95,6 +95,10 @@ def test_extends_cycle_is_an_error(tmp_path):
     ({"seed": 3}, "seed: set per frame"),
     ({"page": {"one_of": [{"layout": "12x1", "rhythm_leads": ["II"]}]}}, "rhythm strips go with"),
     ({"page": {"one_of": 3}}, "page.one_of: expected a list of mappings"),
+    ({"page.redacted_lines": 5}, "page.redacted_lines: 5 is out of range"),
+    ({"post.msaa": 3}, "post.msaa: 3 is not one of"),
+    ({"background.photographer": "yes"}, "background.photographer"),
+    ({"lighting": {"lights": [{"kind": "point", "size_mm": -1.0}]}}, "size_mm: -1.0 is out of range"),
 ])
 def test_validation_names_the_key(config, message):
     with pytest.raises(InputError) as err:
