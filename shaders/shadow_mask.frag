@@ -6,7 +6,11 @@
 // surface the shadow casters are, and the filter widens with that distance, so a pen's shadow is crisp where it
 // touches the paper and a phone held 20 cm up casts a broad soft one.
 #define TAPS 16         // filter and blocker-search taps
-#define SEARCH_MAX_MM 20.0
+#define BIAS_MM 1.0      // depth bias, mm
+#define MIN_GAP_MM 5.0   // casters nearer the surface than this are contact shadows, not penumbra makers
+#define WANDER 0.05      // the filter's bias grows with its radius: 3 mm at a 60 mm penumbra
+#define SEARCH_NEAR_MM 20.0
+#define SEARCH_FAR_MM 150.0
 #define SHADOW_SLOTS 2
 
 uniform sampler2DShadow u_shadow_atlas;  // SHADOW_SLOTS square depth maps side by side (hardware comparison)
@@ -62,6 +66,12 @@ float linear_depth(int slot, float z) {
     return 2.0 * r.x * r.y / (r.y + r.x - (2.0 * z - 1.0) * (r.y - r.x));
 }
 
+float depth_per_mm(int slot, float dist) {
+    // how much the map's [0, 1] depth changes per mm of distance from the light, at that distance
+    vec2 r = u_slot_range[slot];
+    return u_slot_ortho[slot] == 1 ? 1.0 / (r.y - r.x) : r.x * r.y / ((r.y - r.x) * dist * dist);
+}
+
 float mm_per_uv(int slot, float dist) {
     // width of the shadow map, in mm, at a distance from the light
     return 2.0 * (u_slot_ortho[slot] == 1 ? u_slot_half[slot] : dist * u_slot_half[slot]);
@@ -78,27 +88,33 @@ float visibility(int slot, vec3 n) {
     vec3 p = clip.xyz / clip.w * 0.5 + 0.5;
     if (p.x <= 0.0 || p.x >= 1.0 || p.y <= 0.0 || p.y >= 1.0 || p.z >= 1.0) return 1.0;
     vec2 slope = receiver_slope(slot, pos, n);
-    p.z -= 0.0004;  // constant bias: depth-map quantisation
     float receiver = linear_depth(slot, p.z);
+    // constant bias of BIAS_MM in depth-map units: clears the map's quantisation and keeps the paper from shadowing
+    // the table it lies on (0.25 mm below it) under wide filters
+    p.z -= BIAS_MM * depth_per_mm(slot, receiver);
     float uv_per_mm = 1.0 / mm_per_uv(slot, receiver);
     float radius_mm = u_slot_soft[slot];
     if (u_slot_size[slot] > 0.0) {
         // Blocker search over the disc through which the surface sees the light: the mean distance of what is
         // nearer the light than the surface sets the penumbra (similar triangles: light size x gap / blocker).
-        // casters up to a third of the way to the light shade the surface through a disc of half the light's size;
-        // a wider search would step over a pen between its taps
-        float search = clamp(0.5 * u_slot_size[slot], u_slot_soft[slot], SEARCH_MAX_MM) * uv_per_mm;
+        // Two rings: even taps search near (a pen's thin shadow must not fall between taps), odd taps far (a
+        // phone 20 cm up has a penumbra as wide as the light is large, and its edge must fade, not stop).
+        float near_search = clamp(0.5 * u_slot_size[slot], u_slot_soft[slot], SEARCH_NEAR_MM) * uv_per_mm;
+        float far_search = clamp(u_slot_size[slot], u_slot_soft[slot], SEARCH_FAR_MM) * uv_per_mm;
+        // Only casters MIN_GAP_MM above the surface count: the paper's own wrinkles would drag the mean toward it
+        float gap = MIN_GAP_MM * depth_per_mm(slot, receiver);
         float blockers = 0.0, found = 0.0;
         for (int i = 0; i < TAPS; ++i) {
-            vec2 offset = search * POISSON[i];
+            vec2 offset = ((i & 1) == 0 ? near_search : far_search) * POISSON[i];
             vec2 uv = clamp(p.xy + offset, 0.0, 1.0);
             float z = texture(u_shadow_depth, vec2((uv.x + float(slot)) / float(SHADOW_SLOTS), uv.y)).r;
-            if (z < p.z + dot(slope, offset)) { blockers += linear_depth(slot, z); found += 1.0; }
+            if (z < p.z + dot(slope, offset) - gap) { blockers += linear_depth(slot, z); found += 1.0; }
         }
-        if (found == 0.0) return 1.0;
-        float blocker = blockers / found;
-        float source = u_slot_ortho[slot] == 1 ? u_slot_dist[slot] : blocker;
-        radius_mm = max(radius_mm, u_slot_size[slot] * max(receiver - blocker, 0.0) / max(source, 1.0));
+        if (found > 0.0) {  // none: only contact shadows here, which keep the least penumbra
+            float blocker = blockers / found;
+            float source = u_slot_ortho[slot] == 1 ? u_slot_dist[slot] : blocker;
+            radius_mm = max(radius_mm, u_slot_size[slot] * max(receiver - blocker, 0.0) / max(source, 1.0));
+        }
     }
     penumbra_mm[slot] = radius_mm;
     // Percentage-closer filtering: hardware-bilinear depth comparisons on a disc of the penumbra's radius.
@@ -107,11 +123,13 @@ float visibility(int slot, vec3 n) {
     // The disc turns from texel to texel, so the few taps' banding becomes noise that shadow_blur.frag removes.
     float a = 6.2831853 * fract(52.9829189 * fract(dot(gl_FragCoord.xy, vec2(0.06711056, 0.00583715))));
     mat2 rot = mat2(cos(a), sin(a), -sin(a), cos(a)) * (radius_mm * uv_per_mm);
+    // a wide disc spans a curved surface: let the surface stray from its tangent plane by a share of the radius
+    float wander = WANDER * radius_mm * depth_per_mm(slot, receiver);
     float lit = 0.0, total = 0.0;
     for (int i = 0; i < TAPS; ++i) {
         vec2 offset = rot * POISSON[i];
         vec2 uv = clamp(p.xy + offset, 0.0, 1.0);
-        float z = p.z + dot(slope, offset);
+        float z = p.z + dot(slope, offset) - wander;
         float w = 1.0 - 0.9 * dot(POISSON[i], POISSON[i]);
         lit += w * texture(u_shadow_atlas, vec3((uv.x + float(slot)) / float(SHADOW_SLOTS), uv.y, z));
         total += w;

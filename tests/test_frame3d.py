@@ -120,3 +120,28 @@ def test_the_photographers_phone_casts_a_shadow_but_is_never_in_the_frame(render
         (frames[0].image.astype(np.float32).mean(axis=2)[paper] + 1.0)
     assert np.percentile(ratio, 5) < 0.85  # a real shadow on part of the page
     assert np.median(ratio) > 0.5  # not a blackout
+
+
+def test_a_wide_soft_shadow_fades_in_without_a_hard_edge(renderer, record) -> None:
+    """The photographer's shadow under a big lamp has a penumbra several cm wide. Where it crosses from the table onto
+    the paper, and where the blocker search's reach ends, it must fade, not step (both once drew a hard edge)."""
+    import dataclasses
+    import math
+
+    import cv2
+
+    from simulator.sweep import with_values
+
+    base = with_values(preset_scene("crumpled", 0), {
+        "camera.width_px": 640, "camera.height_px": 480, "camera.distance_mm": 420.0, "camera.tilt_deg": 10.0,
+        "background.occluders": [], "page.dpi": 150, "post.shot_noise": 0.0, "post.read_noise": 0.0})
+    target = base.lighting.lights[0].target
+    up, back = math.radians(65), 1500.0
+    lamp = (target[0] - back * math.cos(up), target[1], back * math.sin(up))
+    scene = with_values(base, {"lighting.lights.0.position": lamp, "lighting.lights.0.size_mm": 180.0})
+    images = [render_frame(dataclasses.replace(scene, background=dataclasses.replace(
+        scene.background, photographer=photographer)), record, renderer).image.astype(np.float32).mean(axis=2)
+        for photographer in (False, True)]
+    shade = cv2.blur((images[1] + 1.0) / (images[0] + 1.0), (5, 5))
+    assert shade.min() < 0.8  # the shadow is there
+    assert np.percentile(np.abs(shade[:, 4:] - shade[:, :-4]), 99.9) < 0.12  # and it has no step (0.18 with one)
