@@ -2,8 +2,10 @@
 
 Passes (ask only for what you need; only those are read back):
 - ``rgb``: linear radiance (H, W, 3) float32, multisampled, with soft shadows and ambient occlusion; post turns it
-  into a photo. Shadows are filtered (PCF) into a shadow mask at 1/``SHADOW_MASK_SCALE`` of the frame's resolution and
-  upsampled with depth-aware weights: soft shadows are smooth, and the filtering dominated the frame's cost on a CPU.
+  into a photo. Shadows (percentage-closer soft shadows: penumbrae widen with the caster's height and the light's
+  size) are computed into a shadow mask at 1/``SHADOW_MASK_SCALE`` of the frame's resolution, blurred where penumbrae
+  are wide and upsampled with depth-aware weights: soft shadows are smooth, and their filtering dominated the frame's
+  cost on a CPU.
 - ground truth, from one non-multisampled pass over the same geometry: ``uv`` (H, W, 2) float32 (image-style v down,
   -1 off the sheet), ``depth`` (H, W) float32 camera z in mm (0 where nothing was drawn), ``normal`` (H, W, 3)
   float32 world normal of the visible side, ``object`` (H, W) uint8 (0 none, 1 table, 2 sheet's printed side,
