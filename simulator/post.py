@@ -113,13 +113,23 @@ def _vignette(h: int, w: int, strength: float) -> np.ndarray:
     return v
 
 
+def _standard_normal(shape: tuple[int, ...], rng_: np.random.Generator) -> np.ndarray:
+    """float32 standard normal draws, seeded from ``rng_``. OpenCV's generator (seeded per call, so the draws depend
+    only on ``rng_``) makes them ~4x faster than numpy's at a frame's 11 M values; its sequence does not depend on
+    OpenCV's thread count."""
+    out = np.empty((int(np.prod(shape[:-1])), shape[-1]), np.float32)  # one channel: randn's scalars are per channel
+    cv2.setRNGSeed(int(rng_.integers(0, 2**31 - 1)))
+    cv2.randn(out, 0.0, 1.0)
+    return out.reshape(shape)
+
+
 def _add_noise(signal: np.ndarray, post: PostFX, rng_: np.random.Generator) -> None:
     """In place: Gaussian noise of variance shot × signal + read² on each pixel's value in each channel."""
     sigma = np.maximum(signal, 0.0)
     sigma *= np.float32(post.shot_noise)
     sigma += np.float32(post.read_noise) ** 2
     np.sqrt(sigma, out=sigma)
-    sigma *= rng_.standard_normal(signal.shape, dtype=np.float32)
+    sigma *= _standard_normal(signal.shape, rng_)
     signal += sigma
 
 

@@ -59,3 +59,13 @@ def test_vignetting_darkens_corners_only():
     out = apply_post(layers(0.3), PostFX(vignetting=0.5, tone="clip"), np.random.default_rng(0))
     assert out[0, 0, 0] < out[32, 48, 0] == apply_post(layers(0.3), PostFX(tone="clip"),
                                                        np.random.default_rng(0))[32, 48, 0]
+
+
+def test_sensor_noise_draws_are_standard_normal_in_every_channel():
+    from simulator.post import _standard_normal
+    z = _standard_normal((200, 300, 3), np.random.default_rng(5))
+    assert z.dtype == np.float32 and z.shape == (200, 300, 3)
+    for c in range(3):  # each channel, not only the first (OpenCV's randn takes its scalars per channel)
+        assert abs(z[..., c].mean()) < 0.02 and abs(z[..., c].std() - 1.0) < 0.02
+    assert abs(np.corrcoef(z[..., 0].ravel(), z[..., 1].ravel())[0, 1]) < 0.02
+    assert np.array_equal(z, _standard_normal((200, 300, 3), np.random.default_rng(5)))
