@@ -2,10 +2,12 @@
 
 Passes (ask only for what you need; only those are read back):
 - ``rgb``: linear radiance (H, W, 3) float32, multisampled, with soft shadows and ambient occlusion; post turns it
-  into a photo. Shadows (percentage-closer soft shadows: penumbrae widen with the caster's height and the light's
-  size) are computed into a shadow mask at 1/``SHADOW_MASK_SCALE`` of the frame's resolution, blurred where penumbrae
-  are wide and upsampled with depth-aware weights: soft shadows are smooth, and their filtering dominated the frame's
-  cost on a CPU.
+  into a photo. Light is computed at reduced resolution (1/:func:`shadows.mask_scale`, 4 at 2200 px) and applied to
+  the full-resolution albedo: shadows (percentage-closer soft shadows: penumbrae widen with the caster's height and
+  the light's size) go into a shadow mask, blurred where penumbrae are wide; the lights' diffuse and specular terms
+  (for bare paper and for ink) are computed from it at the same resolution; the colour pass upsamples them with
+  depth-aware weights and multiplies each pixel's albedo. Lighting is smooth at that scale, and per-pixel lighting
+  dominated the frame's cost on a CPU.
 - ground truth, from one non-multisampled pass over the same geometry: ``uv`` (H, W, 2) float32 (image-style v down,
   -1 off the sheet), ``depth`` (H, W) float32 camera z in mm (0 where nothing was drawn), ``normal`` (H, W, 3)
   float32 world normal of the visible side, ``object`` (H, W) uint8 (0 none, 1 table, 2 sheet's printed side,
@@ -31,7 +33,7 @@ from .lens import apply_lens, render_camera
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
 from .occluders import Occluder, SolidMesh, occluder_mesh, photographer_mesh
 from .programs import ProgramCache
-from .shadows import SHADOW_MAP_PX, SHADOW_MASK_SCALE, ShadowView, light_view_proj, vertex_ao
+from .shadows import SHADOW_MAP_PX, ShadowView, light_view_proj, mask_scale, vertex_ao
 
 # page masks packed in one RGBA8 integer texture: name -> (channel, bit); bit None = the whole byte (lead index + 1)
 MASK_CHANNELS = {"trace": (0, None), "grid": (1, 0), "text": (2, 0), "marks": (2, 1), "ink": (3, 0)}
@@ -42,6 +44,7 @@ SRGB8 = 0x8C41  # GL_SRGB8: the sampler decodes sRGB to linear before filtering
 VERTEX_FORMAT = "3f 3f 2f 1f"  # position, normal, OpenGL uv, ambient visibility
 VERTEX_ATTRS = ("in_pos", "in_normal", "in_uv", "in_ao")
 GT_TARGETS = ((2, "f4"), (1, "f4"), (1, "f1"), (4, "f2"), (4, "f1"))  # uv, depth, object, normal, masks (gt.frag)
+LIGHT_TERMS = ("u_diffuse", "u_spec_paper", "u_spec_ink")  # lighting.frag's outputs, as scene.frag samples them
 
 
 @dataclass(frozen=True)
@@ -159,8 +162,9 @@ class Renderer:
         return self._textures["table"]
 
     def _framebuffers(self, size: tuple[int, int], msaa: int) -> tuple[moderngl.Framebuffer, ...]:
-        """(multisampled colour fbo, resolved colour fbo, ground-truth fbo, shadow-mask fbo and its blur's scratch
-        fbo) for a canvas size; remade (and the old ones freed) only when the size or sample count changes."""
+        """(multisampled colour fbo, resolved colour fbo, ground-truth fbo, shadow-mask fbo, its blur's scratch fbo,
+        lighting-terms fbo) for a canvas size; remade (and the old ones freed) only when the size or sample count
+        changes. The shadow mask and the lighting terms share one reduced size (:func:`shadows.mask_scale`)."""
         key = (size, msaa)
         if self._fbo_key != key:
             for fbo in {id(f): f for f in self._fbos}.values():
@@ -175,12 +179,15 @@ class Renderer:
                 ms = ctx.framebuffer([ctx.renderbuffer(size, 4, samples=msaa, dtype="f2")],
                                      ctx.depth_renderbuffer(size, samples=msaa))
             gt = ctx.framebuffer([ctx.texture(size, c, dtype=dt) for c, dt in GT_TARGETS], ctx.depth_renderbuffer(size))
-            mask_size = (-(-size[0] // SHADOW_MASK_SCALE), -(-size[1] // SHADOW_MASK_SCALE))
-            mask = ctx.framebuffer([ctx.texture(mask_size, 4, dtype="f4")], ctx.depth_renderbuffer(mask_size))
-            blurred = ctx.framebuffer([ctx.texture(mask_size, 4, dtype="f4")])  # between the two blur passes
-            for fbo in (mask, blurred):
-                fbo.color_attachments[0].repeat_x = fbo.color_attachments[0].repeat_y = False
-            self._fbos, self._fbo_key = (ms, resolved, gt, mask, blurred), key
+            scale = mask_scale(size[0])
+            small = (-(-size[0] // scale), -(-size[1] // scale))
+            mask = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")], ctx.depth_renderbuffer(small))
+            blurred = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")])  # between the two blur passes
+            light = ctx.framebuffer([ctx.texture(small, 4, dtype="f4") for _ in LIGHT_TERMS],
+                                    ctx.depth_renderbuffer(small))
+            for texture in (*mask.color_attachments, *blurred.color_attachments, *light.color_attachments):
+                texture.repeat_x = texture.repeat_y = False  # filtered taps at the border clamp, never wrap
+            self._fbos, self._fbo_key = (ms, resolved, gt, mask, blurred, light), key
             self._scratch.clear()
         return self._fbos
 
@@ -250,7 +257,7 @@ class Renderer:
                                                     ao="rgb" in passes and lighting.ao_strength > 0)
         view, proj = gl_matrices(cam, far_plane(cam, table_reach + sphere[3]))
         view_proj = (proj @ view).astype(np.float32)
-        ms, resolved, gt, mask, blurred = self._framebuffers(size, msaa)
+        ms, resolved, gt, mask, blurred, light = self._framebuffers(size, msaa)
         page_rgb, page_masks = self._upload_page(page)
         ctx.enable(moderngl.DEPTH_TEST)
         ctx.disable(moderngl.CULL_FACE)
@@ -260,8 +267,9 @@ class Renderer:
             self._shadow_mask_pass(mask, cam, view_proj, items, shadow_vps, lighting)
             if shadow_vps:
                 self._blur_shadow_mask(mask, blurred)
-            self._colour_pass(ms, cam, view_proj, lighting, background, items, shadow_vps, page_rgb, sheet.gloss,
-                              mask.color_attachments[0])
+            self._lighting_pass(light, cam, view_proj, lighting, background, items, shadow_vps, sheet.gloss,
+                                mask.color_attachments[0])
+            self._colour_pass(ms, cam, view_proj, lighting, background, items, page_rgb, sheet.gloss, light)
             if ms is not resolved:
                 ctx.copy_framebuffer(resolved, ms)
             layers["rgb"] = apply_lens(camera, self._read(resolved, 0, 3, "f4"), nearest=False, bottom_up=True)
@@ -309,7 +317,7 @@ class Renderer:
             u_slot_soft=[v.soft_mm for v in views] + [1.0] * pad,
             u_slot_dist=[float(np.linalg.norm(np.subtract(x.position, x.target))) for x in lights] + [1.0] * pad,
             u_normal_offset=[0.5 * v.soft_mm for v in views] + [0.0] * pad, u_shadow_atlas=1, u_shadow_depth=2,
-            u_texels_per_mm=cam.fx / SHADOW_MASK_SCALE)
+            u_texels_per_mm=cam.fx * fbo.size[0] / cam.width_px)
         fbo.use()
         fbo.clear(1.0, 1.0, 0.0, 1.0, depth=1.0)
         if not shadow_vps:
@@ -339,9 +347,23 @@ class Renderer:
             self._quad_vao.render(moderngl.TRIANGLE_STRIP)
         self.ctx.enable(moderngl.DEPTH_TEST)
 
-    def _colour_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items,
-                     shadow_vps, page_rgb, sheet_gloss: float, shadow_mask: moderngl.Texture) -> None:
-        prog = self.programs.get("scene.vert", "scene.frag")
+    @staticmethod
+    def _material(item: tuple, background: Background, sheet_gloss: float) -> dict:
+        """The material uniforms of one draw item (sheet, table or occluder), for the lighting and colour passes."""
+        kind, mesh = item[0], item[3]
+        if kind == "sheet":
+            return dict(u_use_texture=1, u_color=(0.86, 0.85, 0.82), u_gloss=sheet_gloss, u_is_sheet=1,
+                        u_translucency=0.0, u_surface=1)
+        if kind == "table":
+            return dict(u_use_texture=1, u_color=background.color, u_gloss=background.gloss * 0.3, u_is_sheet=0,
+                        u_translucency=0.0, u_surface=0)
+        return dict(u_use_texture=0, u_color=mesh.color, u_gloss=mesh.gloss * 0.3, u_is_sheet=0,
+                    u_translucency=mesh.translucency, u_surface=3)
+
+    def _lighting_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items,
+                       shadow_vps, sheet_gloss: float, shadow_mask: moderngl.Texture) -> None:
+        """The lights' diffuse and specular terms of the visible surface, at the shadow mask's resolution."""
+        prog = self.programs.get("scene.vert", "lighting.frag")
         set_uniforms = self.programs.setter(prog)
         lights = lighting.lights
         pad = MAX_LIGHTS - len(lights)
@@ -356,29 +378,37 @@ class Renderer:
             u_light_range=[float(np.linalg.norm(np.subtract(x.target, x.position))) for x in lights] + [1.0] * pad,
             u_light_cos_cone=[float(np.cos(np.radians(x.cone_deg))) for x in lights] + [0.0] * pad,
             u_light_shadow=[slot_of.get(i, -1) for i in range(len(lights))] + [-1] * pad,
-            u_mask_scale=float(SHADOW_MASK_SCALE), u_depth_row=(*r[2], t[2]),
-            u_ambient=tuple(np.multiply(lighting.ambient_color, lighting.ambient_intensity)),
-            u_ao_strength=lighting.ao_strength, u_cam_pos=tuple(cam.position()),
-            u_view_dir=tuple(r[2]), u_ortho=int(cam.projection == "orthographic"),
-            u_shadow_mask=1, u_albedo=0)
-        shadow_mask.use(location=1)
+            u_depth_row=(*r[2], t[2]), u_ao_strength=lighting.ao_strength, u_cam_pos=tuple(cam.position()),
+            u_view_dir=tuple(r[2]), u_ortho=int(cam.projection == "orthographic"), u_shadow_mask=0)
+        shadow_mask.use(location=0)
+        fbo.use()
+        fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
+        sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
+        for item in items:
+            set_uniforms(**self._material(item, background, sheet_gloss))
+            _draw(sheet_vao, solid_vao, item)
+        sheet_vao.release()
+        solid_vao.release()
+
+    def _colour_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items, page_rgb,
+                     sheet_gloss: float, light: moderngl.Framebuffer) -> None:
+        """Full-resolution albedo times the upsampled lighting terms, multisampled."""
+        prog = self.programs.get("scene.vert", "scene.frag")
+        set_uniforms = self.programs.setter(prog)
+        r, t = extrinsics(cam)
+        set_uniforms(u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_albedo=0,
+                     u_light_ratio=(light.size[0] / cam.width_px, light.size[1] / cam.height_px),
+                     u_ambient=tuple(np.multiply(lighting.ambient_color, lighting.ambient_intensity)),
+                     **{name: i + 1 for i, name in enumerate(LIGHT_TERMS)})
+        for i, texture in enumerate(light.color_attachments):
+            texture.use(location=i + 1)
         fbo.use()
         fbo.clear(0.02, 0.02, 0.02, 1.0, depth=1.0)
         sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
         table_tex = self._upload_table(background)
         for item in items:
-            kind, mesh = item[0], item[3]
-            if kind == "sheet":
-                page_rgb.use(location=0)
-                set_uniforms(u_use_texture=1, u_color=(0.86, 0.85, 0.82), u_gloss=sheet_gloss, u_is_sheet=1,
-                             u_translucency=0.0)
-            elif kind == "table":
-                table_tex.use(location=0)
-                set_uniforms(u_use_texture=1, u_color=background.color, u_gloss=background.gloss * 0.3, u_is_sheet=0,
-                             u_translucency=0.0)
-            else:
-                set_uniforms(u_use_texture=0, u_color=mesh.color, u_gloss=mesh.gloss * 0.3, u_is_sheet=0,
-                             u_translucency=mesh.translucency)
+            (page_rgb if item[0] == "sheet" else table_tex).use(location=0)
+            set_uniforms(**self._material(item, background, sheet_gloss))
             _draw(sheet_vao, solid_vao, item)
         sheet_vao.release()
         solid_vao.release()

@@ -17,7 +17,12 @@ import scipy.sparse as sp
 from .lighting import Light
 
 SHADOW_MAP_PX = 2048
-SHADOW_MASK_SCALE = 4  # frame pixels per shadow-mask texel (the mask is filtered at 1/4 of the frame's width)
+
+
+def mask_scale(width_px: int) -> int:
+    """Frame pixels per texel of the shadow mask and the lighting terms: 4 for a 2200 px frame (a texel is then about
+    0.5 mm of a letter page, finer than the mesh that shapes the light), less for smaller frames, 1 below 960 px."""
+    return max(1, min(4, width_px // 480))
 
 
 def look_at(eye: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -1,0 +1,93 @@
+#version 330 core
+// Lighting pass, at the shadow mask's (reduced) resolution: what paper, table and occluders receive from up to 4
+// lights, 2 of them shadowed (visibility from the blurred shadow mask, shadow_mask.frag), and the sky. Lighting is
+// smooth at this scale (the mesh's normals vary over millimetres); the print is not, so albedo is left to the
+// full-resolution colour pass (scene.frag), which upsamples these terms and applies them to each pixel's albedo.
+#define MAX_LIGHTS 4
+
+uniform int u_num_lights;
+uniform int u_light_kind[MAX_LIGHTS];      // 0 directional, 1 point, 2 spot
+uniform vec3 u_light_pos[MAX_LIGHTS];
+uniform vec3 u_light_dir[MAX_LIGHTS];      // direction the light travels
+uniform vec3 u_light_color[MAX_LIGHTS];    // colour * intensity (irradiance at the light's target)
+uniform float u_light_range[MAX_LIGHTS];   // distance light -> target, for inverse-square falloff
+uniform float u_light_cos_cone[MAX_LIGHTS];
+uniform int u_light_shadow[MAX_LIGHTS];    // its channel in the shadow mask (0 or 1), or -1
+
+uniform sampler2D u_shadow_mask;           // r, g: light visibility of shadow slots 0, 1, at this pass's resolution
+uniform vec4 u_depth_row;                  // third row of [R | t]: camera depth z = dot(row.xyz, X) + row.w
+
+uniform float u_ao_strength;
+uniform vec3 u_cam_pos;
+uniform vec3 u_view_dir;                   // camera forward, used when u_ortho = 1
+uniform int u_ortho;
+
+uniform float u_gloss;                     // base specular weight of the material
+uniform float u_translucency;               // diffuse light wrapping past the terminator (skin: ~0.35, paper: 0)
+uniform int u_is_sheet;
+uniform int u_surface;                     // 0 table, 1 sheet, 3 occluder: lighting is never mixed across surfaces
+
+in vec3 v_world;
+in vec3 v_normal;
+in vec2 v_uv;
+in float v_ao;
+layout(location = 0) out vec4 f_diffuse;     // rgb: sum of lights' diffuse irradiance; a: sky visibility
+layout(location = 1) out vec4 f_spec_paper;  // rgb: specular radiance of bare paper (or the material); a: key
+layout(location = 2) out vec4 f_spec_ink;    // rgb: specular radiance where the print is fully inked
+
+// Specular radiance of one light for a material of weight ks and lobe exponent shininess (normalised Blinn-Phong
+// with Schlick's Fresnel: the sheen rises at grazing angles).
+float specular(vec3 n, vec3 l, vec3 v, float ks, float shininess) {
+    vec3 h = normalize(l + v);
+    float f1 = clamp(1.0 - dot(v, h), 0.0, 1.0);
+    float f2 = f1 * f1;
+    float fresnel = 0.04 + 0.96 * f2 * f2 * f1;
+    return ks * (shininess + 8.0) / 25.13 * pow(clamp(dot(n, h), 0.0, 1.0), shininess) * fresnel * 4.0;
+}
+
+void main() {
+    vec3 n = normalize(v_normal);
+    if (!gl_FrontFacing) n = -n;                      // light the side we see
+    // Ink is darker than paper and glossier. The print is not known at this resolution, so the specular term is
+    // computed for bare paper and for full ink; the colour pass mixes them by each pixel's ink.
+    bool printed = u_is_sheet == 1 && gl_FrontFacing;
+    float ks_paper = u_gloss, ks_ink = u_gloss + 0.12;
+    // Paper's lobe is broad (matte sheen); glossy thermal paper (gloss 0.1-0.3) narrows it into glare streaks.
+    float sharpen = u_is_sheet == 1 ? 6000.0 * u_gloss * u_gloss : 0.0;
+    float widen = u_is_sheet == 1 ? 1.0 : 2.0 + 20.0 * u_gloss;
+    float sh_paper = 12.0 * widen + sharpen, sh_ink = 60.0 * widen + sharpen;
+    vec3 v = u_ortho == 1 ? -u_view_dir : normalize(u_cam_pos - v_world);
+    vec2 shadow = texelFetch(u_shadow_mask, ivec2(gl_FragCoord.xy), 0).rg;  // same resolution: one texel each
+    vec3 diffuse_sum = vec3(0.0), spec_paper = vec3(0.0), spec_ink = vec3(0.0);
+    for (int i = 0; i < MAX_LIGHTS; ++i) {
+        if (i >= u_num_lights) break;
+        vec3 l = -u_light_dir[i];
+        float atten = 1.0;
+        if (u_light_kind[i] != 0) {
+            vec3 d = u_light_pos[i] - v_world;
+            float dist = length(d);
+            l = d / dist;
+            float ratio = u_light_range[i] / dist;
+            atten = ratio * ratio;  // inverse square, 1 at the light's target
+            if (u_light_kind[i] == 2)
+                atten *= smoothstep(u_light_cos_cone[i], mix(u_light_cos_cone[i], 1.0, 0.3), dot(-l, u_light_dir[i]));
+        }
+        float ndotl = dot(n, l);
+        // wrap lighting: light scattered under a translucent surface (skin) still reaches it a little past the
+        // terminator, softening the shading the way a matte plastic-looking mesh would not
+        float diffuse = (ndotl + u_translucency) / (1.0 + u_translucency);
+        if (diffuse <= 0.0) continue;
+        float vis = u_light_shadow[i] == 0 ? shadow.x : (u_light_shadow[i] == 1 ? shadow.y : 1.0);
+        vec3 irradiance = u_light_color[i] * atten * vis;
+        diffuse_sum += irradiance * diffuse;
+        float lit = max(ndotl, 0.0);
+        spec_paper += irradiance * lit * specular(n, l, v, ks_paper, sh_paper);
+        if (printed) spec_ink += irradiance * lit * specular(n, l, v, ks_ink, sh_ink);
+    }
+    float sky = mix(1.0, v_ao, u_ao_strength) * (0.75 + 0.25 * n.z);  // sky: brighter on faces that look up
+    f_diffuse = vec4(diffuse_sum, sky);
+    // the upsampling key: camera depth in mm, offset by 1e5 mm per surface (the sheet's back is a surface of its own)
+    float surface = float(u_surface == 1 && !gl_FrontFacing ? 2 : u_surface);
+    f_spec_paper = vec4(spec_paper, dot(u_depth_row.xyz, v_world) + u_depth_row.w + 1e5 * surface);
+    f_spec_ink = vec4(printed ? spec_ink : spec_paper, 1.0);
+}
