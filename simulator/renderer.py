@@ -165,7 +165,8 @@ class Renderer:
         """(multisampled colour fbo, resolved colour fbo, ground-truth fbo, shadow-mask fbo, its blur's scratch fbo,
         lighting-terms fbo) for a canvas size; remade (and the old ones freed) only when the size or sample count
         changes. The shadow mask and the lighting terms share one reduced size (:func:`shadows.mask_scale`)."""
-        key = (size, msaa)
+        scale = mask_scale(size[0])
+        key = (size, msaa, scale)
         if self._fbo_key != key:
             for fbo in {id(f): f for f in self._fbos}.values():
                 for attachment in (*fbo.color_attachments, fbo.depth_attachment):
@@ -179,7 +180,6 @@ class Renderer:
                 ms = ctx.framebuffer([ctx.renderbuffer(size, 4, samples=msaa, dtype="f2")],
                                      ctx.depth_renderbuffer(size, samples=msaa))
             gt = ctx.framebuffer([ctx.texture(size, c, dtype=dt) for c, dt in GT_TARGETS], ctx.depth_renderbuffer(size))
-            scale = mask_scale(size[0])
             small = (-(-size[0] // scale), -(-size[1] // scale))
             mask = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")], ctx.depth_renderbuffer(small))
             blurred = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")])  # between the two blur passes
