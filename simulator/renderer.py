@@ -216,10 +216,13 @@ class Renderer:
                                        np.ones(len(m.vertices))) for m in meshes]
         self._buffer("solid_vbo", np.concatenate(parts))
         # counts are explicit: the reused buffers may hold stale data past this frame's end
-        items, first = [("sheet", 0, int(np.asarray(sheet.faces).size), None), ("table", 0, 4, None)], 4
+        # front to back (occluders lie on or above the sheet, the sheet on the table): the depth test then rejects
+        # hidden fragments before they are shaded, which a CPU rasteriser would otherwise shade and overwrite
+        items, first = [], 4
         for m in meshes:
             items.append(("occluder", first, len(m.vertices), m))
             first += len(m.vertices)
+        items += [("sheet", 0, int(np.asarray(sheet.faces).size), None), ("table", 0, 4, None)]
         if meshes:
             centre, radius = _bounding_sphere(np.concatenate([verts] + [m.vertices for m in meshes]))
         return items, np.append(centre, radius), half * np.sqrt(2.0)
