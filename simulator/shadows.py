@@ -20,8 +20,8 @@ SHADOW_MAP_PX = 2048
 
 
 def mask_scale(width_px: int) -> int:
-    """Frame pixels per texel of the shadow mask and the lighting terms: 4 for a 2200 px frame (a texel is then about
-    0.5 mm of a letter page, finer than the mesh that shapes the light), less for smaller frames, 1 below 960 px."""
+    """Frame pixels per texel of the shadow mask and the lighting terms: 4 from 1920 px wide (at 2200 px a texel is
+    about 0.5 mm of a letter page, finer than the mesh that shapes the light), 3 from 1440, 2 from 960, 1 below."""
     return max(1, min(4, width_px // 480))
 
 
