@@ -8,6 +8,7 @@ uniform sampler2D u_diffuse;               // lighting.frag's outputs: rgb diffu
 uniform sampler2D u_spec_paper;            // rgb bare-paper specular, a depth key (lighting.frag)
 uniform sampler2D u_spec_ink;              // rgb fully-inked specular
 uniform vec2 u_light_ratio;                // lighting texels per frame pixel (about 1 / the reduction), per axis
+uniform ivec2 u_light_extent;              // lighting texels in use (the textures may be larger: the rest is stale)
 uniform vec4 u_depth_row;                  // third row of [R | t]: camera depth z = dot(row.xyz, X) + row.w
 uniform vec3 u_ambient;                    // sky colour * intensity
 
@@ -45,7 +46,7 @@ void main() {
     vec2 p = gl_FragCoord.xy * u_light_ratio - 0.5;
     vec2 f = fract(p);
     ivec2 base = ivec2(floor(p));
-    ivec2 last = textureSize(u_diffuse, 0) - 1;
+    ivec2 last = u_light_extent - 1;
     float tolerance = 0.5 + 0.004 * depth;  // mm: a surface's depth changes little across one texel
     vec4 sp[4];
     float w[4];
@@ -59,7 +60,8 @@ void main() {
         total += w[k];
     }
     vec3 spec_paper = (w[0] * sp[0].rgb + w[1] * sp[1].rgb + w[2] * sp[2].rgb + w[3] * sp[3].rgb) / total;
-    vec2 at = (vec2(base) + 0.5 + vec2(w[1] + w[3], w[2] + w[3]) / total) / vec2(last + 1);
+    vec2 at = clamp(vec2(base) + 0.5 + vec2(w[1] + w[3], w[2] + w[3]) / total, vec2(0.5), vec2(last) + 0.5)
+              / vec2(textureSize(u_diffuse, 0));
     vec4 diffuse = texture(u_diffuse, at);
     vec3 spec_ink = texture(u_spec_ink, at).rgb;
     vec3 radiance = albedo * (u_ambient * diffuse.a + kd * diffuse.rgb) + mix(spec_paper, spec_ink, ink);

@@ -5,6 +5,7 @@
 // contact shadows (alpha near 0) are left as they are.
 uniform sampler2D u_mask;   // r, g: visibility of shadow slots 0, 1; b: camera depth in mm; a: penumbra in texels
 uniform vec2 u_direction;   // (1, 0) across, (0, 1) down
+uniform vec2 u_extent;      // texels in use (the texture may be larger: its other texels are stale)
 in vec2 v_uv;
 out vec4 f_mask;
 
@@ -18,7 +19,8 @@ void main() {
     vec2 sum = vec2(0.0);
     float total = 0.0;
     for (int k = -2; k <= 2; ++k) {
-        vec4 s = texture(u_mask, (gl_FragCoord.xy + u_direction * (float(k) * stride)) / vec2(size));
+        vec2 at = clamp(gl_FragCoord.xy + u_direction * (float(k) * stride), vec2(0.5), u_extent - 0.5);
+        vec4 s = texture(u_mask, at / vec2(size));
         float dz = s.b - centre.b;
         float w = W[k + 2] * exp(-dz * dz / (tolerance * tolerance));
         sum += w * s.rg;

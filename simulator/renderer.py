@@ -45,6 +45,7 @@ VERTEX_FORMAT = "3f 3f 2f 1f"  # position, normal, OpenGL uv, ambient visibility
 VERTEX_ATTRS = ("in_pos", "in_normal", "in_uv", "in_ao")
 GT_TARGETS = ((2, "f4"), (1, "f4"), (1, "f1"), (4, "f2"), (4, "f1"))  # uv, depth, object, normal, masks (gt.frag)
 LIGHT_TERMS = ("u_diffuse", "u_spec_paper", "u_spec_ink")  # lighting.frag's outputs, as scene.frag samples them
+FBO_STEP_PX = 64  # framebuffers grow in steps of this, so frames whose lens margins differ share them
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ class Renderer:
         self._textures: dict[str, moderngl.Texture] = {}
         self._buffers: dict[str, moderngl.Buffer] = {}
         self._fbos: tuple[moderngl.Framebuffer, ...] = ()
-        self._fbo_key: tuple | None = None
+        self._fbo_key: tuple | None = None  # (msaa, mask scale) the framebuffers were made for
+        self._fbo_alloc: tuple[int, int] = (0, 0)  # their size in pixels (frames use their lower-left corner)
         self._scratch: dict[tuple, np.ndarray] = {}  # read-back arrays, by (shape, dtype, attachment)
         self._quad_vao: moderngl.VertexArray | None = None  # full-viewport quad for the shadow-mask blur
         self._table_key: Background | None = None
@@ -163,33 +165,46 @@ class Renderer:
 
     def _framebuffers(self, size: tuple[int, int], msaa: int) -> tuple[moderngl.Framebuffer, ...]:
         """(multisampled colour fbo, resolved colour fbo, ground-truth fbo, shadow-mask fbo, its blur's scratch fbo,
-        lighting-terms fbo) for a canvas size; remade (and the old ones freed) only when the size or sample count
-        changes. The shadow mask and the lighting terms share one reduced size (:func:`shadows.mask_scale`)."""
+        lighting-terms fbo), their viewports set to this frame's canvas (the shadow mask and the lighting terms at
+        the reduced size of :func:`shadows.mask_scale`). Frames differ in canvas size by their lens margin, so
+        framebuffers only grow (in steps of ``FBO_STEP_PX``) and a frame draws into their lower-left corner:
+        remaking them cost more than a frame's colour pass."""
         scale = mask_scale(size[0])
-        key = (size, msaa, scale)
-        if self._fbo_key != key:
-            for fbo in {id(f): f for f in self._fbos}.values():
-                for attachment in (*fbo.color_attachments, fbo.depth_attachment):
-                    if attachment is not None:  # the blur's scratch has no depth buffer
-                        attachment.release()
-                fbo.release()
-            ctx = self.ctx
-            resolved = ctx.framebuffer([ctx.texture(size, 4, dtype="f2")], ctx.depth_renderbuffer(size))
-            ms = resolved
-            if msaa > 1:
-                ms = ctx.framebuffer([ctx.renderbuffer(size, 4, samples=msaa, dtype="f2")],
-                                     ctx.depth_renderbuffer(size, samples=msaa))
-            gt = ctx.framebuffer([ctx.texture(size, c, dtype=dt) for c, dt in GT_TARGETS], ctx.depth_renderbuffer(size))
-            small = (-(-size[0] // scale), -(-size[1] // scale))
-            mask = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")], ctx.depth_renderbuffer(small))
-            blurred = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")])  # between the two blur passes
-            light = ctx.framebuffer([ctx.texture(small, 4, dtype="f4") for _ in LIGHT_TERMS],
-                                    ctx.depth_renderbuffer(small))
-            for texture in (*mask.color_attachments, *blurred.color_attachments, *light.color_attachments):
-                texture.repeat_x = texture.repeat_y = False  # filtered taps at the border clamp, never wrap
-            self._fbos, self._fbo_key = (ms, resolved, gt, mask, blurred, light), key
-            self._scratch.clear()
+        alloc = self._fbo_alloc
+        if self._fbo_key != (msaa, scale) or size[0] > alloc[0] or size[1] > alloc[1]:
+            alloc = (max(alloc[0], -(-size[0] // FBO_STEP_PX) * FBO_STEP_PX),
+                     max(alloc[1], -(-size[1] // FBO_STEP_PX) * FBO_STEP_PX))
+            if self._fbo_key != (msaa, scale):
+                alloc = (-(-size[0] // FBO_STEP_PX) * FBO_STEP_PX, -(-size[1] // FBO_STEP_PX) * FBO_STEP_PX)
+            self._allocate_framebuffers(alloc, msaa, scale)
+            self._fbo_key, self._fbo_alloc = (msaa, scale), alloc
+        small = (-(-size[0] // scale), -(-size[1] // scale))
+        for i, fbo in enumerate(self._fbos):
+            fbo.viewport = (0, 0, *(size if i < 3 else small))
         return self._fbos
+
+    def _allocate_framebuffers(self, alloc: tuple[int, int], msaa: int, scale: int) -> None:
+        """(Re)make the framebuffers at ``alloc`` pixels (and the reduced ones at 1/``scale``), freeing the old."""
+        for fbo in {id(f): f for f in self._fbos}.values():
+            for attachment in (*fbo.color_attachments, fbo.depth_attachment):
+                if attachment is not None:  # the blur's scratch has no depth buffer
+                    attachment.release()
+            fbo.release()
+        ctx = self.ctx
+        resolved = ctx.framebuffer([ctx.texture(alloc, 4, dtype="f2")], ctx.depth_renderbuffer(alloc))
+        ms = resolved
+        if msaa > 1:
+            ms = ctx.framebuffer([ctx.renderbuffer(alloc, 4, samples=msaa, dtype="f2")],
+                                 ctx.depth_renderbuffer(alloc, samples=msaa))
+        gt = ctx.framebuffer([ctx.texture(alloc, c, dtype=dt) for c, dt in GT_TARGETS], ctx.depth_renderbuffer(alloc))
+        small = (-(-alloc[0] // scale), -(-alloc[1] // scale))
+        mask = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")], ctx.depth_renderbuffer(small))
+        blurred = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")])  # between the two blur passes
+        light = ctx.framebuffer([ctx.texture(small, 4, dtype="f4") for _ in LIGHT_TERMS], ctx.depth_renderbuffer(small))
+        for texture in (*mask.color_attachments, *blurred.color_attachments, *light.color_attachments):
+            texture.repeat_x = texture.repeat_y = False  # filtered taps at the border clamp, never wrap
+        self._fbos = (ms, resolved, gt, mask, blurred, light)
+        self._scratch.clear()
 
     # --- scene geometry --------------------------------------------------------------------------------------------
     def _geometry(self, sheet, background: Background, cam: Camera, ao: bool) -> tuple[list[tuple], np.ndarray, float]:
@@ -320,7 +335,7 @@ class Renderer:
             u_slot_soft=[v.soft_mm for v in views] + [1.0] * pad,
             u_slot_dist=[float(np.linalg.norm(np.subtract(x.position, x.target))) for x in lights] + [1.0] * pad,
             u_normal_offset=[0.5 * v.soft_mm for v in views] + [0.0] * pad, u_shadow_atlas=1, u_shadow_depth=2,
-            u_texels_per_mm=cam.fx * fbo.size[0] / cam.width_px)
+            u_texels_per_mm=cam.fx * fbo.viewport[2] / cam.width_px)
         fbo.use()
         fbo.clear(1.0, 1.0, 0.0, 1.0, depth=1.0)
         if not shadow_vps:
@@ -340,6 +355,7 @@ class Renderer:
             quad = self.ctx.buffer(np.array([-1, -1, 0, 0, 1, -1, 1, 0, -1, 1, 0, 1, 1, 1, 1, 1], np.float32))
             self._quad_vao = self.ctx.vertex_array(prog, [(quad, "2f 2x4", "in_pos")])  # in_uv: unused here
         prog["u_mask"].value = 0
+        prog["u_extent"].value = tuple(float(v) for v in mask.viewport[2:])
         self.ctx.disable(moderngl.DEPTH_TEST)  # the mask's own depth buffer would reject the quad
         for src, dst, direction in ((mask, scratch, (1.0, 0.0)), (scratch, mask, (0.0, 1.0))):
             texture = src.color_attachments[0]
@@ -400,7 +416,8 @@ class Renderer:
         set_uniforms = self.programs.setter(prog)
         r, t = extrinsics(cam)
         set_uniforms(u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_albedo=0,
-                     u_light_ratio=(light.size[0] / cam.width_px, light.size[1] / cam.height_px),
+                     u_light_ratio=(light.viewport[2] / cam.width_px, light.viewport[3] / cam.height_px),
+                     u_light_extent=light.viewport[2:],
                      u_ambient=tuple(np.multiply(lighting.ambient_color, lighting.ambient_intensity)),
                      **{name: i + 1 for i, name in enumerate(LIGHT_TERMS)})
         for i, texture in enumerate(light.color_attachments):
@@ -435,14 +452,14 @@ class Renderer:
     def _read(self, fbo: moderngl.Framebuffer, attachment: int, components: int, dtype: str) -> np.ndarray:
         """One colour attachment, bottom row first, into a scratch array reused across frames (a fresh 64 MB array
         per layer costs more in page faults than the copy itself); callers must not keep it."""
-        w, h = fbo.size
+        w, h = fbo.viewport[2:]
         np_dtype = {"f1": np.uint8, "f2": np.float16, "f4": np.float32}[dtype]
         shape = (h, w, components) if components > 1 else (h, w)
         key = (shape, np_dtype, attachment)
         buf = self._scratch.get(key)
         if buf is None:
             buf = self._scratch[key] = np.empty(shape, np_dtype)
-        fbo.read_into(buf, components=components, attachment=attachment, dtype=dtype)
+        fbo.read_into(buf, viewport=fbo.viewport, components=components, attachment=attachment, dtype=dtype)
         return buf
 
     def _read_gt(self, fbo, camera: Camera, passes) -> dict[str, np.ndarray]:

@@ -199,6 +199,25 @@ def test_reused_buffers_do_not_leak_between_frames(renderer, page):
     assert np.abs(again["rgb"] - fresh["rgb"]).max() < 1e-3
 
 
+def test_a_frame_in_framebuffers_grown_for_a_bigger_one_is_unchanged(renderer, page):
+    """Framebuffers only grow (frames differ in canvas size by their lens margin) and a smaller frame draws into
+    their corner: it must be the frame a fresh renderer makes, with nothing of the bigger frame at its borders."""
+    import dataclasses
+    layout, textures, _ = page
+    size = (layout.width_mm, layout.height_mm)
+    small = scene("crumpled", 5, size, occluders=(Occluder(kind="pen", x_mm=80.0, y_mm=60.0, z_mm=20.0),))
+    cam = small[1]
+    big_cam = dataclasses.replace(cam, width_px=cam.width_px + 200, height_px=cam.height_px + 150,
+                                  dist=(0.08, 0.0, 0.0, 0.0, 0.0))
+    passes = {"rgb", "uv", "depth", "object", "mask_trace"}
+    renderer.render(small[0], textures, big_cam, *small[2:4], passes=passes)
+    again = renderer.render(small[0], textures, *small[1:4], passes=passes)
+    fresh = Renderer(renderer.ctx).render(small[0], textures, *small[1:4], passes=passes)
+    for name in passes - {"rgb"}:
+        assert np.array_equal(again[name], fresh[name]), name
+    assert np.abs(again["rgb"] - fresh["rgb"]).max() < 1e-3 * fresh["rgb"].max()
+
+
 def test_a_renderer_survives_another_context_being_made(renderer, page):
     """Each render makes its own context current: a second context (another renderer, a window) used to take the
     first renderer's GL calls and crash llvmpipe."""
