@@ -255,19 +255,22 @@ class Renderer:
 
     # --- passes ----------------------------------------------------------------------------------------------------
     def render(self, sheet, page: PageTextures, camera: Camera, lighting: Lighting, background: Background,
-               passes: frozenset[str] | set[str] = frozenset({"rgb"}), msaa: int = 4) -> dict[str, np.ndarray]:
+               passes: frozenset[str] | set[str] = frozenset({"rgb"}), msaa: int = 4,
+               read_back: bool = True) -> dict[str, np.ndarray]:
         """Draw one frame; returns the requested layers (see the module docstring) in the final image geometry.
 
         ``sheet`` is a :class:`simulator.sheet.Sheet` (vertices, normals, uv, faces are read); ``passes`` name the
-        layers to return; ``msaa`` is the colour pass's samples per pixel (1 = none)."""
+        layers to return; ``msaa`` is the colour pass's samples per pixel (1 = none). ``read_back=False`` draws the
+        passes, waits for them to finish and returns nothing: the time the GPU takes, without the copy to memory and
+        the lens remap (benchmarks/render.py)."""
         unknown = set(passes) - PASSES
         if unknown:
             raise ValueError(f"unknown render passes: {sorted(unknown)} (known: {sorted(PASSES)})")
         with self.ctx:  # current for this frame: a context made since (another renderer) would get our calls
-            return self._render(sheet, page, camera, lighting, background, set(passes), msaa)
+            return self._render(sheet, page, camera, lighting, background, set(passes), msaa, read_back)
 
     def _render(self, sheet, page: PageTextures, camera: Camera, lighting: Lighting, background: Background,
-                passes: set[str], msaa: int) -> dict[str, np.ndarray]:
+                passes: set[str], msaa: int, read_back: bool) -> dict[str, np.ndarray]:
         ctx = self.ctx
         cam, _ = render_camera(camera)  # undistorted, on a canvas grown for the lens remap
         size = (cam.width_px, cam.height_px)
@@ -290,9 +293,14 @@ class Renderer:
             self._colour_pass(ms, cam, view_proj, lighting, background, items, page_rgb, sheet.gloss, light)
             if ms is not resolved:
                 ctx.copy_framebuffer(resolved, ms)
-            layers["rgb"] = apply_lens(camera, self._read(resolved, 0, 3, "f4"), nearest=False, bottom_up=True)
+            if read_back:
+                layers["rgb"] = apply_lens(camera, self._read(resolved, 0, 3, "f4"), nearest=False, bottom_up=True)
         if passes & GT_PASSES:
-            layers.update(self._gt_pass(gt, camera, cam, view_proj, items, page_masks, passes))
+            self._gt_pass(gt, cam, view_proj, items, page_masks)
+            if read_back:
+                layers.update(self._read_gt(gt, camera, passes))
+        if not read_back:
+            ctx.finish()
         return layers
 
     def _shadow_pass(self, lighting: Lighting, sphere: np.ndarray, items) -> list[tuple[int, ShadowView]]:
@@ -433,7 +441,7 @@ class Renderer:
         sheet_vao.release()
         solid_vao.release()
 
-    def _gt_pass(self, fbo, camera: Camera, cam: Camera, view_proj, items, page_masks, passes) -> dict[str, np.ndarray]:
+    def _gt_pass(self, fbo, cam: Camera, view_proj, items, page_masks) -> None:
         prog = self.programs.get("scene.vert", "gt.frag")
         set_uniforms = self.programs.setter(prog)
         r, t = extrinsics(cam)
@@ -447,7 +455,6 @@ class Renderer:
             _draw(sheet_vao, solid_vao, item)
         sheet_vao.release()
         solid_vao.release()
-        return self._read_gt(fbo, camera, passes)
 
     def _read(self, fbo: moderngl.Framebuffer, attachment: int, components: int, dtype: str) -> np.ndarray:
         """One colour attachment, bottom row first, into a scratch array reused across frames (a fresh 64 MB array

@@ -218,6 +218,17 @@ def test_a_frame_in_framebuffers_grown_for_a_bigger_one_is_unchanged(renderer, p
     assert np.abs(again["rgb"] - fresh["rgb"]).max() < 1e-3 * fresh["rgb"].max()
 
 
+def test_drawing_without_read_back_returns_nothing_and_changes_no_later_frame(renderer, page):
+    """``read_back=False`` (the benchmarks' GPU timing) draws every pass but returns no layer."""
+    layout, textures, _ = page
+    s = scene("folded_letter", 2, (layout.width_mm, layout.height_mm))
+    passes = {"rgb", "uv", "object"}
+    before = renderer.render(s[0], textures, *s[1:4], passes=passes)
+    assert renderer.render(s[0], textures, *s[1:4], passes=passes, read_back=False) == {}
+    after = renderer.render(s[0], textures, *s[1:4], passes=passes)
+    assert all(np.array_equal(before[k], after[k]) for k in passes)
+
+
 def test_a_renderer_survives_another_context_being_made(renderer, page):
     """Each render makes its own context current: a second context (another renderer, a window) used to take the
     first renderer's GL calls and crash llvmpipe."""

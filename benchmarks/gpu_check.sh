@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The GPU figures of issues 4 and 5, in one go, on a machine with an NVIDIA GPU and the .gpu_kit/ bundle beside this
+# repository's code (benchmarks/gpu_kit.sh makes it): render-only frames per second at 2200×1700, a full frame with
+# every pass, and dataset frames per second with all ground truth for 1 to 16 workers. Writes gpu_check.log into
+# $OUT (or the current folder). About 5 minutes.
+#     bash benchmarks/gpu_check.sh "H100 80GB"
+set -uo pipefail
+cd "$(dirname "$0")/.."
+note=${1:-GPU}
+log=${OUT:-.}/gpu_check.log
+KIT=.gpu_kit
+# GL dispatch libraries, only where the machine has none (unpacking over a system's own would replace them)
+if ! ldconfig -p | grep -q 'libEGL.so.1'; then
+  for f in "$KIT"/gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+nv=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+[ -e "$nv" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$nv
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site "$KIT"/whl/*.whl || exit 1
+export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1
+  python3 benchmarks/render.py --rgb-only --frames 200
+  python3 benchmarks/render.py --frames 5
+  python3 benchmarks/render.py --frames 5 --msaa 1
+  python3 benchmarks/generate.py --frames 64 --workers 1 4 8 16 --device-note "$note"
+} 2>&1 | tee "$log"
