@@ -1,8 +1,8 @@
 #version 330 core
-// Lighting pass, at the shadow mask's (reduced) resolution: what paper, table and occluders receive from up to 4
-// lights, 2 of them shadowed (visibility from the blurred shadow mask, shadow_mask.frag), and the sky. Lighting is
-// smooth at this scale (the mesh's normals vary over millimetres); the print is not, so albedo is left to the
-// full-resolution colour pass (scene.frag), which upsamples these terms and applies them to each pixel's albedo.
+// Lighting pass, at reduced resolution (about 0.5 mm of the page): what paper, table and occluders receive from up to
+// 4 lights, 2 of them shadowed (visibility upsampled from the blurred shadow mask, shadow_mask.frag), and the sky.
+// Lighting is smooth at this scale (the mesh's normals vary over millimetres); the print is not, so albedo is left to
+// the full-resolution colour pass (scene.frag), which upsamples these terms and applies them to each pixel's albedo.
 #define MAX_LIGHTS 4
 
 uniform int u_num_lights;
@@ -14,7 +14,9 @@ uniform float u_light_range[MAX_LIGHTS];   // distance light -> target, for inve
 uniform float u_light_cos_cone[MAX_LIGHTS];
 uniform int u_light_shadow[MAX_LIGHTS];    // its channel in the shadow mask (0 or 1), or -1
 
-uniform sampler2D u_shadow_mask;           // r, g: light visibility of shadow slots 0, 1, at this pass's resolution
+uniform sampler2D u_shadow_mask;           // r, g: light visibility of shadow slots 0, 1; b: camera depth in mm
+uniform vec2 u_mask_ratio;                 // shadow-mask texels per texel of this pass, per axis
+uniform ivec2 u_mask_extent;               // shadow-mask texels in use (the texture may be larger: the rest is stale)
 uniform vec4 u_depth_row;                  // third row of [R | t]: camera depth z = dot(row.xyz, X) + row.w
 
 uniform float u_ao_strength;
@@ -34,6 +36,32 @@ in float v_ao;
 layout(location = 0) out vec4 f_diffuse;     // rgb: sum of lights' diffuse irradiance; a: sky visibility
 layout(location = 1) out vec4 f_spec_paper;  // rgb: specular radiance of bare paper (or the material); a: key
 layout(location = 2) out vec4 f_spec_ink;    // rgb: specular radiance where the print is fully inked
+
+vec2 shadow_visibility() {
+    // Joint bilateral upsampling of the shadow mask (drawn at a lower resolution than this pass): the 4 texels
+    // around this one, weighted bilinearly and by how close their depth is to ours, so a shadow on the sheet does
+    // not bleed onto the table below its edge (or onto a pen above it). If none is on our surface (a sliver thinner
+    // than a texel), take the nearest in depth.
+    float depth = dot(u_depth_row.xyz, v_world) + u_depth_row.w;
+    vec2 p = gl_FragCoord.xy * u_mask_ratio - 0.5;
+    vec2 f = fract(p);
+    ivec2 base = ivec2(floor(p));
+    ivec2 last = u_mask_extent - 1;
+    float tolerance = 0.5 + 0.004 * depth;  // mm: a surface's depth changes little across one texel
+    vec2 sum = vec2(0.0);
+    float total = 0.0, best = 1e30;
+    vec2 nearest = vec2(1.0);
+    for (int k = 0; k < 4; ++k) {
+        ivec2 o = ivec2(k & 1, k >> 1);
+        vec4 s = texelFetch(u_shadow_mask, clamp(base + o, ivec2(0), last), 0);
+        float dz = abs(s.b - depth);
+        float w = (o.x == 1 ? f.x : 1.0 - f.x) * (o.y == 1 ? f.y : 1.0 - f.y) * exp(-dz * dz / (tolerance * tolerance));
+        sum += w * s.rg;
+        total += w;
+        if (dz < best) { best = dz; nearest = s.rg; }
+    }
+    return total > 1e-4 ? sum / total : nearest;
+}
 
 // Specular radiance of one light for a material of weight ks and lobe exponent shininess (normalised Blinn-Phong
 // with Schlick's Fresnel: the sheen rises at grazing angles).
@@ -57,7 +85,7 @@ void main() {
     float widen = u_is_sheet == 1 ? 1.0 : 2.0 + 20.0 * u_gloss;
     float sh_paper = 12.0 * widen + sharpen, sh_ink = 60.0 * widen + sharpen;
     vec3 v = u_ortho == 1 ? -u_view_dir : normalize(u_cam_pos - v_world);
-    vec2 shadow = texelFetch(u_shadow_mask, ivec2(gl_FragCoord.xy), 0).rg;  // same resolution: one texel each
+    vec2 shadow = shadow_visibility();
     vec3 diffuse_sum = vec3(0.0), spec_paper = vec3(0.0), spec_ink = vec3(0.0);
     for (int i = 0; i < MAX_LIGHTS; ++i) {
         if (i >= u_num_lights) break;

@@ -1,8 +1,8 @@
 #version 330 core
 // Shadow mask: how much of each shadow-casting light reaches the visible surface, drawn at a fraction of the frame's
 // resolution (soft shadows are smooth, and PCF is the costliest thing a CPU rasteriser does per pixel). The lighting
-// pass (lighting.frag) reads it texel for texel at the same resolution; the colour pass upsamples the lighting with
-// depth-aware weights (scene.frag), so shadows stop at silhouettes.
+// pass (lighting.frag) upsamples it with depth-aware weights, and the colour pass the lighting the same way
+// (scene.frag), so shadows stop at silhouettes.
 // Penumbrae follow the light's size (percentage-closer soft shadows): a blocker search finds how far above the
 // surface the shadow casters are, and the filter widens with that distance, so a pen's shadow is crisp where it
 // touches the paper and a phone held 20 cm up casts a broad soft one.

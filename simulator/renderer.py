@@ -2,12 +2,12 @@
 
 Passes (ask only for what you need; only those are read back):
 - ``rgb``: linear radiance (H, W, 3) float32, multisampled, with soft shadows and ambient occlusion; post turns it
-  into a photo. Light is computed at reduced resolution (1/:func:`shadows.mask_scale`, 4 at 2200 px) and applied to
-  the full-resolution albedo: shadows (percentage-closer soft shadows: penumbrae widen with the caster's height and
-  the light's size) go into a shadow mask, blurred where penumbrae are wide; the lights' diffuse and specular terms
-  (for bare paper and for ink) are computed from it at the same resolution; the colour pass upsamples them with
-  depth-aware weights and multiplies each pixel's albedo. Lighting is smooth at that scale, and per-pixel lighting
-  dominated the frame's cost on a CPU.
+  into a photo. Light is computed at reduced resolution and applied to the full-resolution albedo: shadows
+  (percentage-closer soft shadows: penumbrae widen with the caster's height and the light's size) go into a shadow
+  mask at 1/``SHADOW_MASK_SCALE`` of the frame, blurred where penumbrae are wide; the lights' diffuse and specular
+  terms (for bare paper and for ink) are computed at 1/:func:`shadows.light_scale` (about 0.5 mm of the page), with
+  the mask upsampled by depth; the colour pass upsamples the terms the same way and multiplies each pixel's albedo.
+  Lighting is smooth at that scale, and per-pixel lighting dominated the frame's cost on a CPU.
 - ground truth, from one non-multisampled pass over the same geometry: ``uv`` (H, W, 2) float32 (image-style v down,
   -1 off the sheet), ``depth`` (H, W) float32 camera z in mm (0 where nothing was drawn), ``normal`` (H, W, 3)
   float32 world normal of the visible side, ``object`` (H, W) uint8 (0 none, 1 table, 2 sheet's printed side,
@@ -33,7 +33,7 @@ from .lens import apply_lens, render_camera
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
 from .occluders import Occluder, SolidMesh, occluder_mesh, photographer_mesh
 from .programs import ProgramCache
-from .shadows import SHADOW_MAP_PX, ShadowView, light_view_proj, mask_scale, vertex_ao
+from .shadows import SHADOW_MAP_PX, SHADOW_MASK_SCALE, ShadowView, light_scale, light_view_proj, vertex_ao
 
 # page masks packed in one RGBA8 integer texture: name -> (channel, bit); bit None = the whole byte (lead index + 1)
 MASK_CHANNELS = {"trace": (0, None), "grid": (1, 0), "text": (2, 0), "marks": (2, 1), "ink": (3, 0)}
@@ -69,6 +69,11 @@ def _bounding_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
     lo, hi = points.min(axis=0), points.max(axis=0)
     centre = (lo + hi) / 2.0
     return centre, float(np.linalg.norm(hi - lo) / 2.0) + 1.0
+
+
+def _reduced(size: tuple[int, int], scale: int) -> tuple[int, int]:
+    """A canvas size divided by ``scale``, rounded up: the reduced targets cover the whole canvas."""
+    return -(-size[0] // scale), -(-size[1] // scale)
 
 
 def _draw(sheet_vao: moderngl.VertexArray, solid_vao: moderngl.VertexArray, item: tuple) -> None:
@@ -165,26 +170,25 @@ class Renderer:
 
     def _framebuffers(self, size: tuple[int, int], msaa: int) -> tuple[moderngl.Framebuffer, ...]:
         """(multisampled colour fbo, resolved colour fbo, ground-truth fbo, shadow-mask fbo, its blur's scratch fbo,
-        lighting-terms fbo), their viewports set to this frame's canvas (the shadow mask and the lighting terms at
-        the reduced size of :func:`shadows.mask_scale`). Frames differ in canvas size by their lens margin, so
-        framebuffers only grow (in steps of ``FBO_STEP_PX``) and a frame draws into their lower-left corner:
-        remaking them cost more than a frame's colour pass."""
-        scale = mask_scale(size[0])
+        lighting-terms fbo), their viewports set to this frame's canvas (the shadow mask at 1/``SHADOW_MASK_SCALE``,
+        the lighting terms at 1/:func:`shadows.light_scale`). Frames differ in canvas size by their lens margin, so
+        framebuffers only grow (in steps of ``FBO_STEP_PX``) and a frame draws into their lower-left corner: remaking
+        them cost more than a frame's colour pass."""
+        scale = light_scale(size[0])
         alloc = self._fbo_alloc
         if self._fbo_key != (msaa, scale) or size[0] > alloc[0] or size[1] > alloc[1]:
-            alloc = (max(alloc[0], -(-size[0] // FBO_STEP_PX) * FBO_STEP_PX),
-                     max(alloc[1], -(-size[1] // FBO_STEP_PX) * FBO_STEP_PX))
-            if self._fbo_key != (msaa, scale):
-                alloc = (-(-size[0] // FBO_STEP_PX) * FBO_STEP_PX, -(-size[1] // FBO_STEP_PX) * FBO_STEP_PX)
-            self._allocate_framebuffers(alloc, msaa, scale)
-            self._fbo_key, self._fbo_alloc = (msaa, scale), alloc
-        small = (-(-size[0] // scale), -(-size[1] // scale))
+            step = lambda n: -(-n // FBO_STEP_PX) * FBO_STEP_PX  # noqa: E731
+            grown = (step(size[0]), step(size[1]))
+            if self._fbo_key == (msaa, scale):
+                grown = (max(alloc[0], grown[0]), max(alloc[1], grown[1]))
+            self._allocate_framebuffers(grown, msaa, scale)
+            self._fbo_key, self._fbo_alloc = (msaa, scale), grown
         for i, fbo in enumerate(self._fbos):
-            fbo.viewport = (0, 0, *(size if i < 3 else small))
+            fbo.viewport = (0, 0, *_reduced(size, (1, 1, 1, SHADOW_MASK_SCALE, SHADOW_MASK_SCALE, scale)[i]))
         return self._fbos
 
     def _allocate_framebuffers(self, alloc: tuple[int, int], msaa: int, scale: int) -> None:
-        """(Re)make the framebuffers at ``alloc`` pixels (and the reduced ones at 1/``scale``), freeing the old."""
+        """(Re)make the framebuffers at ``alloc`` pixels (the reduced ones to match), freeing the old."""
         for fbo in {id(f): f for f in self._fbos}.values():
             for attachment in (*fbo.color_attachments, fbo.depth_attachment):
                 if attachment is not None:  # the blur's scratch has no depth buffer
@@ -197,10 +201,11 @@ class Renderer:
             ms = ctx.framebuffer([ctx.renderbuffer(alloc, 4, samples=msaa, dtype="f2")],
                                  ctx.depth_renderbuffer(alloc, samples=msaa))
         gt = ctx.framebuffer([ctx.texture(alloc, c, dtype=dt) for c, dt in GT_TARGETS], ctx.depth_renderbuffer(alloc))
-        small = (-(-alloc[0] // scale), -(-alloc[1] // scale))
+        small = _reduced(alloc, SHADOW_MASK_SCALE)
         mask = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")], ctx.depth_renderbuffer(small))
         blurred = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")])  # between the two blur passes
-        light = ctx.framebuffer([ctx.texture(small, 4, dtype="f4") for _ in LIGHT_TERMS], ctx.depth_renderbuffer(small))
+        lit = _reduced(alloc, scale)
+        light = ctx.framebuffer([ctx.texture(lit, 4, dtype="f4") for _ in LIGHT_TERMS], ctx.depth_renderbuffer(lit))
         for texture in (*mask.color_attachments, *blurred.color_attachments, *light.color_attachments):
             texture.repeat_x = texture.repeat_y = False  # filtered taps at the border clamp, never wrap
         self._fbos = (ms, resolved, gt, mask, blurred, light)
@@ -288,8 +293,7 @@ class Renderer:
             self._shadow_mask_pass(mask, cam, view_proj, items, shadow_vps, lighting)
             if shadow_vps:
                 self._blur_shadow_mask(mask, blurred)
-            self._lighting_pass(light, cam, view_proj, lighting, background, items, shadow_vps, sheet.gloss,
-                                mask.color_attachments[0])
+            self._lighting_pass(light, cam, view_proj, lighting, background, items, shadow_vps, sheet.gloss, mask)
             self._colour_pass(ms, cam, view_proj, lighting, background, items, page_rgb, sheet.gloss, light)
             if ms is not resolved:
                 ctx.copy_framebuffer(resolved, ms)
@@ -388,8 +392,8 @@ class Renderer:
                     u_translucency=mesh.translucency, u_surface=3)
 
     def _lighting_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items,
-                       shadow_vps, sheet_gloss: float, shadow_mask: moderngl.Texture) -> None:
-        """The lights' diffuse and specular terms of the visible surface, at the shadow mask's resolution."""
+                       shadow_vps, sheet_gloss: float, mask: moderngl.Framebuffer) -> None:
+        """The lights' diffuse and specular terms of the visible surface, at the lighting terms' resolution."""
         prog = self.programs.get("scene.vert", "lighting.frag")
         set_uniforms = self.programs.setter(prog)
         lights = lighting.lights
@@ -406,8 +410,10 @@ class Renderer:
             u_light_cos_cone=[float(np.cos(np.radians(x.cone_deg))) for x in lights] + [0.0] * pad,
             u_light_shadow=[slot_of.get(i, -1) for i in range(len(lights))] + [-1] * pad,
             u_depth_row=(*r[2], t[2]), u_ao_strength=lighting.ao_strength, u_cam_pos=tuple(cam.position()),
-            u_view_dir=tuple(r[2]), u_ortho=int(cam.projection == "orthographic"), u_shadow_mask=0)
-        shadow_mask.use(location=0)
+            u_view_dir=tuple(r[2]), u_ortho=int(cam.projection == "orthographic"), u_shadow_mask=0,
+            u_mask_ratio=(mask.viewport[2] / fbo.viewport[2], mask.viewport[3] / fbo.viewport[3]),
+            u_mask_extent=mask.viewport[2:])
+        mask.color_attachments[0].use(location=0)
         fbo.use()
         fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         sheet_vao, solid_vao = self._vaos(prog, depth_only=False)

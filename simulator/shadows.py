@@ -19,9 +19,12 @@ from .lighting import Light
 SHADOW_MAP_PX = 2048
 
 
-def mask_scale(width_px: int) -> int:
-    """Frame pixels per texel of the shadow mask and the lighting terms: 4 from 1920 px wide (at 2200 px a texel is
-    about 0.5 mm of a letter page, finer than the mesh that shapes the light), 3 from 1440, 2 from 960, 1 below."""
+SHADOW_MASK_SCALE = 4  # frame pixels per shadow-mask texel: soft shadows are smooth, PCSS is costly per texel
+
+
+def light_scale(width_px: int) -> int:
+    """Frame pixels per texel of the lighting terms: about 0.5 mm of a page filling the frame, finer than the mesh
+    that shapes the light (4 from 1920 px wide, 3 from 1440, 2 from 960, 1 below)."""
     return max(1, min(4, width_px // 480))
 
 

@@ -320,8 +320,8 @@ def test_soft_shadows_are_sharp_at_contact_and_widen_with_the_gap(renderer, page
 
 
 def test_reduced_resolution_lighting_matches_per_pixel_lighting(renderer, page, monkeypatch):
-    """Light is computed at 1/mask_scale of the frame and applied to per-pixel albedo: on a folded sheet with its
-    blank back, a table and a hand, the frame matches per-pixel lighting (mask_scale 1) everywhere, silhouettes
+    """Light is computed at 1/light_scale of the frame and applied to per-pixel albedo: on a folded sheet with its
+    blank back, a table and a hand, the frame matches per-pixel lighting (light_scale 1) everywhere, silhouettes
     included (where the upsampling must not mix the sheet's light with the table's or the back's)."""
     from simulator import renderer as renderer_module
     from simulator.lighting import Light, Lighting
@@ -335,9 +335,9 @@ def test_reduced_resolution_lighting_matches_per_pixel_lighting(renderer, page, 
     lamp = Light(kind="point", position=(centre[0] + 150.0, centre[1] - 300.0, 500.0), target=centre,
                  casts_shadow=False)
     lighting = Lighting(lights=(lamp,), ambient_intensity=0.2, ao_strength=0.5)
-    assert renderer_module.mask_scale(cam.width_px) > 1
+    assert renderer_module.light_scale(cam.width_px) > 1
     reduced = renderer.render(sheet, textures, cam, lighting, bg, passes={"rgb", "object"})["rgb"].copy()
-    monkeypatch.setattr(renderer_module, "mask_scale", lambda width_px: 1)
+    monkeypatch.setattr(renderer_module, "light_scale", lambda width_px: 1)
     exact = renderer.render(sheet, textures, cam, lighting, bg, passes={"rgb", "object"})
     objects = exact["object"]
     error = np.abs(reduced - exact["rgb"]).max(axis=2) / np.maximum(exact["rgb"].max(axis=2), 0.05)
