@@ -4,10 +4,10 @@ Passes (ask only for what you need; only those are read back):
 - ``rgb``: linear radiance (H, W, 3) float32, multisampled, with soft shadows and ambient occlusion; post turns it
   into a photo. Light is computed at reduced resolution and applied to the full-resolution albedo: shadows
   (percentage-closer soft shadows: penumbrae widen with the caster's height and the light's size) go into a shadow
-  mask at 1/``SHADOW_MASK_SCALE`` of the frame, blurred where penumbrae are wide; the lights' diffuse and specular
-  terms (for bare paper and for ink) are computed at 1/:func:`shadows.light_scale` (about 0.5 mm of the page), with
-  the mask upsampled by depth; the colour pass upsamples the terms the same way and multiplies each pixel's albedo.
-  Lighting is smooth at that scale, and per-pixel lighting dominated the frame's cost on a CPU.
+  mask at about 1 mm of the page (:func:`shadows.shadow_mask_scale`), blurred where penumbrae are wide; the lights'
+  diffuse and specular terms (for bare paper and for ink) are computed at about 0.5 mm (:func:`shadows.light_scale`),
+  with the mask upsampled by depth; the colour pass upsamples the terms the same way and multiplies each pixel's
+  albedo. Light is smooth at those scales, and per-pixel lighting dominated the frame's cost on a CPU.
 - ground truth, from one non-multisampled pass over the same geometry: ``uv`` (H, W, 2) float32 (image-style v down,
   -1 off the sheet), ``depth`` (H, W) float32 camera z in mm (0 where nothing was drawn), ``normal`` (H, W, 3)
   float32 world normal of the visible side, ``object`` (H, W) uint8 (0 none, 1 table, 2 sheet's printed side,
@@ -33,7 +33,7 @@ from .lens import apply_lens, render_camera
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
 from .occluders import Occluder, SolidMesh, occluder_mesh, photographer_mesh
 from .programs import ProgramCache
-from .shadows import SHADOW_MAP_PX, SHADOW_MASK_SCALE, ShadowView, light_scale, light_view_proj, vertex_ao
+from .shadows import SHADOW_MAP_PX, ShadowView, light_scale, light_view_proj, shadow_mask_scale, vertex_ao
 
 # page masks packed in one RGBA8 integer texture: name -> (channel, bit); bit None = the whole byte (lead index + 1)
 MASK_CHANNELS = {"trace": (0, None), "grid": (1, 0), "text": (2, 0), "marks": (2, 1), "ink": (3, 0)}
@@ -102,7 +102,7 @@ class Renderer:
         self._textures: dict[str, moderngl.Texture] = {}
         self._buffers: dict[str, moderngl.Buffer] = {}
         self._fbos: tuple[moderngl.Framebuffer, ...] = ()
-        self._fbo_key: tuple | None = None  # (msaa, mask scale) the framebuffers were made for
+        self._fbo_key: tuple | None = None  # (msaa, light scale, shadow-mask scale) the framebuffers were made for
         self._fbo_alloc: tuple[int, int] = (0, 0)  # their size in pixels (frames use their lower-left corner)
         self._scratch: dict[tuple, np.ndarray] = {}  # read-back arrays, by (shape, dtype, attachment)
         self._quad_vao: moderngl.VertexArray | None = None  # full-viewport quad for the shadow-mask blur
@@ -170,24 +170,24 @@ class Renderer:
 
     def _framebuffers(self, size: tuple[int, int], msaa: int) -> tuple[moderngl.Framebuffer, ...]:
         """(multisampled colour fbo, resolved colour fbo, ground-truth fbo, shadow-mask fbo, its blur's scratch fbo,
-        lighting-terms fbo), their viewports set to this frame's canvas (the shadow mask at 1/``SHADOW_MASK_SCALE``,
-        the lighting terms at 1/:func:`shadows.light_scale`). Frames differ in canvas size by their lens margin, so
-        framebuffers only grow (in steps of ``FBO_STEP_PX``) and a frame draws into their lower-left corner: remaking
-        them cost more than a frame's colour pass."""
-        scale = light_scale(size[0])
+        lighting-terms fbo), their viewports set to this frame's canvas (the shadow mask and the lighting terms at
+        their reductions, :mod:`shadows`). Frames differ in canvas size by their lens margin, so framebuffers only
+        grow (in steps of ``FBO_STEP_PX``) and a frame draws into their lower-left corner: remaking them cost more
+        than a frame's colour pass."""
+        scale, mask = light_scale(size[0]), shadow_mask_scale(size[0])
         alloc = self._fbo_alloc
-        if self._fbo_key != (msaa, scale) or size[0] > alloc[0] or size[1] > alloc[1]:
+        if self._fbo_key != (msaa, scale, mask) or size[0] > alloc[0] or size[1] > alloc[1]:
             step = lambda n: -(-n // FBO_STEP_PX) * FBO_STEP_PX  # noqa: E731
             grown = (step(size[0]), step(size[1]))
-            if self._fbo_key == (msaa, scale):
+            if self._fbo_key == (msaa, scale, mask):
                 grown = (max(alloc[0], grown[0]), max(alloc[1], grown[1]))
-            self._allocate_framebuffers(grown, msaa, scale)
-            self._fbo_key, self._fbo_alloc = (msaa, scale), grown
+            self._allocate_framebuffers(grown, msaa, scale, mask)
+            self._fbo_key, self._fbo_alloc = (msaa, scale, mask), grown
         for i, fbo in enumerate(self._fbos):
-            fbo.viewport = (0, 0, *_reduced(size, (1, 1, 1, SHADOW_MASK_SCALE, SHADOW_MASK_SCALE, scale)[i]))
+            fbo.viewport = (0, 0, *_reduced(size, (1, 1, 1, mask, mask, scale)[i]))
         return self._fbos
 
-    def _allocate_framebuffers(self, alloc: tuple[int, int], msaa: int, scale: int) -> None:
+    def _allocate_framebuffers(self, alloc: tuple[int, int], msaa: int, scale: int, mask_scale: int) -> None:
         """(Re)make the framebuffers at ``alloc`` pixels (the reduced ones to match), freeing the old."""
         for fbo in {id(f): f for f in self._fbos}.values():
             for attachment in (*fbo.color_attachments, fbo.depth_attachment):
@@ -201,7 +201,7 @@ class Renderer:
             ms = ctx.framebuffer([ctx.renderbuffer(alloc, 4, samples=msaa, dtype="f2")],
                                  ctx.depth_renderbuffer(alloc, samples=msaa))
         gt = ctx.framebuffer([ctx.texture(alloc, c, dtype=dt) for c, dt in GT_TARGETS], ctx.depth_renderbuffer(alloc))
-        small = _reduced(alloc, SHADOW_MASK_SCALE)
+        small = _reduced(alloc, mask_scale)
         mask = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")], ctx.depth_renderbuffer(small))
         blurred = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")])  # between the two blur passes
         lit = _reduced(alloc, scale)

@@ -19,7 +19,11 @@ from .lighting import Light
 SHADOW_MAP_PX = 2048
 
 
-SHADOW_MASK_SCALE = 4  # frame pixels per shadow-mask texel: soft shadows are smooth, PCSS is costly per texel
+def shadow_mask_scale(width_px: int) -> int:
+    """Frame pixels per shadow-mask texel: about 1 mm of a page filling the frame (8 at 2200 px wide, 5 at 1280, 4 at
+    960-1199, less below), since soft shadows are smoother than light and their filter is costly per texel; the
+    narrowest penumbra, a light's least softness of ~2 mm, still spans a few texels."""
+    return max(1, min(8, width_px // 240))
 
 
 def light_scale(width_px: int) -> int:
