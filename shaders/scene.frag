@@ -3,6 +3,7 @@
 // the terms lighting.frag computed at reduced resolution. Output is linear radiance; exposure, white balance and tone
 // mapping happen in post.
 //     radiance = albedo * (sky colour * sky visibility + kd * diffuse irradiance) + mix(paper, ink specular, ink)
+// Occluders are drawn by occluder.frag instead, lit per pixel.
 
 uniform sampler2D u_diffuse;               // lighting.frag's outputs: rgb diffuse irradiance, a sky visibility
 uniform sampler2D u_spec_paper;            // rgb bare-paper specular, a depth key (lighting.frag)
@@ -17,7 +18,7 @@ uniform int u_use_texture;
 uniform vec3 u_color;                      // albedo when no texture, and colour of the paper's back side
 uniform float u_gloss;                     // base specular weight of the material
 uniform int u_is_sheet;
-uniform int u_surface;                     // 0 table, 1 sheet, 3 occluder
+uniform int u_surface;                     // 0 table, 1 sheet
 
 in vec3 v_world;
 in vec3 v_normal;

@@ -1,7 +1,11 @@
-"""GLSL programs loaded by name from ``shaders/``, compiled once per context and cached."""
+"""GLSL programs loaded by name from ``shaders/``, compiled once per context and cached.
+
+A shader may pull in a shared ``.glsl`` file from the same folder with a line ``#include "name.glsl"`` (after
+``#version``); GLSL has no includes of its own, so the line is replaced by the file's text before compiling."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -9,6 +13,16 @@ import moderngl
 import numpy as np
 
 SHADER_DIR = Path(__file__).resolve().parent.parent / "shaders"
+INCLUDE = re.compile(r'^#include "([\w.-]+\.glsl)"[ \t]*$', re.MULTILINE)
+
+
+def shader_source(shader_dir: Path, name: str, seen: tuple[str, ...] = ()) -> str:
+    """The text of shader ``name`` with its ``#include "x.glsl"`` lines replaced by those files (each at most once
+    on a chain: an include cycle is an error, not a hang)."""
+    if name in seen:
+        raise ValueError(f"shader include cycle: {' -> '.join((*seen, name))}")
+    text = (shader_dir / name).read_text()
+    return INCLUDE.sub(lambda m: shader_source(shader_dir, m.group(1), (*seen, name)), text)
 
 
 class ProgramCache:
@@ -21,8 +35,8 @@ class ProgramCache:
         """The program made of two shader files (e.g. ``"scene.vert", "scene.frag"``), compiled on first use."""
         key = (vert, frag)
         if key not in self._programs:
-            self._programs[key] = self.ctx.program(vertex_shader=(self.shader_dir / vert).read_text(),
-                                                   fragment_shader=(self.shader_dir / frag).read_text())
+            self._programs[key] = self.ctx.program(vertex_shader=shader_source(self.shader_dir, vert),
+                                                   fragment_shader=shader_source(self.shader_dir, frag))
         return self._programs[key]
 
     @staticmethod

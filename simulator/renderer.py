@@ -294,7 +294,8 @@ class Renderer:
             if shadow_vps:
                 self._blur_shadow_mask(mask, blurred)
             self._lighting_pass(light, cam, view_proj, lighting, background, items, shadow_vps, sheet.gloss, mask)
-            self._colour_pass(ms, cam, view_proj, lighting, background, items, page_rgb, sheet.gloss, light)
+            self._colour_pass(ms, cam, view_proj, lighting, background, items, page_rgb, sheet.gloss, light,
+                              shadow_vps, mask)
             if ms is not resolved:
                 ctx.copy_framebuffer(resolved, ms)
             if read_back:
@@ -391,17 +392,17 @@ class Renderer:
         return dict(u_use_texture=0, u_color=mesh.color, u_gloss=mesh.gloss * 0.3, u_is_sheet=0,
                     u_translucency=mesh.translucency, u_surface=3)
 
-    def _lighting_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items,
-                       shadow_vps, sheet_gloss: float, mask: moderngl.Framebuffer) -> None:
-        """The lights' diffuse and specular terms of the visible surface, at the lighting terms' resolution."""
-        prog = self.programs.get("scene.vert", "lighting.frag")
-        set_uniforms = self.programs.setter(prog)
+    @staticmethod
+    def _light_uniforms(cam: Camera, lighting: Lighting, shadow_vps, mask: moderngl.Framebuffer,
+                        target: moderngl.Framebuffer, mask_unit: int) -> dict:
+        """Uniforms of lighting.glsl: the lights, the shadow mask (on texture unit ``mask_unit``) and how its texels
+        map onto ``target``'s fragments, and the camera."""
         lights = lighting.lights
         pad = MAX_LIGHTS - len(lights)
         slot_of = {i: s for s, (i, _) in enumerate(shadow_vps)}
         r, t = extrinsics(cam)
-        set_uniforms(
-            u_view_proj=view_proj.T, u_num_lights=len(lights),
+        return dict(
+            u_num_lights=len(lights),
             u_light_kind=[("directional", "point", "spot").index(x.kind) for x in lights] + [0] * pad,
             u_light_pos=[x.position for x in lights] + [(0, 0, 1)] * pad,
             u_light_dir=[tuple(x.direction()) for x in lights] + [(0, 0, -1)] * pad,
@@ -410,9 +411,16 @@ class Renderer:
             u_light_cos_cone=[float(np.cos(np.radians(x.cone_deg))) for x in lights] + [0.0] * pad,
             u_light_shadow=[slot_of.get(i, -1) for i in range(len(lights))] + [-1] * pad,
             u_depth_row=(*r[2], t[2]), u_ao_strength=lighting.ao_strength, u_cam_pos=tuple(cam.position()),
-            u_view_dir=tuple(r[2]), u_ortho=int(cam.projection == "orthographic"), u_shadow_mask=0,
-            u_mask_ratio=(mask.viewport[2] / fbo.viewport[2], mask.viewport[3] / fbo.viewport[3]),
+            u_view_dir=tuple(r[2]), u_ortho=int(cam.projection == "orthographic"), u_shadow_mask=mask_unit,
+            u_mask_ratio=(mask.viewport[2] / target.viewport[2], mask.viewport[3] / target.viewport[3]),
             u_mask_extent=mask.viewport[2:])
+
+    def _lighting_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items,
+                       shadow_vps, sheet_gloss: float, mask: moderngl.Framebuffer) -> None:
+        """The lights' diffuse and specular terms of the visible surface, at the lighting terms' resolution."""
+        prog = self.programs.get("scene.vert", "lighting.frag")
+        set_uniforms = self.programs.setter(prog)
+        set_uniforms(u_view_proj=view_proj.T, **self._light_uniforms(cam, lighting, shadow_vps, mask, fbo, 0))
         mask.color_attachments[0].use(location=0)
         fbo.use()
         fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
@@ -424,26 +432,40 @@ class Renderer:
         solid_vao.release()
 
     def _colour_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items, page_rgb,
-                     sheet_gloss: float, light: moderngl.Framebuffer) -> None:
-        """Full-resolution albedo times the upsampled lighting terms, multisampled."""
+                     sheet_gloss: float, light: moderngl.Framebuffer, shadow_vps, mask: moderngl.Framebuffer) -> None:
+        """Full-resolution albedo times the upsampled lighting terms (scene.frag), and occluders lit per pixel
+        (occluder.frag: their details are finer than the lighting terms), multisampled."""
+        fbo.use()
+        fbo.clear(0.02, 0.02, 0.02, 1.0, depth=1.0)
+        ambient = tuple(np.multiply(lighting.ambient_color, lighting.ambient_intensity))
+        occluders = [item for item in items if item[0] == "occluder"]
+        if occluders:  # first: they are in front
+            prog = self.programs.get("scene.vert", "occluder.frag")
+            set_uniforms = self.programs.setter(prog)
+            set_uniforms(u_view_proj=view_proj.T, u_ambient=ambient,
+                         **self._light_uniforms(cam, lighting, shadow_vps, mask, fbo, 0))
+            mask.color_attachments[0].use(location=0)
+            sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
+            for item in occluders:
+                set_uniforms(**self._material(item, background, sheet_gloss))
+                _draw(sheet_vao, solid_vao, item)
+            sheet_vao.release()
+            solid_vao.release()
         prog = self.programs.get("scene.vert", "scene.frag")
         set_uniforms = self.programs.setter(prog)
         r, t = extrinsics(cam)
-        set_uniforms(u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_albedo=0,
+        set_uniforms(u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_albedo=0, u_ambient=ambient,
                      u_light_ratio=(light.viewport[2] / cam.width_px, light.viewport[3] / cam.height_px),
-                     u_light_extent=light.viewport[2:],
-                     u_ambient=tuple(np.multiply(lighting.ambient_color, lighting.ambient_intensity)),
-                     **{name: i + 1 for i, name in enumerate(LIGHT_TERMS)})
+                     u_light_extent=light.viewport[2:], **{name: i + 1 for i, name in enumerate(LIGHT_TERMS)})
         for i, texture in enumerate(light.color_attachments):
             texture.use(location=i + 1)
-        fbo.use()
-        fbo.clear(0.02, 0.02, 0.02, 1.0, depth=1.0)
         sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
         table_tex = self._upload_table(background)
         for item in items:
-            (page_rgb if item[0] == "sheet" else table_tex).use(location=0)
-            set_uniforms(**self._material(item, background, sheet_gloss))
-            _draw(sheet_vao, solid_vao, item)
+            if item[0] != "occluder":
+                (page_rgb if item[0] == "sheet" else table_tex).use(location=0)
+                set_uniforms(**self._material(item, background, sheet_gloss))
+                _draw(sheet_vao, solid_vao, item)
         sheet_vao.release()
         solid_vao.release()
 
