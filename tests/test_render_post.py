@@ -77,3 +77,30 @@ def test_sensor_noise_draws_are_standard_normal_in_every_channel():
     assert abs(np.corrcoef(z[..., 0].ravel(), z[..., 1].ravel())[0, 1]) < 0.02
     assert abs(np.corrcoef(z[:100].ravel(), z[100:].ravel())[0, 1]) < 0.02
     assert np.array_equal(z, draws(5)) and not np.array_equal(z, draws(6))
+
+
+def test_a_colour_filter_keeps_flat_colours_and_makes_noise_blotchy_and_fine_detail_fringed():
+    """Behind a Bayer filter each photosite records one colour and the camera interpolates the others: a flat colour
+    comes back as it was, sensor noise spreads over neighbouring pixels and channels (a phone photo's blotchy colour
+    noise), and one-pixel grey stripes pick up colour (the fringes and moiré of fine detail)."""
+    flat = {"rgb": np.broadcast_to(np.array([0.05, 0.12, 0.3], np.float32), (64, 96, 3)).copy()}
+    clean = PostFX(tone="clip")
+    bayer = PostFX(tone="clip", bayer=True)
+    a = apply_post(flat, clean, np.random.default_rng(0)).astype(int)
+    b = apply_post(flat, bayer, np.random.default_rng(0)).astype(int)
+    assert np.abs(a - b).max() <= 1
+
+    def neighbour_correlation(fx: PostFX) -> float:
+        out = apply_post(flat, fx, np.random.default_rng(3)).astype(float)[4:-4, 4:-4, 1]
+        z = out - out.mean()
+        return float((z[:, 1:] * z[:, :-1]).mean() / z.var())
+
+    noisy = dict(shot_noise=0.002, read_noise=0.01, tone="clip")
+    assert abs(neighbour_correlation(PostFX(**noisy))) < 0.1
+    assert neighbour_correlation(PostFX(**noisy, bayer=True)) > 0.3
+
+    stripes = {"rgb": np.zeros((64, 96, 3), np.float32)}
+    stripes["rgb"][:, ::3] = 0.6  # grey lines one pixel wide, every third column
+    chroma = lambda im: np.abs(im[..., 0].astype(int) - im[..., 2].astype(int))[4:-4, 4:-4].mean()  # noqa: E731
+    assert chroma(apply_post(stripes, clean, np.random.default_rng(0))) == 0
+    assert chroma(apply_post(stripes, bayer, np.random.default_rng(0))) > 5
