@@ -258,6 +258,16 @@ class Renderer:
         solid = self.ctx.vertex_array(program, [(self._buffers["solid_vbo"], fmt, *attrs)])
         return sheet, solid
 
+    def _draw_items(self, prog: moderngl.Program, items, prepare) -> None:
+        """Draw ``items`` with ``prog``; ``prepare(item)`` returns that item's uniforms (and may bind its textures)."""
+        set_uniforms = self.programs.setter(prog)
+        sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
+        for item in items:
+            set_uniforms(**prepare(item))
+            _draw(sheet_vao, solid_vao, item)
+        sheet_vao.release()
+        solid_vao.release()
+
     # --- passes ----------------------------------------------------------------------------------------------------
     def render(self, sheet, page: PageTextures, camera: Camera, lighting: Lighting, background: Background,
                passes: frozenset[str] | set[str] = frozenset({"rgb"}), msaa: int = 4,
@@ -355,11 +365,7 @@ class Renderer:
             return
         self._shadow_atlas.use(location=1)
         self._shadow_depth.use(location=2)
-        sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
-        for item in items:
-            _draw(sheet_vao, solid_vao, item)
-        sheet_vao.release()
-        solid_vao.release()
+        self._draw_items(prog, items, lambda item: {})
 
     def _blur_shadow_mask(self, mask: moderngl.Framebuffer, scratch: moderngl.Framebuffer) -> None:
         """Smooth wide penumbrae in place: across into ``scratch``, then down back into ``mask``."""
@@ -424,12 +430,7 @@ class Renderer:
         mask.color_attachments[0].use(location=0)
         fbo.use()
         fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
-        sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
-        for item in items:
-            set_uniforms(**self._material(item, background, sheet_gloss))
-            _draw(sheet_vao, solid_vao, item)
-        sheet_vao.release()
-        solid_vao.release()
+        self._draw_items(prog, items, lambda item: self._material(item, background, sheet_gloss))
 
     def _colour_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items, page_rgb,
                      sheet_gloss: float, light: moderngl.Framebuffer, shadow_vps, mask: moderngl.Framebuffer) -> None:
@@ -445,12 +446,7 @@ class Renderer:
             set_uniforms(u_view_proj=view_proj.T, u_ambient=ambient,
                          **self._light_uniforms(cam, lighting, shadow_vps, mask, fbo, 0))
             mask.color_attachments[0].use(location=0)
-            sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
-            for item in occluders:
-                set_uniforms(**self._material(item, background, sheet_gloss))
-                _draw(sheet_vao, solid_vao, item)
-            sheet_vao.release()
-            solid_vao.release()
+            self._draw_items(prog, occluders, lambda item: self._material(item, background, sheet_gloss))
         prog = self.programs.get("scene.vert", "scene.frag")
         set_uniforms = self.programs.setter(prog)
         r, t = extrinsics(cam)
@@ -459,15 +455,13 @@ class Renderer:
                      u_light_extent=light.viewport[2:], **{name: i + 1 for i, name in enumerate(LIGHT_TERMS)})
         for i, texture in enumerate(light.color_attachments):
             texture.use(location=i + 1)
-        sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
         table_tex = self._upload_table(background)
-        for item in items:
-            if item[0] != "occluder":
-                (page_rgb if item[0] == "sheet" else table_tex).use(location=0)
-                set_uniforms(**self._material(item, background, sheet_gloss))
-                _draw(sheet_vao, solid_vao, item)
-        sheet_vao.release()
-        solid_vao.release()
+
+        def prepare(item: tuple) -> dict:
+            (page_rgb if item[0] == "sheet" else table_tex).use(location=0)
+            return self._material(item, background, sheet_gloss)
+
+        self._draw_items(prog, [item for item in items if item[0] != "occluder"], prepare)
 
     def _gt_pass(self, fbo, cam: Camera, view_proj, items, page_masks) -> None:
         prog = self.programs.get("scene.vert", "gt.frag")
@@ -477,12 +471,7 @@ class Renderer:
         fbo.use()
         fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         page_masks.use(location=0)
-        sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
-        for item in items:
-            set_uniforms(u_object_id={"sheet": 2, "table": 1, "occluder": 3}[item[0]])
-            _draw(sheet_vao, solid_vao, item)
-        sheet_vao.release()
-        solid_vao.release()
+        self._draw_items(prog, items, lambda item: {"u_object_id": {"sheet": 2, "table": 1, "occluder": 3}[item[0]]})
 
     def _read(self, fbo: moderngl.Framebuffer, attachment: int, components: int, dtype: str) -> np.ndarray:
         """One colour attachment, bottom row first, into a scratch array reused across frames (a fresh 64 MB array
