@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 note=${1:-GPU}
 log=${OUT:-.}/gpu_check.log
 KIT=.gpu_kit
+ls "$KIT"/whl/*.whl >/dev/null 2>&1 || { echo "gpu_check: no $KIT/ here: run benchmarks/gpu_kit.sh first (with internet)" >&2; exit 2; }
 # GL dispatch libraries, only where the machine has none (unpacking over a system's own would replace them)
 if ! ldconfig -p | grep -q 'libEGL.so.1'; then
   for f in "$KIT"/gl/*.deb; do dpkg -x "$f" /; done
