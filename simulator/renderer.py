@@ -174,15 +174,16 @@ class Renderer:
         their reductions, :mod:`shadows`). Frames differ in canvas size by their lens margin, so framebuffers only
         grow (in steps of ``FBO_STEP_PX``) and a frame draws into their lower-left corner: remaking them cost more
         than a frame's colour pass."""
-        scale, mask = light_scale(size[0]), shadow_mask_scale(size[0])
+        key = (msaa, light_scale(size[0]), shadow_mask_scale(size[0]))
+        _, scale, mask = key
         alloc = self._fbo_alloc
-        if self._fbo_key != (msaa, scale, mask) or size[0] > alloc[0] or size[1] > alloc[1]:
-            step = lambda n: -(-n // FBO_STEP_PX) * FBO_STEP_PX  # noqa: E731
-            grown = (step(size[0]), step(size[1]))
-            if self._fbo_key == (msaa, scale, mask):
+        if self._fbo_key != key or size[0] > alloc[0] or size[1] > alloc[1]:
+            grown = _reduced(size, FBO_STEP_PX)
+            grown = (grown[0] * FBO_STEP_PX, grown[1] * FBO_STEP_PX)  # the canvas, rounded up to whole steps
+            if self._fbo_key == key:  # same kind, a bigger canvas: cover this one and the earlier ones
                 grown = (max(alloc[0], grown[0]), max(alloc[1], grown[1]))
             self._allocate_framebuffers(grown, msaa, scale, mask)
-            self._fbo_key, self._fbo_alloc = (msaa, scale, mask), grown
+            self._fbo_key, self._fbo_alloc = key, grown
         for i, fbo in enumerate(self._fbos):
             fbo.viewport = (0, 0, *_reduced(size, (1, 1, 1, mask, mask, scale)[i]))
         return self._fbos
