@@ -1,5 +1,7 @@
 #version 330 core
-// Colour and ground-truth passes: world-space position, normal, page UV and ambient occlusion per vertex.
+// Colour and ground-truth passes: world-space position, normal, page UV and ambient occlusion per vertex, placed
+// through the camera and its lens distortion.
+#include "lens.glsl"
 uniform mat4 u_view_proj;  // camera projection * view, built from the camera's K, R, t (camera.gl_matrices)
 in vec3 in_pos;
 in vec3 in_normal;
@@ -14,5 +16,5 @@ void main() {
     v_normal = in_normal;
     v_uv = in_uv;
     v_ao = in_ao;
-    gl_Position = u_view_proj * vec4(in_pos, 1.0);
+    gl_Position = apply_lens(u_view_proj * vec4(in_pos, 1.0));
 }

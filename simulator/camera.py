@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InputError
+from .lens import lens_limit
 from .params import choices, rng
 
 GL_NEAR_MM = 5.0  # near clip plane of the rasteriser (everything closer is clipped)
@@ -47,6 +48,7 @@ class Camera:
             raise InputError(f"{prefix}tilt_deg: camera is below the table (height {self.position()[2]:.1f} mm)")
         if self.target[2] < 0.0:
             raise InputError(f"{prefix}target: {self.target[2]} mm is below the table (z must be ≥ 0)")
+        lens_limit(self, name or "camera")  # refuses a distortion that folds inside the frame
 
     @property
     def fx(self) -> float:
@@ -151,7 +153,7 @@ def gl_matrices(cam: Camera, far_mm: float) -> tuple[np.ndarray, np.ndarray]:
 
     view = diag(1, -1, -1, 1) · [R | t]: OpenCV camera axes → OpenGL eye axes (y up, looking down -z).
     projection maps eye coordinates to clip space so that NDC x = 2 u / W - 1 and NDC y = 1 - 2 v / H, where (u, v)
-    are the pixel coordinates ``K`` gives (before distortion; the lens is applied to the image afterwards).
+    are the pixel coordinates ``K`` gives (before distortion; the vertex shader applies the lens, :mod:`lens`).
     """
     r, t = extrinsics(cam)
     view = np.eye(4)

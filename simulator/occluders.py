@@ -10,10 +10,13 @@ photos).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
 from .params import choices, rng
+
+MAX_EDGE_MM = 10.0  # occluder triangles are cut to this (see refine)
 
 
 @dataclass(frozen=True)
@@ -168,10 +171,43 @@ def photographer_mesh(position, right, down, forward) -> SolidMesh:
     return SolidMesh(pos.astype(np.float32), normals.astype(np.float32), (0.08, 0.07, 0.07), 0.1)
 
 
+@lru_cache(maxsize=64)
+def _subdivision(k: int) -> np.ndarray:
+    """Barycentric weights (k², 3, 3) that cut a triangle into k² similar ones, each wound like the original."""
+    def node(i: int, j: int) -> tuple[float, float, float]:
+        return (1.0 - (i + j) / k, i / k, j / k)
+    tris = []
+    for i in range(k):
+        for j in range(k - i):
+            tris.append((node(i, j), node(i + 1, j), node(i, j + 1)))
+            if i + j < k - 1:
+                tris.append((node(i + 1, j), node(i + 1, j + 1), node(i, j + 1)))
+    return np.array(tris)
+
+
+def refine(pos: np.ndarray, nrm: np.ndarray, max_edge_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """Unindexed triangles cut so that no edge is longer than ``max_edge_mm``, normals interpolated. The lens bends
+    only vertices (:mod:`lens`): a pen's 120 mm barrel drawn as long thin triangles would stay straight. Where
+    neighbours are cut differently their shared edge gets different vertices, but all on the same curve, so they
+    part by at most the lens's bend over ``max_edge_mm``, far below a pixel."""
+    tri, ntri = pos.reshape(-1, 3, 3), nrm.reshape(-1, 3, 3)
+    cuts = np.maximum(1, np.ceil(np.linalg.norm(tri - np.roll(tri, 1, axis=1), axis=2).max(axis=1)
+                                 / max_edge_mm)).astype(int)
+    out_pos, out_nrm = [], []
+    for k in np.unique(cuts):
+        weights = _subdivision(int(k))
+        out_pos.append(np.einsum("sqv,tvd->tsqd", weights, tri[cuts == k]).reshape(-1, 3))
+        out_nrm.append(np.einsum("sqv,tvd->tsqd", weights, ntri[cuts == k]).reshape(-1, 3))
+    new_nrm = np.concatenate(out_nrm)
+    new_nrm /= np.maximum(np.linalg.norm(new_nrm, axis=1, keepdims=True), 1e-12)
+    return np.concatenate(out_pos), new_nrm
+
+
 def occluder_mesh(occ: Occluder) -> SolidMesh:
-    """World-space mesh of one occluder."""
+    """World-space mesh of one occluder, refined to ``MAX_EDGE_MM``."""
     parts, gloss = _parts(occ.kind)
-    pos = np.concatenate([p for p, _ in parts]) * occ.scale
+    parts = [refine(p * occ.scale, n, MAX_EDGE_MM) for p, n in parts]
+    pos = np.concatenate([p for p, _ in parts])
     nrm = np.concatenate([n for _, n in parts])
     a = np.radians(occ.angle_deg)
     rot = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])

@@ -1,8 +1,8 @@
 """Where each ECG sample lands in the final image, and whether it can be seen there.
 
 ``project_samples`` follows a sample exactly as the renderer drew it: page UV → world point on the deformed mesh
-(``sheet.uv_to_world``, barycentric) → camera (same R, t, K) → Brown–Conrady distortion (the coefficients the
-lens remap inverts). A sample is ``visible`` when
+(``sheet.uv_to_world``, barycentric) → camera (same R, t, K) → Brown–Conrady distortion (the polynomial the vertex
+shader applies, :mod:`lens`). A sample is ``visible`` when
 1. it lands inside the image, in front of the camera;
 2. nothing is nearer the camera at its pixel: its camera depth is at most the rendered depth there plus ``tol_mm``
    (catches occluders and sheet layers well above it);
@@ -10,7 +10,7 @@ lens remap inverts). A sample is ``visible`` when
    a few pixel footprints of the sample's UV on the page, and the pixel is not the blank back. This catches a flap
    folded flat on top, where depth alone cannot tell two layers a paper's thickness apart, and a flap whose print
    faces the table.
-It reads the ``depth``, ``uv`` and ``object`` layers of the same render (nearest-filtered, lens applied).
+It reads the ``depth``, ``uv`` and ``object`` layers of the same render.
 """
 
 from __future__ import annotations

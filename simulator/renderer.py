@@ -13,7 +13,8 @@ Passes (ask only for what you need; only those are read back):
   float32 world normal of the visible side, ``object`` (H, W) uint8 (0 none, 1 table, 2 sheet's printed side,
   3 occluder, 4 sheet's blank back), ``sheet`` (H, W) uint8 coverage of the sheet (either side), and the page masks
   ``mask_trace`` (lead index + 1), ``mask_grid``, ``mask_text``, ``mask_marks``, ``mask_ink`` (H, W) uint8, nearest.
-Every layer is in the final image geometry: the lens distortion of the camera is applied (nearest for ground truth).
+Every layer is drawn in the final image geometry: the vertex shader applies the camera's lens distortion
+(:mod:`lens`), so colour and ground truth come from one rasterisation of the same distorted triangles.
 Rendering never writes files.
 """
 
@@ -23,13 +24,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Mapping
 
+import cv2
 import moderngl
 import numpy as np
 
 from .background import Background, table_texture
-from .camera import Camera, extrinsics, far_plane, gl_matrices
+from .camera import Camera, camera_space, extrinsics, far_plane, gl_matrices, normalized_coords
 from .coords import uv_to_gl
-from .lens import apply_lens, render_camera
+from .lens import has_distortion, lens_limit, lens_uniforms
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
 from .occluders import Occluder, SolidMesh, occluder_mesh, photographer_mesh
 from .programs import ProgramCache
@@ -45,7 +47,9 @@ VERTEX_FORMAT = "3f 3f 2f 1f"  # position, normal, OpenGL uv, ambient visibility
 VERTEX_ATTRS = ("in_pos", "in_normal", "in_uv", "in_ao")
 GT_TARGETS = ((2, "f4"), (1, "f4"), (1, "f1"), (4, "f2"), (4, "f1"))  # uv, depth, object, normal, masks (gt.frag)
 LIGHT_TERMS = ("u_diffuse", "u_spec_paper", "u_spec_ink")  # lighting.frag's outputs, as scene.frag samples them
-FBO_STEP_PX = 64  # framebuffers grow in steps of this, so frames whose lens margins differ share them
+FBO_STEP_PX = 64  # framebuffers grow in steps of this, so frames of nearby sizes share them
+TABLE_CELL_PX = 80.0  # the table's grid under a distorting lens, in pixels at the target's distance (see lens.py)
+TABLE_MAX_CELLS = 200  # per side
 
 
 @dataclass(frozen=True)
@@ -76,14 +80,46 @@ def _reduced(size: tuple[int, int], scale: int) -> tuple[int, int]:
     return -(-size[0] // scale), -(-size[1] // scale)
 
 
-def _draw(sheet_vao: moderngl.VertexArray, solid_vao: moderngl.VertexArray, item: tuple) -> None:
-    """Draw one item of the scene's draw list: the indexed sheet, the table quad (a strip) or an occluder."""
+def _table_lines(cam: Camera, centre_xy: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
+    """Grid lines (x, y in mm) of the table top. One square without lens distortion; with it, lines about
+    ``TABLE_CELL_PX`` apart in the image over the part of the table the lens can show (within :func:`lens_limit`),
+    and from there straight to the table's edges: only vertices are bent (lens.py), and unseen cells need none."""
+    lo, hi = centre_xy - half, centre_xy + half
+    edges = np.array([lo[0], hi[0]]), np.array([lo[1], hi[1]])
+    if not has_distortion(cam):
+        return edges
+    cell = max(TABLE_CELL_PX * cam.distance_mm / cam.fx, 2.0 * half / TABLE_MAX_CELLS)
+    n = int(np.ceil(2.0 * half / cell))
+    xs, ys = np.linspace(lo[0], hi[0], n + 1), np.linspace(lo[1], hi[1], n + 1)
+    x, y = np.meshgrid(xs, ys)
+    pts = camera_space(cam, np.stack([x, y, np.full_like(x, TABLE_Z_MM)], axis=-1))
+    seen = (pts[..., 2] > 0) & (np.hypot(*np.moveaxis(normalized_coords(cam, pts), -1, 0)) <= lens_limit(cam))
+    if not seen.any():
+        return edges
+    rows, cols = np.nonzero(seen)
+    # one more line each side, so every cell that reaches into the seen region is in the fine part
+    fine_x = xs[max(cols.min() - 1, 0): cols.max() + 2]
+    fine_y = ys[max(rows.min() - 1, 0): rows.max() + 2]
+    return np.unique(np.r_[edges[0], fine_x]), np.unique(np.r_[edges[1], fine_y])
+
+
+def _table_grid(xs: np.ndarray, ys: np.ndarray, texture_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """The table top as an indexed grid on lines ``xs`` × ``ys`` (interleaved vertices, faces), facing up."""
+    x, y = np.meshgrid(xs, ys)
+    pos = np.column_stack([x.ravel(), y.ravel(), np.full(x.size, TABLE_Z_MM)])
+    nx = len(xs)
+    i = (np.arange(len(ys) - 1)[:, None] * nx + np.arange(nx - 1)[None, :]).ravel()  # each cell's lower-left corner
+    faces = np.column_stack([i, i + 1, i + nx, i + 1, i + nx + 1, i + nx]).reshape(-1, 3)  # counter-clockwise from +z
+    return _interleave(pos, np.tile([0.0, 0.0, 1.0], (len(pos), 1)), pos[:, :2] / texture_mm, np.ones(len(pos))), faces
+
+
+def _draw(vaos: dict[str, moderngl.VertexArray], item: tuple) -> None:
+    """Draw one item of the scene's draw list: the indexed sheet or table, or an occluder's run of triangles."""
     kind, first, count, _ = item
-    if kind == "sheet":
-        sheet_vao.render(vertices=count)
+    if kind == "occluder":
+        vaos["solid"].render(mode=moderngl.TRIANGLES, first=first, vertices=count)
     else:
-        solid_vao.render(mode=moderngl.TRIANGLE_STRIP if kind == "table" else moderngl.TRIANGLES, first=first,
-                         vertices=count)
+        vaos[kind].render(vertices=count)
 
 
 class Renderer:
@@ -171,9 +207,9 @@ class Renderer:
     def _framebuffers(self, size: tuple[int, int], msaa: int) -> tuple[moderngl.Framebuffer, ...]:
         """(multisampled colour fbo, resolved colour fbo, ground-truth fbo, shadow-mask fbo, its blur's scratch fbo,
         lighting-terms fbo), their viewports set to this frame's canvas (the shadow mask and the lighting terms at
-        their reductions, :mod:`shadows`). Frames differ in canvas size by their lens margin, so framebuffers only
-        grow (in steps of ``FBO_STEP_PX``) and a frame draws into their lower-left corner: remaking them cost more
-        than a frame's colour pass."""
+        their reductions, :mod:`shadows`). Frames of a dataset differ in size, so framebuffers only grow (in steps
+        of ``FBO_STEP_PX``) and a frame draws into their lower-left corner: remaking them cost more than a frame's
+        colour pass."""
         key = (msaa, light_scale(size[0]), shadow_mask_scale(size[0]))
         _, scale, mask = key
         alloc = self._fbo_alloc
@@ -224,50 +260,48 @@ class Renderer:
         self._buffer("sheet_ibo", np.asarray(sheet.faces, np.int32))
         centre, radius = _bounding_sphere(verts)
         half = background.size_mm / 2.0
-        cx, cy = centre[0], centre[1]
-        table_pos = np.array([[cx - half, cy - half, TABLE_Z_MM], [cx + half, cy - half, TABLE_Z_MM],
-                              [cx - half, cy + half, TABLE_Z_MM], [cx + half, cy + half, TABLE_Z_MM]])
-        table = _interleave(table_pos, np.tile([0.0, 0.0, 1.0], (4, 1)), table_pos[:, :2] / background.texture_mm,
-                            np.ones(4))
+        table, table_faces = _table_grid(*_table_lines(cam, centre[:2], half), background.texture_mm)
+        self._buffer("table_vbo", table)
+        self._buffer("table_ibo", table_faces.astype(np.int32))
         meshes = [_occluder_mesh(o) for o in background.occluders]
         if background.photographer:
             r, _ = extrinsics(cam)
             meshes.append(photographer_mesh(cam.position(), *r))
-        parts = [table] + [_interleave(m.vertices, m.normals, np.zeros((len(m.vertices), 2)),
+        parts = [np.zeros((0, 9), np.float32)] + [_interleave(m.vertices, m.normals, np.zeros((len(m.vertices), 2)),
                                        np.ones(len(m.vertices))) for m in meshes]
         self._buffer("solid_vbo", np.concatenate(parts))
         # counts are explicit: the reused buffers may hold stale data past this frame's end
         # front to back (occluders lie on or above the sheet, the sheet on the table): the depth test then rejects
         # hidden fragments before they are shaded, which a CPU rasteriser would otherwise shade and overwrite
-        items, first = [], 4
+        items, first = [], 0
         for m in meshes:
             items.append(("occluder", first, len(m.vertices), m))
             first += len(m.vertices)
-        items += [("sheet", 0, int(np.asarray(sheet.faces).size), None), ("table", 0, 4, None)]
+        items += [("sheet", 0, int(np.asarray(sheet.faces).size), None), ("table", 0, table_faces.size, None)]
         if meshes:
             centre, radius = _bounding_sphere(np.concatenate([verts] + [m.vertices for m in meshes]))
         return items, np.append(centre, radius), half * np.sqrt(2.0)
 
-    def _vaos(self, program: moderngl.Program, depth_only: bool) -> tuple[moderngl.VertexArray, ...]:
+    def _vaos(self, program: moderngl.Program, depth_only: bool) -> dict[str, moderngl.VertexArray]:
         # attributes a program does not use (optimised away) become padding in the buffer format
         kept = [(f, a) for f, a in zip(VERTEX_FORMAT.split(), VERTEX_ATTRS) if a in program and not
                 (depth_only and a != "in_pos")]
         fmt = " ".join(f if (f, a) in kept else f"{f[0]}x4" for f, a in zip(VERTEX_FORMAT.split(), VERTEX_ATTRS))
         attrs = [a for _, a in kept]
-        sheet = self.ctx.vertex_array(program, [(self._buffers["sheet_vbo"], fmt, *attrs)],
-                                      index_buffer=self._buffers["sheet_ibo"])
-        solid = self.ctx.vertex_array(program, [(self._buffers["solid_vbo"], fmt, *attrs)])
-        return sheet, solid
+        vaos = {kind: self.ctx.vertex_array(program, [(self._buffers[f"{kind}_vbo"], fmt, *attrs)],
+                                            index_buffer=self._buffers[f"{kind}_ibo"]) for kind in ("sheet", "table")}
+        vaos["solid"] = self.ctx.vertex_array(program, [(self._buffers["solid_vbo"], fmt, *attrs)])
+        return vaos
 
     def _draw_items(self, prog: moderngl.Program, items, prepare) -> None:
         """Draw ``items`` with ``prog``; ``prepare(item)`` returns that item's uniforms (and may bind its textures)."""
         set_uniforms = self.programs.setter(prog)
-        sheet_vao, solid_vao = self._vaos(prog, depth_only=False)
+        vaos = self._vaos(prog, depth_only=False)
         for item in items:
             set_uniforms(**prepare(item))
-            _draw(sheet_vao, solid_vao, item)
-        sheet_vao.release()
-        solid_vao.release()
+            _draw(vaos, item)
+        for vao in vaos.values():
+            vao.release()
 
     # --- passes ----------------------------------------------------------------------------------------------------
     def render(self, sheet, page: PageTextures, camera: Camera, lighting: Lighting, background: Background,
@@ -277,23 +311,23 @@ class Renderer:
 
         ``sheet`` is a :class:`simulator.sheet.Sheet` (vertices, normals, uv, faces are read); ``passes`` name the
         layers to return; ``msaa`` is the colour pass's samples per pixel (1 = none). ``read_back=False`` draws the
-        passes, waits for them to finish and returns nothing: the time the GPU takes, without the copy to memory and
-        the lens remap (benchmarks/render.py)."""
+        passes, waits for them to finish and returns nothing: the time the GPU takes, without the copy to memory
+        (benchmarks/render.py)."""
         unknown = set(passes) - PASSES
         if unknown:
             raise ValueError(f"unknown render passes: {sorted(unknown)} (known: {sorted(PASSES)})")
         with self.ctx:  # current for this frame: a context made since (another renderer) would get our calls
             return self._render(sheet, page, camera, lighting, background, set(passes), msaa, read_back)
 
-    def _render(self, sheet, page: PageTextures, camera: Camera, lighting: Lighting, background: Background,
+    def _render(self, sheet, page: PageTextures, cam: Camera, lighting: Lighting, background: Background,
                 passes: set[str], msaa: int, read_back: bool) -> dict[str, np.ndarray]:
         ctx = self.ctx
-        cam, _ = render_camera(camera)  # undistorted, on a canvas grown for the lens remap
         size = (cam.width_px, cam.height_px)
         items, sphere, table_reach = self._geometry(sheet, background, cam,
                                                     ao="rgb" in passes and lighting.ao_strength > 0)
         view, proj = gl_matrices(cam, far_plane(cam, table_reach + sphere[3]))
-        view_proj = (proj @ view).astype(np.float32)
+        # where every pass puts a vertex: the camera's view-projection, then its lens (scene.vert, lens.glsl)
+        projection = dict(u_view_proj=(proj @ view).astype(np.float32).T, **lens_uniforms(cam))
         ms, resolved, gt, mask, blurred, light = self._framebuffers(size, msaa)
         page_rgb, page_masks = self._upload_page(page)
         ctx.enable(moderngl.DEPTH_TEST)
@@ -301,20 +335,20 @@ class Renderer:
         layers: dict[str, np.ndarray] = {}
         if "rgb" in passes:
             shadow_vps = self._shadow_pass(lighting, sphere, items)
-            self._shadow_mask_pass(mask, cam, view_proj, items, shadow_vps, lighting)
+            self._shadow_mask_pass(mask, cam, projection, items, shadow_vps, lighting)
             if shadow_vps:
                 self._blur_shadow_mask(mask, blurred)
-            self._lighting_pass(light, cam, view_proj, lighting, background, items, shadow_vps, sheet.gloss, mask)
-            self._colour_pass(ms, cam, view_proj, lighting, background, items, page_rgb, sheet.gloss, light,
+            self._lighting_pass(light, cam, projection, lighting, background, items, shadow_vps, sheet.gloss, mask)
+            self._colour_pass(ms, cam, projection, lighting, background, items, page_rgb, sheet.gloss, light,
                               shadow_vps, mask)
             if ms is not resolved:
                 ctx.copy_framebuffer(resolved, ms)
             if read_back:
-                layers["rgb"] = apply_lens(camera, self._read(resolved, 0, 3, "f4"), nearest=False, bottom_up=True)
+                layers["rgb"] = self._read(resolved, 0, 3, "f4")
         if passes & GT_PASSES:
-            self._gt_pass(gt, cam, view_proj, items, page_masks)
+            self._gt_pass(gt, cam, projection, items, page_masks)
             if read_back:
-                layers.update(self._read_gt(gt, camera, passes))
+                layers.update(self._read_gt(gt, passes))
         if not read_back:
             ctx.finish()
         return layers
@@ -322,7 +356,7 @@ class Renderer:
     def _shadow_pass(self, lighting: Lighting, sphere: np.ndarray, items) -> list[tuple[int, ShadowView]]:
         """Depth maps for the first shadow-casting lights; returns (light index, its shadow view) per map slot."""
         prog = self.programs.get("shadow.vert", "shadow.frag")
-        sheet_vao, solid_vao = self._vaos(prog, depth_only=True)
+        vaos = self._vaos(prog, depth_only=True)
         out = []
         casters = [i for i, light in enumerate(lighting.lights) if light.casts_shadow][:MAX_SHADOW_LIGHTS]
         self.ctx.polygon_offset = 1.5, 2.0
@@ -334,14 +368,14 @@ class Renderer:
             prog["u_light_vp"].write(view.matrix.T.astype(np.float32).tobytes())
             for item in items:
                 if item[0] != "table":  # the table receives shadows but casts none
-                    _draw(sheet_vao, solid_vao, item)
+                    _draw(vaos, item)
             out.append((i, view))
         self.ctx.polygon_offset = 0.0, 0.0
-        sheet_vao.release()
-        solid_vao.release()
+        for vao in vaos.values():
+            vao.release()
         return out
 
-    def _shadow_mask_pass(self, fbo, cam: Camera, view_proj, items, shadow_vps, lighting: Lighting) -> None:
+    def _shadow_mask_pass(self, fbo, cam: Camera, projection: dict, items, shadow_vps, lighting: Lighting) -> None:
         """Each shadow light's soft visibility of the visible surface, and its camera depth, at low resolution."""
         prog = self.programs.get("scene.vert", "shadow_mask.frag")
         set_uniforms = self.programs.setter(prog)
@@ -350,7 +384,7 @@ class Renderer:
         pad = MAX_SHADOW_LIGHTS - len(views)
         r, t = extrinsics(cam)
         set_uniforms(
-            u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_num_slots=len(views),
+            **projection, u_depth_row=(*r[2], t[2]), u_num_slots=len(views),
             u_shadow_vp=[v.matrix.T for v in views] + [np.eye(4)] * pad,
             u_slot_ortho=[int(v.ortho) for v in views] + [0] * pad,
             u_slot_range=[(v.near, v.far) for v in views] + [(1.0, 2.0)] * pad,
@@ -422,19 +456,20 @@ class Renderer:
             u_mask_ratio=(mask.viewport[2] / target.viewport[2], mask.viewport[3] / target.viewport[3]),
             u_mask_extent=mask.viewport[2:])
 
-    def _lighting_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items,
+    def _lighting_pass(self, fbo, cam: Camera, projection: dict, lighting: Lighting, background: Background, items,
                        shadow_vps, sheet_gloss: float, mask: moderngl.Framebuffer) -> None:
         """The lights' diffuse and specular terms of the visible surface, at the lighting terms' resolution."""
         prog = self.programs.get("scene.vert", "lighting.frag")
         set_uniforms = self.programs.setter(prog)
-        set_uniforms(u_view_proj=view_proj.T, **self._light_uniforms(cam, lighting, shadow_vps, mask, fbo, 0))
+        set_uniforms(**projection, **self._light_uniforms(cam, lighting, shadow_vps, mask, fbo, 0))
         mask.color_attachments[0].use(location=0)
         fbo.use()
         fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         self._draw_items(prog, items, lambda item: self._material(item, background, sheet_gloss))
 
-    def _colour_pass(self, fbo, cam: Camera, view_proj, lighting: Lighting, background: Background, items, page_rgb,
-                     sheet_gloss: float, light: moderngl.Framebuffer, shadow_vps, mask: moderngl.Framebuffer) -> None:
+    def _colour_pass(self, fbo, cam: Camera, projection: dict, lighting: Lighting, background: Background, items,
+                     page_rgb, sheet_gloss: float, light: moderngl.Framebuffer, shadow_vps,
+                     mask: moderngl.Framebuffer) -> None:
         """Full-resolution albedo times the upsampled lighting terms (scene.frag), and occluders lit per pixel
         (occluder.frag: their details are finer than the lighting terms), multisampled."""
         fbo.use()
@@ -444,14 +479,14 @@ class Renderer:
         if occluders:  # first: they are in front
             prog = self.programs.get("scene.vert", "occluder.frag")
             set_uniforms = self.programs.setter(prog)
-            set_uniforms(u_view_proj=view_proj.T, u_ambient=ambient,
+            set_uniforms(**projection, u_ambient=ambient,
                          **self._light_uniforms(cam, lighting, shadow_vps, mask, fbo, 0))
             mask.color_attachments[0].use(location=0)
             self._draw_items(prog, occluders, lambda item: self._material(item, background, sheet_gloss))
         prog = self.programs.get("scene.vert", "scene.frag")
         set_uniforms = self.programs.setter(prog)
         r, t = extrinsics(cam)
-        set_uniforms(u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_albedo=0, u_ambient=ambient,
+        set_uniforms(**projection, u_depth_row=(*r[2], t[2]), u_albedo=0, u_ambient=ambient,
                      u_light_ratio=(light.viewport[2] / cam.width_px, light.viewport[3] / cam.height_px),
                      u_light_extent=light.viewport[2:], **{name: i + 1 for i, name in enumerate(LIGHT_TERMS)})
         for i, texture in enumerate(light.color_attachments):
@@ -464,19 +499,20 @@ class Renderer:
 
         self._draw_items(prog, [item for item in items if item[0] != "occluder"], prepare)
 
-    def _gt_pass(self, fbo, cam: Camera, view_proj, items, page_masks) -> None:
+    def _gt_pass(self, fbo, cam: Camera, projection: dict, items, page_masks) -> None:
         prog = self.programs.get("scene.vert", "gt.frag")
         set_uniforms = self.programs.setter(prog)
         r, t = extrinsics(cam)
-        set_uniforms(u_view_proj=view_proj.T, u_depth_row=(*r[2], t[2]), u_masks=0)
+        set_uniforms(**projection, u_depth_row=(*r[2], t[2]), u_masks=0)
         fbo.use()
         fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         page_masks.use(location=0)
         self._draw_items(prog, items, lambda item: {"u_object_id": {"sheet": 2, "table": 1, "occluder": 3}[item[0]]})
 
     def _read(self, fbo: moderngl.Framebuffer, attachment: int, components: int, dtype: str) -> np.ndarray:
-        """One colour attachment, bottom row first, into a scratch array reused across frames (a fresh 64 MB array
-        per layer costs more in page faults than the copy itself); callers must not keep it."""
+        """One colour attachment as a new array, top row first. OpenGL hands rows bottom first: they land in a
+        scratch array reused across frames (a fresh 64 MB array per layer costs more in page faults than the copy
+        itself) and one flip copies them out."""
         w, h = fbo.viewport[2:]
         np_dtype = {"f1": np.uint8, "f2": np.float16, "f4": np.float32}[dtype]
         shape = (h, w, components) if components > 1 else (h, w)
@@ -485,13 +521,13 @@ class Renderer:
         if buf is None:
             buf = self._scratch[key] = np.empty(shape, np_dtype)
         fbo.read_into(buf, viewport=fbo.viewport, components=components, attachment=attachment, dtype=dtype)
-        return buf
+        return cv2.flip(buf, 0)
 
-    def _read_gt(self, fbo, camera: Camera, passes) -> dict[str, np.ndarray]:
+    def _read_gt(self, fbo, passes) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
 
         def read(attachment: int, components: int, dtype: str) -> np.ndarray:
-            return apply_lens(camera, self._read(fbo, attachment, components, dtype), nearest=True, bottom_up=True)
+            return self._read(fbo, attachment, components, dtype)
 
         if "uv" in passes:
             out["uv"] = read(0, 2, "f4")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from simulator import background, lighting, post
 from simulator.camera import Camera, extrinsics, gl_matrices, intrinsics_matrix, project_points
 from simulator.errors import InputError
-from simulator.lens import remap_maps, source_margin
+from simulator.lens import lens_limit
 from simulator.params import from_dict, to_dict
 from tests.render_scenes import camera_preset, lighting_preset, post_preset
 
@@ -41,24 +40,18 @@ def test_gl_matrices_agree_with_k_r_t(projection):
     assert intrinsics_matrix(cam)[0, 2] == cam.width_px / 2 + 13.0
 
 
-def test_lens_remap_inverts_the_projection_distortion():
-    cam = Camera(tilt_deg=10.0, dist=(-0.08, 0.02, 0.001, -0.002, 0.0))
-    pts = np.random.default_rng(1).uniform([40, 30, 0], [240, 190, 5], (40, 3))
-    xy, _ = project_points(cam, pts)
-    xy_u, _ = project_points(dataclasses.replace(cam, dist=(0.0,) * 5), pts)
-    mx, my = remap_maps(cam)
-    m = source_margin(cam)
-    # bilinear lookup of the map at each distorted point (map indices are OpenCV pixel centres)
-    fx, fy = xy[:, 0] - 0.5, xy[:, 1] - 0.5
-    i, j = np.floor(fy).astype(int), np.floor(fx).astype(int)
-    a, b = fy - i, fx - j
-
-    def bilinear(mp):
-        return ((1 - a) * (1 - b) * mp[i, j] + (1 - a) * b * mp[i, j + 1] + a * (1 - b) * mp[i + 1, j]
-                + a * b * mp[i + 1, j + 1])
-
-    src = np.stack([bilinear(mx), bilinear(my)], 1) + 0.5 - m
-    assert np.abs(src - xy_u).max() < 0.05
+def test_the_lens_model_is_exact_past_the_frame_and_refuses_a_fold_inside_it():
+    """The vertex shader applies the polynomial up to ``lens_limit``: past the frame's corners, within the radius
+    where it still grows; coefficients that fold the image back inside the frame are refused, naming the key."""
+    cam = Camera(width_px=1600, height_px=1200, dist=(-0.06, -0.01, 0.0, 0.0, 0.0))
+    corner = np.hypot(800, 600) / cam.fx
+    limit = lens_limit(cam)
+    r = np.linspace(0.0, limit, 1000)
+    g = r * (1 - 0.06 * r**2 - 0.01 * r**4)
+    assert np.all(np.diff(g) > 0) and g[-1] >= 1.2 * corner  # monotonic, and well past the corners
+    with pytest.raises(InputError) as err:
+        Camera(focal_mm=14.0, dist=(-0.9, 0.0, 0.0, 0.0, 0.0)).check("camera")
+    assert str(err.value).startswith("camera.dist") and "\n" not in str(err.value)
 
 
 def test_scene_parameters_round_trip_through_dicts():
