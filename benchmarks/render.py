@@ -4,7 +4,7 @@
     python benchmarks/render.py --one-core   # LP_NUM_THREADS=1: llvmpipe on one CPU core
     python benchmarks/render.py --msaa 1     # without multisampling (the cheaper CPU setting)
     python benchmarks/render.py --frames 200 --rgb-only   # frames per second of the render alone (GPU machines):
-                                                          # drawn only, and with the copy to memory and lens remap
+                                                          # drawn only, and with the copy to memory
 
 Wall-clock seconds are the minimum over ``--frames`` repeats (other processes share the machine); CPU seconds
 (process time, all threads) are printed beside them. The device is printed first.
@@ -79,7 +79,7 @@ def main() -> None:
     if args.rgb_only:
         frames = max(n, 20)
         for label, passes, read_back in (("colour (page upload, shadows, lighting, colour)", {"rgb"}, False),
-                                         ("colour + read back + lens remap", {"rgb"}, True),
+                                         ("colour + read back", {"rgb"}, True),
                                          ("colour + all GT passes, drawn only", GT_PASSES | {"rgb"}, False),
                                          ("colour + all GT passes, read back", GT_PASSES | {"rgb"}, True)):
             renderer.render(sheet, page, cam, light, bg, passes=passes, msaa=args.msaa, read_back=read_back)
@@ -93,7 +93,7 @@ def main() -> None:
     renderer.render(sheet, page, cam, light, bg, passes=all_passes, msaa=args.msaa)  # warm-up: compile, allocate
     uvs = [layout.sample_xy_mm(t) / np.array(size) for t in layout.traces]
     rows = [("flat page (reference)", flat_wall, flat_cpu)]
-    for label, passes in (("rgb (shadows + colour + lens)", {"rgb"}), ("ground truth, all GT passes", GT_PASSES),
+    for label, passes in (("rgb (shadows, lighting, colour)", {"rgb"}), ("ground truth, all GT passes", GT_PASSES),
                           ("uv + depth + object only", {"uv", "depth", "object"})):
         w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes=passes, msaa=args.msaa), n)
         rows.append((label, w, c))
