@@ -33,7 +33,8 @@ def main() -> None:
     base = with_values(base, {  # the whole sheet in view, a mildly curled edge, nothing on top
         "camera.width_px": 640, "camera.height_px": 480, "camera.roll_deg": 0.0, "camera.distance_mm": 330.0,
         "sheet.deformations": [{"kind": "curl", "edge": "right", "radius_mm": 120.0, "length_mm": 50.0}],
-        "background.occluders": [], "page.dpi": 150})
+        "background.occluders": [], "background.size_mm": 3000.0,  # steep views see 1 m past the sheet
+        "page.dpi": 150})
     variants = grid(base, {"camera.tilt_deg": TILTS, "camera.azimuth_deg": AZIMUTHS})
     frames = render_sweep(variants, load_record(args.record, 0.0, 10.0), out_dir=args.frames, prefix="orbit")
     labels = [f"tilt {f.params['camera.tilt_deg']}  az {f.params['camera.azimuth_deg']}" for f in frames]
