@@ -22,8 +22,9 @@ vec4 apply_lens(vec4 clip) {
     if (u_lens_on == 0) return clip;
     vec2 c = u_lens_f.yz;
     if (clip.w <= 0.0) {
-        // behind the camera (only clipped triangles' far corners): the far-field radial scale about the principal
-        // point, written in clip space, where it is linear, so the near-plane clipping stays exact
+        // at or behind the camera plane (corners of triangles the near plane clips; x / w is undefined at w = 0):
+        // the far-field radial scale about the principal point, written in clip space, where it is linear, so the
+        // clipper's new vertices land where the far-field map would put them
         vec2 c_ndc = px_to_ndc(c);
         return vec4(clip.xy * u_lens_far + (1.0 - u_lens_far) * c_ndc * clip.w, clip.zw);
     }
