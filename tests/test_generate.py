@@ -134,6 +134,17 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_lens_that_folds_the_frame_is_refused_before_anything_runs(tmp_path, capsys):
+    """The vertex shader needs a distortion that grows over the whole frame; one that folds back inside it is a
+    config error naming the key, not a garbled dataset."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: phone_photo\ncamera.focal_mm: 14.0\ncamera.dist: [-0.9, 0.0, 0.0, 0.0, 0.0]\n")
+    code = main(["generate", "--output", str(tmp_path / "out"), "--count", "1", "--config", str(bad)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "camera.dist" in err and "folds" in err and "\n" not in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_unknown_preset_and_missing_input(tmp_path, capsys):
     assert main(["generate", "-o", str(tmp_path / "a"), "-n", "1", "--preset", "glossy"]) == 2
     assert "unknown preset 'glossy'" in capsys.readouterr().err
