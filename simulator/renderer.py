@@ -29,27 +29,25 @@ import moderngl
 import numpy as np
 
 from .background import Background, table_texture
-from .camera import Camera, camera_space, extrinsics, far_plane, gl_matrices, normalized_coords
+from .camera import Camera, extrinsics, far_plane, gl_matrices
 from .coords import uv_to_gl
-from .lens import has_distortion, lens_limit, lens_uniforms
+from .lens import lens_uniforms
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
 from .occluders import Occluder, SolidMesh, occluder_mesh, photographer_mesh
 from .programs import ProgramCache
 from .shadows import SHADOW_MAP_PX, ShadowView, light_scale, light_view_proj, shadow_mask_scale, vertex_ao
+from .table import sheet_outline, table_mesh
 
 # page masks packed in one RGBA8 integer texture: name -> (channel, bit); bit None = the whole byte (lead index + 1)
 MASK_CHANNELS = {"trace": (0, None), "grid": (1, 0), "text": (2, 0), "marks": (2, 1), "ink": (3, 0)}
 GT_PASSES = frozenset({"uv", "depth", "normal", "object", "sheet"} | {f"mask_{m}" for m in MASK_CHANNELS})
 PASSES = GT_PASSES | {"rgb"}
-TABLE_Z_MM = -0.25  # the table top sits a hair below the paper so the flat sheet never z-fights with it
 SRGB8 = 0x8C41  # GL_SRGB8: the sampler decodes sRGB to linear before filtering
 VERTEX_FORMAT = "3f 3f 2f 1f"  # position, normal, OpenGL uv, ambient visibility
 VERTEX_ATTRS = ("in_pos", "in_normal", "in_uv", "in_ao")
 GT_TARGETS = ((2, "f4"), (1, "f4"), (1, "f1"), (4, "f2"), (4, "f1"))  # uv, depth, object, normal, masks (gt.frag)
 LIGHT_TERMS = ("u_diffuse", "u_spec_paper", "u_spec_ink")  # lighting.frag's outputs, as scene.frag samples them
 FBO_STEP_PX = 64  # framebuffers grow in steps of this, so frames of nearby sizes share them
-TABLE_CELL_PX = 80.0  # the table's grid under a distorting lens, in pixels at the target's distance (see lens.py)
-TABLE_MAX_CELLS = 200  # per side
 
 
 @dataclass(frozen=True)
@@ -78,39 +76,6 @@ def _bounding_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
 def _reduced(size: tuple[int, int], scale: int) -> tuple[int, int]:
     """A canvas size divided by ``scale``, rounded up: the reduced targets cover the whole canvas."""
     return -(-size[0] // scale), -(-size[1] // scale)
-
-
-def _table_lines(cam: Camera, centre_xy: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
-    """Grid lines (x, y in mm) of the table top. One square without lens distortion; with it, lines about
-    ``TABLE_CELL_PX`` apart in the image over the part of the table the lens can show (within :func:`lens_limit`),
-    and from there straight to the table's edges: only vertices are bent (lens.py), and unseen cells need none."""
-    lo, hi = centre_xy - half, centre_xy + half
-    edges = np.array([lo[0], hi[0]]), np.array([lo[1], hi[1]])
-    if not has_distortion(cam):
-        return edges
-    cell = max(TABLE_CELL_PX * cam.distance_mm / cam.fx, 2.0 * half / TABLE_MAX_CELLS)
-    n = int(np.ceil(2.0 * half / cell))
-    xs, ys = np.linspace(lo[0], hi[0], n + 1), np.linspace(lo[1], hi[1], n + 1)
-    x, y = np.meshgrid(xs, ys)
-    pts = camera_space(cam, np.stack([x, y, np.full_like(x, TABLE_Z_MM)], axis=-1))
-    seen = (pts[..., 2] > 0) & (np.hypot(*np.moveaxis(normalized_coords(cam, pts), -1, 0)) <= lens_limit(cam))
-    if not seen.any():
-        return edges
-    rows, cols = np.nonzero(seen)
-    # one more line each side, so every cell that reaches into the seen region is in the fine part
-    fine_x = xs[max(cols.min() - 1, 0): cols.max() + 2]
-    fine_y = ys[max(rows.min() - 1, 0): rows.max() + 2]
-    return np.unique(np.r_[edges[0], fine_x]), np.unique(np.r_[edges[1], fine_y])
-
-
-def _table_grid(xs: np.ndarray, ys: np.ndarray, texture_mm: float) -> tuple[np.ndarray, np.ndarray]:
-    """The table top as an indexed grid on lines ``xs`` × ``ys`` (interleaved vertices, faces), facing up."""
-    x, y = np.meshgrid(xs, ys)
-    pos = np.column_stack([x.ravel(), y.ravel(), np.full(x.size, TABLE_Z_MM)])
-    nx = len(xs)
-    i = (np.arange(len(ys) - 1)[:, None] * nx + np.arange(nx - 1)[None, :]).ravel()  # each cell's lower-left corner
-    faces = np.column_stack([i, i + 1, i + nx, i + 1, i + nx + 1, i + nx]).reshape(-1, 3)  # counter-clockwise from +z
-    return _interleave(pos, np.tile([0.0, 0.0, 1.0], (len(pos), 1)), pos[:, :2] / texture_mm, np.ones(len(pos))), faces
 
 
 def _draw(vaos: dict[str, moderngl.VertexArray], item: tuple) -> None:
@@ -260,7 +225,9 @@ class Renderer:
         self._buffer("sheet_ibo", np.asarray(sheet.faces, np.int32))
         centre, radius = _bounding_sphere(verts)
         half = background.size_mm / 2.0
-        table, table_faces = _table_grid(*_table_lines(cam, centre[:2], half), background.texture_mm)
+        *table, table_faces = table_mesh(cam, sheet_outline(verts, len(sheet.grid_y), len(sheet.grid_x)), centre[:2],
+                                         half, background.texture_mm)
+        table = _interleave(*table, np.ones(len(table[0])))
         self._buffer("table_vbo", table)
         self._buffer("table_ibo", table_faces.astype(np.int32))
         meshes = [_occluder_mesh(o) for o in background.occluders]

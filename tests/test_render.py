@@ -143,7 +143,7 @@ def test_the_table_fills_a_strongly_distorted_tilted_frame_where_the_lens_puts_i
 
     from simulator.camera import camera_space, normalized_coords
     from simulator.lens import lens_limit
-    from simulator.renderer import TABLE_Z_MM
+    from simulator.table import TABLE_Z_MM
     layout, textures, _ = page
     size = (layout.width_mm, layout.height_mm)
     sheet, cam, light, bg, _, _ = scene("phone_photo", 5, size)
@@ -167,6 +167,33 @@ def test_the_table_fills_a_strongly_distorted_tilted_frame_where_the_lens_puts_i
         # depth varies across a pixel: compare with the nearest of the pixel and its neighbours above and below
         near = np.min([np.abs(depth[i + d, j] - z) for d in (-1, 0, 1)], axis=0)[table]
         assert np.percentile(near, 99) < 0.15, f"{dist}: table depth off by {np.percentile(near, 99):.3f} mm"
+
+
+@pytest.mark.parametrize("name", ["phone_photo", "folded_letter", "crumpled"])
+def test_leaving_out_the_table_under_the_sheet_changes_nothing(renderer, page, monkeypatch, name):
+    """The table's cells inside the sheet's projected outline are not drawn (a CPU rasteriser would shade them under
+    multisampling): every layer must be what the whole table gives, and cells must actually be left out."""
+    from simulator import table
+    layout, textures, _ = page
+    s = scene(name, 7, (layout.width_mm, layout.height_mm),
+              occluders=(Occluder(kind="pen", x_mm=120.0, y_mm=90.0, z_mm=0.0),))
+    passes = {"rgb", "uv", "depth", "object", "normal", "mask_trace"}
+    hidden = []
+    original = table.hidden_cells
+
+    def spy(*args):
+        out = original(*args)
+        hidden.append(out.mean())
+        return out
+
+    monkeypatch.setattr(table, "hidden_cells", spy)
+    culled = renderer.render(s[0], textures, *s[1:4], passes=passes)
+    assert hidden[-1] > 0.05, f"only {hidden[-1]:.1%} of the table's cells left out"
+    monkeypatch.setattr(table, "hidden_cells", lambda _c, _o, xs, ys: np.zeros((len(ys) - 1, len(xs) - 1), bool))
+    whole = renderer.render(s[0], textures, *s[1:4], passes=passes)
+    for layer in passes - {"rgb"}:
+        assert np.array_equal(culled[layer], whole[layer]), layer
+    assert np.abs(culled["rgb"] - whole["rgb"]).max() <= 1e-4 * whole["rgb"].max()
 
 
 def test_uv_pass_agrees_with_the_frame(renderer, page):
