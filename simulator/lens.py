@@ -3,7 +3,7 @@
 
 Between vertices the image is straight (a triangle stays a triangle): a straight line of length ``L`` pixels misses
 the true curve by about ``L² |d''| / 8``, where ``d''`` is the distortion's second derivative in pixels. With the
-default 1.5 mm sheet mesh, the ~10 mm table grid and occluders refined to 10 mm, that is below 0.01 px on the sheet
+default 1.5 mm sheet mesh, the ~80 px table grid and occluder grids of 10 mm, that is below 0.01 px on the sheet
 and about 0.2 px on the table at the presets' strongest distortion. Ground-truth layers come from the same
 rasterisation as the colour, so they agree with the image exactly.
 

@@ -10,13 +10,12 @@ photos).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from .params import choices, rng
 
-MAX_EDGE_MM = 10.0  # occluder triangles are cut to this (see refine)
+SEGMENT_MM = 10.0  # occluder grids' lines are at most this far apart at scale 1 (see _grid_triangles)
 
 
 @dataclass(frozen=True)
@@ -41,9 +40,26 @@ class SolidMesh:
     translucency: float = 0.0  # light wrapping past the terminator (skin scatters light under its surface)
 
 
+def _resample(pos: np.ndarray, nrm: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """The grid with lines inserted along ``axis`` (evenly, by linear interpolation) so that neighbouring lines are at
+    most ``SEGMENT_MM`` apart; the surface is unchanged, normals are interpolated."""
+    gap = np.linalg.norm(np.diff(pos, axis=axis), axis=-1).max(axis=1 - axis)  # per interval, its widest point
+    counts = np.maximum(1, np.ceil(gap / SEGMENT_MM)).astype(int)
+    t = np.concatenate([i + np.arange(c) / c for i, c in enumerate(counts)] + [[float(len(counts))]])
+    i0 = np.minimum(t.astype(int), len(counts) - 1)
+    f = (t - i0).reshape((-1, 1, 1) if axis == 0 else (1, -1, 1))
+    pos = np.take(pos, i0, axis) * (1 - f) + np.take(pos, i0 + 1, axis) * f
+    nrm = np.take(nrm, i0, axis) * (1 - f) + np.take(nrm, i0 + 1, axis) * f
+    length = np.linalg.norm(nrm, axis=-1, keepdims=True)
+    return pos, np.where(length > 1e-12, nrm / np.maximum(length, 1e-12), nrm)
+
+
 def _grid_triangles(pos: np.ndarray, nrm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unindexed triangles of a (rows, cols, 3) parametric grid of positions and normals, each wound so that it faces
-    along its normals (the shader lights the side a triangle's winding faces)."""
+    along its normals (the shader lights the side a triangle's winding faces). The grid is first resampled to
+    ``SEGMENT_MM``: the lens bends only vertices (:mod:`lens`), and a pen's 120 mm barrel drawn as long thin triangles
+    would stay straight under it."""
+    pos, nrm = _resample(*_resample(np.asarray(pos, np.float64), np.asarray(nrm, np.float64), 0), 1)
     a, b = pos[:-1, :-1], pos[:-1, 1:]
     c, d = pos[1:, :-1], pos[1:, 1:]
     na, nb, nc, nd = nrm[:-1, :-1], nrm[:-1, 1:], nrm[1:, :-1], nrm[1:, 1:]
@@ -171,43 +187,10 @@ def photographer_mesh(position, right, down, forward) -> SolidMesh:
     return SolidMesh(pos.astype(np.float32), normals.astype(np.float32), (0.08, 0.07, 0.07), 0.1)
 
 
-@lru_cache(maxsize=64)
-def _subdivision(k: int) -> np.ndarray:
-    """Barycentric weights (k², 3, 3) that cut a triangle into k² similar ones, each wound like the original."""
-    def node(i: int, j: int) -> tuple[float, float, float]:
-        return (1.0 - (i + j) / k, i / k, j / k)
-    tris = []
-    for i in range(k):
-        for j in range(k - i):
-            tris.append((node(i, j), node(i + 1, j), node(i, j + 1)))
-            if i + j < k - 1:
-                tris.append((node(i + 1, j), node(i + 1, j + 1), node(i, j + 1)))
-    return np.array(tris)
-
-
-def refine(pos: np.ndarray, nrm: np.ndarray, max_edge_mm: float) -> tuple[np.ndarray, np.ndarray]:
-    """Unindexed triangles cut so that no edge is longer than ``max_edge_mm``, normals interpolated. The lens bends
-    only vertices (:mod:`lens`): a pen's 120 mm barrel drawn as long thin triangles would stay straight. Where
-    neighbours are cut differently their shared edge gets different vertices, but all on the same curve, so they
-    part by at most the lens's bend over ``max_edge_mm``, far below a pixel."""
-    tri, ntri = pos.reshape(-1, 3, 3), nrm.reshape(-1, 3, 3)
-    cuts = np.maximum(1, np.ceil(np.linalg.norm(tri - np.roll(tri, 1, axis=1), axis=2).max(axis=1)
-                                 / max_edge_mm)).astype(int)
-    out_pos, out_nrm = [], []
-    for k in np.unique(cuts):
-        weights = _subdivision(int(k))
-        out_pos.append(np.einsum("sqv,tvd->tsqd", weights, tri[cuts == k]).reshape(-1, 3))
-        out_nrm.append(np.einsum("sqv,tvd->tsqd", weights, ntri[cuts == k]).reshape(-1, 3))
-    new_nrm = np.concatenate(out_nrm)
-    new_nrm /= np.maximum(np.linalg.norm(new_nrm, axis=1, keepdims=True), 1e-12)
-    return np.concatenate(out_pos), new_nrm
-
-
 def occluder_mesh(occ: Occluder) -> SolidMesh:
-    """World-space mesh of one occluder, refined to ``MAX_EDGE_MM``."""
+    """World-space mesh of one occluder."""
     parts, gloss = _parts(occ.kind)
-    parts = [refine(p * occ.scale, n, MAX_EDGE_MM) for p, n in parts]
-    pos = np.concatenate([p for p, _ in parts])
+    pos = np.concatenate([p for p, _ in parts]) * occ.scale
     nrm = np.concatenate([n for _, n in parts])
     a = np.radians(occ.angle_deg)
     rot = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])

@@ -33,3 +33,13 @@ def test_the_hand_has_five_fingertips_on_the_paper_and_an_arm_leaving_the_page()
     assert gaps.sum() + 1 == 5
     assert v[:, 0].min() < -200.0  # the forearm leaves toward -x
     assert 15.0 < v[:, 2].max() < 70.0  # a hand's height above the paper, not a block
+
+
+@pytest.mark.parametrize("kind", ["hand", "pen", "clip"])
+def test_occluder_triangles_are_short_enough_for_the_lens(kind):
+    """The lens bends only vertices: an occluder's grid lines are at most SEGMENT_MM apart (a cell's diagonal at most
+    √2 times that), so a 120 mm pen barrel bends with the image instead of staying a straight 120 mm edge."""
+    from simulator.occluders import SEGMENT_MM
+    tri = occluder_mesh(Occluder(kind=kind)).vertices.reshape(-1, 3, 3)
+    edges = np.linalg.norm(tri - np.roll(tri, 1, axis=1), axis=2)
+    assert edges.max() <= SEGMENT_MM * np.sqrt(2.0) + 1e-3
