@@ -215,9 +215,9 @@ class Renderer:
 
     # --- scene geometry --------------------------------------------------------------------------------------------
     def _geometry(self, sheet, background: Background, cam: Camera, ao: bool) -> tuple[list[tuple], np.ndarray, float]:
-        """Upload sheet, table and occluders (with the photographer, placed by ``cam``); returns draw items (kind,
-        first, count, occluder mesh), the bounding sphere (x, y, z, r) of the shadow casters, and the table's
-        half-diagonal."""
+        """Upload sheet, table (:mod:`table`: its grid, without what the sheet hides from ``cam``) and occluders
+        (with the photographer, placed by ``cam``); returns draw items (kind, first, count, occluder mesh), the
+        bounding sphere (x, y, z, r) of the shadow casters, and the table's half-diagonal."""
         verts = np.asarray(sheet.vertices, np.float32)
         nrm = np.asarray(sheet.normals, np.float32)
         vis = vertex_ao(verts, np.asarray(sheet.faces), nrm) if ao else np.ones(len(verts), np.float32)
@@ -225,18 +225,17 @@ class Renderer:
         self._buffer("sheet_ibo", np.asarray(sheet.faces, np.int32))
         centre, radius = _bounding_sphere(verts)
         half = background.size_mm / 2.0
-        *table, table_faces = table_mesh(cam, sheet_outline(verts, len(sheet.grid_y), len(sheet.grid_x)), centre[:2],
-                                         half, background.texture_mm)
-        table = _interleave(*table, np.ones(len(table[0])))
-        self._buffer("table_vbo", table)
+        outline = sheet_outline(verts, len(sheet.grid_y), len(sheet.grid_x))
+        t_pos, t_nrm, t_uv, table_faces = table_mesh(cam, outline, centre[:2], half, background.texture_mm)
+        self._buffer("table_vbo", _interleave(t_pos, t_nrm, t_uv, np.ones(len(t_pos))))
         self._buffer("table_ibo", table_faces.astype(np.int32))
         meshes = [_occluder_mesh(o) for o in background.occluders]
         if background.photographer:
             r, _ = extrinsics(cam)
             meshes.append(photographer_mesh(cam.position(), *r))
-        parts = [np.zeros((0, 9), np.float32)] + [_interleave(m.vertices, m.normals, np.zeros((len(m.vertices), 2)),
-                                       np.ones(len(m.vertices))) for m in meshes]
-        self._buffer("solid_vbo", np.concatenate(parts))
+        solids = [_interleave(m.vertices, m.normals, np.zeros((len(m.vertices), 2)), np.ones(len(m.vertices)))
+                  for m in meshes]
+        self._buffer("solid_vbo", np.concatenate([np.zeros((0, 9), np.float32), *solids]))  # empty without occluders
         # counts are explicit: the reused buffers may hold stale data past this frame's end
         # front to back (occluders lie on or above the sheet, the sheet on the table): the depth test then rejects
         # hidden fragments before they are shaded, which a CPU rasteriser would otherwise shade and overwrite
