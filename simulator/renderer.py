@@ -21,7 +21,7 @@ Rendering never writes files.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Mapping
 
 import cv2
@@ -491,9 +491,7 @@ class Renderer:
 
     def _read_gt(self, fbo, passes) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-
-        def read(attachment: int, components: int, dtype: str) -> np.ndarray:
-            return self._read(fbo, attachment, components, dtype)
+        read = partial(self._read, fbo)  # (attachment, components, dtype)
 
         if "uv" in passes:
             out["uv"] = read(0, 2, "f4")
