@@ -53,6 +53,7 @@ def main() -> None:
     from simulator.layout import plan_page
     from simulator.page import render_page
     from simulator.project import project_samples
+    from simulator.occluders import Occluder
     from simulator.records import load_record
     from simulator.renderer import GT_PASSES, PageTextures, Renderer
     from simulator.sheet import build_sheet
@@ -104,6 +105,13 @@ def main() -> None:
     jw, jc, _ = timed(lambda: [project_samples(sheet, cam, uv, layers, size) for uv in uvs], n)
     rows.append(("project samples", jw, jc))
     rows.append(("full frame (render all + post + project)", w + pw + jw, c + pc + jc))
+    # the same frame with a hand, a pen and a clip on the sheet (lit per pixel: multisampling makes them costly)
+    crowded = dataclasses.replace(bg, occluders=(Occluder(kind="hand", x_mm=170.0, y_mm=60.0, angle_deg=150.0),
+                                                 Occluder(kind="pen", x_mm=60.0, y_mm=50.0, angle_deg=20.0),
+                                                 Occluder(kind="clip", x_mm=140.0, y_mm=205.0)))
+    renderer.render(sheet, page, cam, light, crowded, passes=all_passes, msaa=args.msaa)
+    w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, crowded, passes=all_passes, msaa=args.msaa), n)
+    rows.append(("render, all passes, hand + pen + clip", w, c))
     print(f"2200x1700, msaa {args.msaa}, page {image.rgb.shape[1]}x{image.rgb.shape[0]}, "
           f"mesh {len(sheet.vertices)} vertices, min of {n}")
     print(f"{'stage':44s} {'wall s':>8s} {'cpu s':>8s} {'x flat':>8s}")
