@@ -46,6 +46,7 @@ SRGB8 = 0x8C41  # GL_SRGB8: the sampler decodes sRGB to linear before filtering
 VERTEX_FORMAT = "3f 3f 2f 1f"  # position, normal, OpenGL uv, ambient visibility
 VERTEX_ATTRS = ("in_pos", "in_normal", "in_uv", "in_ao")
 GT_TARGETS = ((2, "f4"), (1, "f4"), (1, "f1"), (4, "f2"), (4, "f1"))  # uv, depth, object, normal, masks (gt.frag)
+GT_TARGET_LAYERS = ({"uv"}, {"depth"}, {"object", "sheet"}, {"normal"}, {f"mask_{m}" for m in MASK_CHANNELS})
 LIGHT_TERMS = ("u_diffuse", "u_spec_paper", "u_spec_ink")  # lighting.frag's outputs, as scene.frag samples them
 FBO_STEP_PX = 64  # framebuffers grow in steps of this, so frames of nearby sizes share them
 
@@ -312,7 +313,7 @@ class Renderer:
             if read_back:
                 layers["rgb"] = self._read(resolved, 0, 3, "f4")
         if passes & GT_PASSES:
-            self._gt_pass(gt, cam, projection, items, page_masks)
+            self._gt_pass(gt, cam, projection, items, page_masks, passes)
             if read_back:
                 layers.update(self._read_gt(gt, passes))
         if not read_back:
@@ -465,11 +466,13 @@ class Renderer:
 
         self._draw_items(prog, [item for item in items if item[0] != "occluder"], prepare)
 
-    def _gt_pass(self, fbo, cam: Camera, projection: dict, items, page_masks) -> None:
+    def _gt_pass(self, fbo, cam: Camera, projection: dict, items, page_masks, passes: set[str]) -> None:
+        """The ground-truth targets (gt.frag), writing only those the requested ``passes`` are read from."""
         prog = self.programs.get("scene.vert", "gt.frag")
         set_uniforms = self.programs.setter(prog)
         r, t = extrinsics(cam)
         set_uniforms(**projection, u_depth_row=(*r[2], t[2]), u_masks=0)
+        fbo.color_mask = [(bool(passes & layers),) * 4 for layers in GT_TARGET_LAYERS]  # also spares their clears
         fbo.use()
         fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
         page_masks.use(location=0)

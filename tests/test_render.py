@@ -275,6 +275,27 @@ def test_only_requested_passes_come_back(renderer, page):
         renderer.render(sheet, textures, cam, light, bg, passes={"albedo"})
 
 
+def test_a_layer_is_the_same_whatever_else_is_asked_for(renderer, page):
+    """Ground-truth targets nobody asked for are not written (nor cleared): a layer must not depend on which other
+    layers the frame or the frames before it requested."""
+    layout, textures, _ = page
+    size = (layout.width_mm, layout.height_mm)
+    a = scene("folded_letter", 3, size)
+    b = scene("crumpled", 4, size, occluders=(Occluder(kind="pen", x_mm=90.0, y_mm=70.0),))
+    everything = {"uv", "depth", "object", "normal", "mask_trace", "mask_grid", "sheet"}
+    renderer.render(a[0], textures, *a[1:4], passes={"object"})  # leaves the other targets holding frame a
+    full = renderer.render(b[0], textures, *b[1:4], passes=everything)
+    drawn, sheet = full["object"] > 0, full["object"] == 2
+    assert drawn.all() and sheet.mean() > 0.2 and (full["depth"][drawn] > 0).all()  # each layer holds this frame
+    assert (full["uv"][sheet] >= 0).all() and (full["uv"][full["object"] == 1] == -1).all()
+    assert np.allclose(np.linalg.norm(full["normal"], axis=2), 1.0, atol=1e-2) and full["mask_grid"][sheet].any()
+    for layer in sorted(everything):
+        alone = renderer.render(b[0], textures, *b[1:4], passes={layer})
+        assert np.array_equal(alone[layer], full[layer]), layer
+    fresh = Renderer(renderer.ctx).render(b[0], textures, *b[1:4], passes=everything)
+    assert all(np.array_equal(fresh[k], full[k]) for k in everything)
+
+
 def test_reused_buffers_do_not_leak_between_frames(renderer, page):
     """A frame after a bigger mesh is the frame a fresh renderer makes (buffers are reused, counts are not)."""
     layout, textures, _ = page
