@@ -36,7 +36,7 @@ from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
 from .occluders import Occluder, SolidMesh, occluder_mesh, photographer_mesh
 from .programs import ProgramCache
 from .shadows import SHADOW_MAP_PX, ShadowView, light_scale, light_view_proj, shadow_mask_scale, vertex_ao
-from .table import sheet_outline, table_mesh
+from .table import table_mesh
 
 # page masks packed in one RGBA8 integer texture: name -> (channel, bit); bit None = the whole byte (lead index + 1)
 MASK_CHANNELS = {"trace": (0, None), "grid": (1, 0), "text": (2, 0), "marks": (2, 1), "ink": (3, 0)}
@@ -226,8 +226,7 @@ class Renderer:
         self._buffer("sheet_ibo", np.asarray(sheet.faces, np.int32))
         centre, radius = _bounding_sphere(verts)
         half = background.size_mm / 2.0
-        outline = sheet_outline(verts, len(sheet.grid_y), len(sheet.grid_x))
-        t_pos, t_nrm, t_uv, table_faces = table_mesh(cam, outline, centre[:2], half, background.texture_mm)
+        t_pos, t_nrm, t_uv, table_faces = table_mesh(cam, sheet.outline(), centre[:2], half, background.texture_mm)
         self._buffer("table_vbo", _interleave(t_pos, t_nrm, t_uv, np.ones(len(t_pos))))
         self._buffer("table_ibo", table_faces.astype(np.int32))
         meshes = [_occluder_mesh(o) for o in background.occluders]

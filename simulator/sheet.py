@@ -76,6 +76,11 @@ class Sheet:
         fx, fy = fx[:, None], fy[:, None]
         return np.where(lower, (1 - fy) * a + (fy - fx) * d + fx * c, (1 - fx) * a + (fx - fy) * b + fy * c)
 
+    def outline(self) -> np.ndarray:
+        """The border of the deformed sheet as one closed loop of world points (the vertex grid's outer ring)."""
+        grid = np.asarray(self.vertices).reshape(len(self.grid_y), len(self.grid_x), 3)
+        return np.concatenate([grid[0, :-1], grid[:-1, -1], grid[-1, :0:-1], grid[:0:-1, 0]])
+
     def to_trimesh(self):
         """The mesh as a ``trimesh.Trimesh`` (no merging), with GL-style texture coordinates for export."""
         import trimesh

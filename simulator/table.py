@@ -45,15 +45,10 @@ def grid_lines(cam: Camera, centre_xy: np.ndarray, half: float) -> tuple[np.ndar
     return np.unique(np.r_[edges[0], fine_x]), np.unique(np.r_[edges[1], fine_y])
 
 
-def sheet_outline(vertices: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """The border of a sheet meshed as a ``rows`` × ``cols`` grid (row-major), as one closed loop of world points."""
-    grid = np.asarray(vertices).reshape(rows, cols, 3)
-    return np.concatenate([grid[0, :-1], grid[:-1, -1], grid[-1, :0:-1], grid[:0:-1, 0]])
-
-
 def hidden_cells(cam: Camera, outline: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """(len(ys) - 1, len(xs) - 1) bool: cells whose whole image lies at least ``MARGIN_PX`` inside the sheet's
-    projected outline (a cell is drawn as straight edges between its corners, so within their bounding box)."""
+    projected ``outline`` (:meth:`Sheet.outline`). A cell is drawn as straight edges between its corners, so it lies
+    within their bounding box."""
     hidden = np.zeros((len(ys) - 1, len(xs) - 1), bool)
     border, z = project_points(cam, outline)
     if (z <= 0).any():  # the outline crosses the camera's plane: nothing is certain
