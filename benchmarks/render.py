@@ -2,7 +2,7 @@
 
     python benchmarks/render.py              # all llvmpipe threads (or the GPU, where there is one)
     python benchmarks/render.py --one-core   # LP_NUM_THREADS=1: llvmpipe on one CPU core
-    python benchmarks/render.py --msaa 1     # without multisampling (the cheaper CPU setting)
+    python benchmarks/render.py --msaa 4     # multisampled instead of the presets' edge anti-aliasing
     python benchmarks/render.py --frames 200 --rgb-only   # frames per second of the render alone (GPU machines):
                                                           # drawn only, and with the copy to memory
 
@@ -39,7 +39,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=3)
     parser.add_argument("--one-core", action="store_true", help="llvmpipe with one thread (LP_NUM_THREADS=1)")
     parser.add_argument("--rgb-only", action="store_true", help="only the frames-per-second of the colour pass")
-    parser.add_argument("--msaa", type=int, default=4, help="colour-pass samples per pixel (default 4)")
+    parser.add_argument("--msaa", type=int, default=1,
+                        help="colour-pass samples per pixel (default 1, with the presets' edge anti-aliasing)")
     args = parser.parse_args()
     if args.one_core:
         os.environ["LP_NUM_THREADS"] = "1"  # read by Mesa when the context is created
@@ -74,6 +75,7 @@ def main() -> None:
     sheet = build_sheet(scene.sheet, np.random.default_rng(0))
     cam, light, bg, fx = scene.camera, scene.lighting, scene.background, scene.post
     n = args.frames
+    aa = dict(msaa=args.msaa, edge_aa=args.msaa == 1)  # the presets: one sample and FXAA on silhouettes
 
     flat_wall, flat_cpu, image = timed(lambda: render_page(layout), n)
     page = PageTextures(image.rgb, image.masks)
@@ -83,22 +85,25 @@ def main() -> None:
                                          ("colour + read back", {"rgb"}, True),
                                          ("colour + all GT passes, drawn only", GT_PASSES | {"rgb"}, False),
                                          ("colour + all GT passes, read back", GT_PASSES | {"rgb"}, True)):
-            renderer.render(sheet, page, cam, light, bg, passes=passes, msaa=args.msaa, read_back=read_back)
+            renderer.render(sheet, page, cam, light, bg, passes=passes, **aa, read_back=read_back)
             w0 = time.perf_counter()
             for _ in range(frames):
-                renderer.render(sheet, page, cam, light, bg, passes=passes, msaa=args.msaa, read_back=read_back)
+                renderer.render(sheet, page, cam, light, bg, passes=passes, **aa, read_back=read_back)
             print(f"{label:52s} {frames / (time.perf_counter() - w0):8.1f} frames/s")
         return
 
     all_passes = GT_PASSES | {"rgb"}
-    renderer.render(sheet, page, cam, light, bg, passes=all_passes, msaa=args.msaa)  # warm-up: compile, allocate
+    renderer.render(sheet, page, cam, light, bg, passes=all_passes, **aa)  # warm-up: compile, allocate
     uvs = [layout.sample_xy_mm(t) / np.array(size) for t in layout.traces]
     rows = [("flat page (reference)", flat_wall, flat_cpu)]
     for label, passes in (("rgb (shadows, lighting, colour)", {"rgb"}), ("ground truth, all GT passes", GT_PASSES),
                           ("uv + depth + object only", {"uv", "depth", "object"})):
-        w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes=passes, msaa=args.msaa), n)
+        w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes=passes, **aa), n)
         rows.append((label, w, c))
-    w, c, layers = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes=all_passes, msaa=args.msaa), n)
+    if args.msaa == 1:  # what the edge anti-aliasing saves: the same pass multisampled instead
+        w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes={"rgb"}, msaa=4, edge_aa=False), n)
+        rows.append(("rgb, MSAA 4 instead of edge AA", w, c))
+    w, c, layers = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes=all_passes, **aa), n)
     rows.append(("render, all passes", w, c))
     pw, pc, _ = timed(lambda: post.apply_post(layers, fx, np.random.default_rng(1)), n)
     rows.append(("post", pw, pc))
@@ -109,10 +114,11 @@ def main() -> None:
     crowded = dataclasses.replace(bg, occluders=(Occluder(kind="hand", x_mm=170.0, y_mm=60.0, angle_deg=150.0),
                                                  Occluder(kind="pen", x_mm=60.0, y_mm=50.0, angle_deg=20.0),
                                                  Occluder(kind="clip", x_mm=140.0, y_mm=205.0)))
-    renderer.render(sheet, page, cam, light, crowded, passes=all_passes, msaa=args.msaa)
-    w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, crowded, passes=all_passes, msaa=args.msaa), n)
+    renderer.render(sheet, page, cam, light, crowded, passes=all_passes, **aa)
+    w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, crowded, passes=all_passes, **aa), n)
     rows.append(("render, all passes, hand + pen + clip", w, c))
-    print(f"2200x1700, msaa {args.msaa}, page {image.rgb.shape[1]}x{image.rgb.shape[0]}, "
+    antialias = "edge AA" if aa["edge_aa"] else f"msaa {args.msaa}"
+    print(f"2200x1700, {antialias}, page {image.rgb.shape[1]}x{image.rgb.shape[0]}, "
           f"mesh {len(sheet.vertices)} vertices, min of {n}")
     print(f"{'stage':44s} {'wall s':>8s} {'cpu s':>8s} {'x flat':>8s}")
     for label, wall, cpu in rows:

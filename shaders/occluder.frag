@@ -19,5 +19,6 @@ void main() {
     if (!gl_FrontFacing) n = -n;
     vec3 diffuse_sum, spec, unused;
     light_terms(v_world, n, u_gloss, 12.0 * (2.0 + 20.0 * u_gloss), 0.0, 1.0, false, diffuse_sum, spec, unused);
-    f_color = vec4(u_color * (u_ambient * sky_visibility(n, v_ao) + (1.0 - u_gloss) * diffuse_sum) + spec, 1.0);
+    f_color = vec4(u_color * (u_ambient * sky_visibility(n, v_ao) + (1.0 - u_gloss) * diffuse_sum) + spec,
+                   3.0);  // alpha: the occluder's object id (edge_aa.frag)
 }

@@ -3,7 +3,8 @@
 // the terms lighting.frag computed at reduced resolution. Output is linear radiance; exposure, white balance and tone
 // mapping happen in post.
 //     radiance = albedo * (sky colour * sky visibility + kd * diffuse irradiance) + mix(paper, ink specular, ink)
-// Occluders are drawn by occluder.frag instead, lit per pixel.
+// Occluders are drawn by occluder.frag instead, lit per pixel. Alpha holds the surface's object id (table 1, sheet 2,
+// sheet's back 4), as gt.frag writes it, for the edge anti-aliasing.
 
 uniform sampler2D u_diffuse;               // lighting.frag's outputs: rgb diffuse irradiance, a sky visibility
 uniform sampler2D u_spec_paper;            // rgb bare-paper specular, a depth key (lighting.frag)
@@ -66,5 +67,5 @@ void main() {
     vec4 diffuse = texture(u_diffuse, at);
     vec3 spec_ink = texture(u_spec_ink, at).rgb;
     vec3 radiance = albedo * (u_ambient * diffuse.a + kd * diffuse.rgb) + mix(spec_paper, spec_ink, ink);
-    f_color = vec4(radiance, 1.0);
+    f_color = vec4(radiance, back ? 4.0 : float(1 + u_surface));  // alpha: the object id (edge_aa.frag)
 }

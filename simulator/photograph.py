@@ -44,7 +44,8 @@ def photograph(scene: Scene, layout: PageLayout, page: PageImage, truth: dict, r
     wanted = {"rgb"} | VISIBILITY_LAYERS | {f"mask_{m}" for m in MASK_LAYERS}
     wanted |= {p for p in passes if p in ("normal",)}
     layers = renderer.render(sheet, PageTextures(texture, page.masks), scene.camera, scene.lighting,
-                             scene.background, passes=wanted, msaa=scene.post.msaa)
+                             scene.background, passes=wanted, msaa=scene.post.msaa,
+                             edge_aa=scene.post.edge_aa)
     image = apply_post(layers, scene.post, np.random.default_rng([scene.seed, STAGE_POST]))
 
     size_mm = (layout.width_mm, layout.height_mm)

@@ -6,6 +6,7 @@ A shader may pull in a shared ``.glsl`` file from the same folder with a line ``
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,14 +30,16 @@ class ProgramCache:
     def __init__(self, ctx: moderngl.Context, shader_dir: Path = SHADER_DIR):
         self.ctx = ctx
         self.shader_dir = shader_dir
-        self._programs: dict[tuple[str, str], moderngl.Program] = {}
+        self._programs: dict[tuple[str, str, str | None], moderngl.Program] = {}
 
-    def get(self, vert: str, frag: str) -> moderngl.Program:
-        """The program made of two shader files (e.g. ``"scene.vert", "scene.frag"``), compiled on first use."""
-        key = (vert, frag)
+    def get(self, vert: str, frag: str, geom: str | None = None) -> moderngl.Program:
+        """The program made of shader files (e.g. ``"scene.vert", "scene.frag"``, and a geometry shader if given),
+        compiled on first use."""
+        key = (vert, frag, geom)
         if key not in self._programs:
-            self._programs[key] = self.ctx.program(vertex_shader=shader_source(self.shader_dir, vert),
-                                                   fragment_shader=shader_source(self.shader_dir, frag))
+            source = partial(shader_source, self.shader_dir)
+            self._programs[key] = self.ctx.program(vertex_shader=source(vert), fragment_shader=source(frag),
+                                                   geometry_shader=source(geom) if geom else None)
         return self._programs[key]
 
     @staticmethod

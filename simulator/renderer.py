@@ -1,13 +1,15 @@
 """The render core: one ``Renderer`` per process draws a sheet, its table and occluders into named layers.
 
 Passes (ask only for what you need; only those are read back):
-- ``rgb``: linear radiance (H, W, 3) float32, multisampled, with soft shadows and ambient occlusion; post turns it
-  into a photo. Light is computed at reduced resolution and applied to the full-resolution albedo: shadows
-  (percentage-closer soft shadows: penumbrae widen with the caster's height and the light's size) go into a shadow
-  mask at about 1 mm of the page (:func:`shadows.shadow_mask_scale`), blurred where penumbrae are wide; the lights'
-  diffuse and specular terms (for bare paper and for ink) are computed at about 0.5 mm (:func:`shadows.light_scale`),
-  with the mask upsampled by depth; the colour pass upsamples the terms the same way and multiplies each pixel's
-  albedo. Light is smooth at those scales, and per-pixel lighting dominated the frame's cost on a CPU.
+- ``rgb``: linear radiance (H, W, 3) float32 with soft shadows and ambient occlusion; post turns it into a photo.
+  Edges are anti-aliased by multisampling (``msaa``) or by FXAA on silhouettes only (``edge_aa``: shaders/edge_aa.frag
+  over the blocks shaders/edge_tiles.geom picks; the cheap choice on a CPU). Light is computed at reduced resolution
+  and applied to the full-resolution albedo: shadows (percentage-closer soft shadows: penumbrae widen with the
+  caster's height and the light's size) go into a shadow mask at about 1 mm of the page
+  (:func:`shadows.shadow_mask_scale`), blurred where penumbrae are wide; the lights' diffuse and specular terms (for
+  bare paper and for ink) are computed at about 0.5 mm (:func:`shadows.light_scale`), with the mask upsampled by
+  depth; the colour pass upsamples the terms the same way and multiplies each pixel's albedo. Light is smooth at those
+  scales, and per-pixel lighting dominated the frame's cost on a CPU.
 - ground truth, from one non-multisampled pass over the same geometry: ``uv`` (H, W, 2) float32 (image-style v down,
   -1 off the sheet), ``depth`` (H, W) float32 camera z in mm (0 where nothing was drawn), ``normal`` (H, W, 3)
   float32 world normal of the visible side, ``object`` (H, W) uint8 (0 none, 1 table, 2 sheet's printed side,
@@ -29,8 +31,9 @@ import moderngl
 import numpy as np
 
 from .background import Background, table_texture
-from .camera import Camera, extrinsics, far_plane, gl_matrices
+from .camera import GL_NEAR_MM, Camera, extrinsics, far_plane, gl_matrices
 from .coords import uv_to_gl
+from .errors import InputError
 from .lens import lens_uniforms
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
 from .occluders import Occluder, SolidMesh, occluder_mesh, photographer_mesh
@@ -49,6 +52,9 @@ GT_TARGETS = ((2, "f4"), (1, "f4"), (1, "f1"), (4, "f2"), (4, "f1"))  # uv, dept
 GT_TARGET_LAYERS = ({"uv"}, {"depth"}, {"object", "sheet"}, {"normal"}, {f"mask_{m}" for m in MASK_CHANNELS})
 LIGHT_TERMS = ("u_diffuse", "u_spec_paper", "u_spec_ink")  # lighting.frag's outputs, as scene.frag samples them
 FBO_STEP_PX = 64  # framebuffers grow in steps of this, so frames of nearby sizes share them
+EDGE_MARGIN_PX = 2.0  # edge AA: pixels around a flagged lighting texel that FXAA may change (edge_tiles.geom)
+EDGE_BLOCK = 2  # edge AA: lighting texels per side of the blocks it is drawn over (edge_tiles.geom's BLOCK)
+EDGE_STEP_MM = 0.5  # edge AA: a depth step between lighting texels that flags them (plus 0.4% of the depth)
 
 
 @dataclass(frozen=True)
@@ -171,11 +177,11 @@ class Renderer:
         return self._textures["table"]
 
     def _framebuffers(self, size: tuple[int, int], msaa: int) -> tuple[moderngl.Framebuffer, ...]:
-        """(multisampled colour fbo, resolved colour fbo, ground-truth fbo, shadow-mask fbo, its blur's scratch fbo,
-        lighting-terms fbo), their viewports set to this frame's canvas (the shadow mask and the lighting terms at
-        their reductions, :mod:`shadows`). Frames of a dataset differ in size, so framebuffers only grow (in steps
-        of ``FBO_STEP_PX``) and a frame draws into their lower-left corner: remaking them cost more than a frame's
-        colour pass."""
+        """(multisampled colour fbo, resolved colour fbo (its depth a texture, for the edge AA), ground-truth fbo,
+        shadow-mask fbo, its blur's scratch fbo, lighting-terms fbo, edge-AA output fbo), their viewports set to this
+        frame's canvas (the shadow mask and the lighting terms at their reductions, :mod:`shadows`). Frames of a
+        dataset differ in size, so framebuffers only grow (in steps of ``FBO_STEP_PX``) and a frame draws into their
+        lower-left corner: remaking them cost more than a frame's colour pass."""
         key = (msaa, light_scale(size[0]), shadow_mask_scale(size[0]))
         _, scale, mask = key
         alloc = self._fbo_alloc
@@ -187,7 +193,7 @@ class Renderer:
             self._allocate_framebuffers(grown, msaa, scale, mask)
             self._fbo_key, self._fbo_alloc = key, grown
         for i, fbo in enumerate(self._fbos):
-            fbo.viewport = (0, 0, *_reduced(size, (1, 1, 1, mask, mask, scale)[i]))
+            fbo.viewport = (0, 0, *_reduced(size, (1, 1, 1, mask, mask, scale, 1)[i]))
         return self._fbos
 
     def _allocate_framebuffers(self, alloc: tuple[int, int], msaa: int, scale: int, mask_scale: int) -> None:
@@ -198,7 +204,9 @@ class Renderer:
                     attachment.release()
             fbo.release()
         ctx = self.ctx
-        resolved = ctx.framebuffer([ctx.texture(alloc, 4, dtype="f2")], ctx.depth_renderbuffer(alloc))
+        depth = ctx.depth_texture(alloc)
+        depth.compare_func = ""  # read as plain depths by the edge AA
+        resolved = ctx.framebuffer([ctx.texture(alloc, 4, dtype="f2")], depth)
         ms = resolved
         if msaa > 1:
             ms = ctx.framebuffer([ctx.renderbuffer(alloc, 4, samples=msaa, dtype="f2")],
@@ -211,7 +219,8 @@ class Renderer:
         light = ctx.framebuffer([ctx.texture(lit, 4, dtype="f4") for _ in LIGHT_TERMS], ctx.depth_renderbuffer(lit))
         for texture in (*mask.color_attachments, *blurred.color_attachments, *light.color_attachments):
             texture.repeat_x = texture.repeat_y = False  # filtered taps at the border clamp, never wrap
-        self._fbos = (ms, resolved, gt, mask, blurred, light)
+        aa = ctx.framebuffer([ctx.texture(alloc, 4, dtype="f2")])
+        self._fbos = (ms, resolved, gt, mask, blurred, light, aa)
         self._scratch.clear()
 
     # --- scene geometry --------------------------------------------------------------------------------------------
@@ -271,30 +280,35 @@ class Renderer:
 
     # --- passes ----------------------------------------------------------------------------------------------------
     def render(self, sheet, page: PageTextures, camera: Camera, lighting: Lighting, background: Background,
-               passes: frozenset[str] | set[str] = frozenset({"rgb"}), msaa: int = 4,
+               passes: frozenset[str] | set[str] = frozenset({"rgb"}), msaa: int = 1, edge_aa: bool = True,
                read_back: bool = True) -> dict[str, np.ndarray]:
         """Draw one frame; returns the requested layers (see the module docstring) in the final image geometry.
 
         ``sheet`` is a :class:`simulator.sheet.Sheet` (vertices, normals, uv, faces are read); ``passes`` name the
-        layers to return; ``msaa`` is the colour pass's samples per pixel (1 = none). ``read_back=False`` draws the
+        layers to return; ``msaa`` is the colour pass's samples per pixel (1 = none) and ``edge_aa`` smooths its
+        silhouettes afterwards (shaders/edge_aa.frag); ground truth is never anti-aliased. ``read_back=False`` draws the
         passes, waits for them to finish and returns nothing: the time the GPU takes, without the copy to memory
         (benchmarks/render.py)."""
         unknown = set(passes) - PASSES
         if unknown:
             raise ValueError(f"unknown render passes: {sorted(unknown)} (known: {sorted(PASSES)})")
+        if msaa > self.ctx.max_samples:
+            raise InputError(f"post.msaa: {msaa} samples per pixel, but this OpenGL device "
+                             f"({self.ctx.info.get('GL_RENDERER', '?')}) has at most {self.ctx.max_samples}")
         with self.ctx:  # current for this frame: a context made since (another renderer) would get our calls
-            return self._render(sheet, page, camera, lighting, background, set(passes), msaa, read_back)
+            return self._render(sheet, page, camera, lighting, background, set(passes), msaa, edge_aa, read_back)
 
     def _render(self, sheet, page: PageTextures, cam: Camera, lighting: Lighting, background: Background,
-                passes: set[str], msaa: int, read_back: bool) -> dict[str, np.ndarray]:
+                passes: set[str], msaa: int, edge_aa: bool, read_back: bool) -> dict[str, np.ndarray]:
         ctx = self.ctx
         size = (cam.width_px, cam.height_px)
         items, sphere, table_reach = self._geometry(sheet, background, cam,
                                                     ao="rgb" in passes and lighting.ao_strength > 0)
-        view, proj = gl_matrices(cam, far_plane(cam, table_reach + sphere[3]))
+        far = far_plane(cam, table_reach + sphere[3])
+        view, proj = gl_matrices(cam, far)
         # where every pass puts a vertex: the camera's view-projection, then its lens (scene.vert, lens.glsl)
         projection = dict(u_view_proj=(proj @ view).astype(np.float32).T, **lens_uniforms(cam))
-        ms, resolved, gt, mask, blurred, light = self._framebuffers(size, msaa)
+        ms, resolved, gt, mask, blurred, light, aa = self._framebuffers(size, msaa)
         page_rgb, page_masks = self._upload_page(page)
         ctx.enable(moderngl.DEPTH_TEST)
         ctx.disable(moderngl.CULL_FACE)
@@ -308,9 +322,13 @@ class Renderer:
             self._colour_pass(ms, cam, projection, lighting, background, items, page_rgb, sheet.gloss, light,
                               shadow_vps, mask)
             if ms is not resolved:
-                ctx.copy_framebuffer(resolved, ms)
+                ctx.copy_framebuffer(resolved, ms)  # colour and depth
+            final = resolved
+            if edge_aa:
+                self._edge_aa_pass(resolved, aa, light, cam, far)
+                final = aa
             if read_back:
-                layers["rgb"] = self._read(resolved, 0, 3, "f4")
+                layers["rgb"] = self._read(final, 0, 3, "f4")
         if passes & GT_PASSES:
             self._gt_pass(gt, cam, projection, items, page_masks, passes)
             if read_back:
@@ -386,6 +404,33 @@ class Renderer:
             self._quad_vao.render(moderngl.TRIANGLE_STRIP)
         self.ctx.enable(moderngl.DEPTH_TEST)
 
+    def _edge_aa_pass(self, src: moderngl.Framebuffer, dst: moderngl.Framebuffer, light: moderngl.Framebuffer,
+                      cam: Camera, far: float) -> None:
+        """``src``'s colour into ``dst``, with FXAA on its silhouettes (edge_aa.frag), drawn only over the lighting
+        texels where the surface changes (edge_tiles.geom)."""
+        self.ctx.copy_framebuffer(dst, src)  # the pass rewrites silhouette pixels only
+        prog = self.programs.get("edge_tiles.vert", "edge_aa.frag", "edge_tiles.geom")
+        set_uniforms = self.programs.setter(prog)
+        columns, rows = light.viewport[2:]
+        blocks = _reduced((columns, rows), EDGE_BLOCK)
+        set_uniforms(u_color=0, u_depth=1, u_keys=2, u_extent=src.viewport[2:], u_key_extent=(columns, rows),
+                     u_near_far=(GL_NEAR_MM, far),
+                     u_ortho=int(cam.projection == "orthographic"), u_columns=blocks[0],
+                     u_texel_px=(cam.width_px / columns, cam.height_px / rows),
+                     u_canvas=(float(cam.width_px), float(cam.height_px)), u_tolerance=EDGE_STEP_MM,
+                     u_reach=int(min(2, np.ceil(EDGE_MARGIN_PX * columns / cam.width_px))))
+        colour = src.color_attachments[0]
+        colour.filter = (moderngl.LINEAR, moderngl.LINEAR)  # the edge search reads between texels
+        colour.use(location=0)
+        src.depth_attachment.use(location=1)
+        light.color_attachments[LIGHT_TERMS.index("u_spec_paper")].use(location=2)
+        vao = self.ctx.vertex_array(prog, [])
+        self.ctx.disable(moderngl.DEPTH_TEST)
+        dst.use()
+        vao.render(moderngl.POINTS, vertices=blocks[0] * blocks[1])
+        vao.release()
+        self.ctx.enable(moderngl.DEPTH_TEST)
+
     @staticmethod
     def _material(item: tuple, background: Background, sheet_gloss: float) -> dict:
         """The material uniforms of one draw item (sheet, table or occluder), for the lighting and colour passes."""
@@ -439,7 +484,7 @@ class Renderer:
         """Full-resolution albedo times the upsampled lighting terms (scene.frag), and occluders lit per pixel
         (occluder.frag: their details are finer than the lighting terms), multisampled."""
         fbo.use()
-        fbo.clear(0.02, 0.02, 0.02, 1.0, depth=1.0)
+        fbo.clear(0.02, 0.02, 0.02, 0.0, depth=1.0)  # alpha 0: no object (edge_aa.frag)
         ambient = tuple(np.multiply(lighting.ambient_color, lighting.ambient_intensity))
         occluders = [item for item in items if item[0] == "occluder"]
         if occluders:  # first: they are in front

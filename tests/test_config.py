@@ -97,6 +97,7 @@ def test_extends_cycle_is_an_error(tmp_path):
     ({"page": {"one_of": 3}}, "page.one_of: expected a list of mappings"),
     ({"page.redacted_lines": 5}, "page.redacted_lines: 5 is out of range"),
     ({"post.msaa": 3}, "post.msaa: 3 is not one of"),
+    ({"post.msaa": 4}, "post.msaa: 4 would smooth the edges twice; set scene.post.edge_aa: false"),
     ({"background.photographer": "yes"}, "background.photographer"),
     ({"lighting": {"lights": [{"kind": "point", "size_mm": -1.0}]}}, "size_mm: -1.0 is out of range"),
 ])
