@@ -30,7 +30,11 @@ class Background:
     photographer: bool = False  # the phone and hand behind the camera: unseen, but they cast a shadow
 
 
-def _tileable_resize(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+SHADE_STEPS = 1024  # table steps per unit of shade when a texture is gamma-encoded
+STEP_PX = 32  # a coarse grid is first upsampled to this many pixels per cell, then to the texture
+
+
+def _wrapped_resize(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Cubic upsampling of a periodic grid to ``shape`` that stays seamless: pad by wrapping, resize, crop."""
     gh, gw = grid.shape
     h, w = shape
@@ -39,6 +43,17 @@ def _tileable_resize(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
                      interpolation=cv2.INTER_CUBIC)
     y0, x0 = h * pad // gh, w * pad // gw
     return big[y0:y0 + h, x0:x0 + w]
+
+
+def _tileable_resize(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Seamless cubic upsampling of a periodic grid to ``shape``. In two steps when the grid is coarse: the padding
+    that keeps it seamless is two cells, which for a grid of a few cells would make the resized image several times
+    the texture's size."""
+    gh, gw = grid.shape
+    h, w = shape
+    if h > STEP_PX * gh and w > STEP_PX * gw:
+        grid = _wrapped_resize(grid, (STEP_PX * gh, STEP_PX * gw))
+    return _wrapped_resize(grid, shape)
 
 
 def _fractal(rng_: np.random.Generator, shape: tuple[int, int], octaves: int, base: int) -> np.ndarray:
@@ -59,7 +74,8 @@ def table_texture(bg: Background) -> np.ndarray:
     r = np.random.default_rng(bg.seed)
     n = TEXTURE_PX
     base = np.asarray(bg.color, np.float32)
-    y, x = np.mgrid[0:n, 0:n].astype(np.float32) / n
+    y = (np.arange(n, dtype=np.float32) / n)[:, None]  # broadcast against x: (n, 1) and (1, n)
+    x = (np.arange(n, dtype=np.float32) / n)[None, :]
     if bg.table == "wood":  # long grain along x, warped rings, darker late-wood bands
         warp = _fractal(r, (n, n), 4, 3)
         rings = np.sin(2 * np.pi * (y * 11 + 2.5 * warp + 0.3 * np.sin(2 * np.pi * x)))
@@ -72,5 +88,14 @@ def table_texture(bg: Background) -> np.ndarray:
         shade = 1.0 + 0.12 * weave + 0.1 * _fractal(r, (n, n), 3, 8)
     else:
         shade = 1.0 + 0.03 * _fractal(r, (n, n), 2, 4)
-    lin = np.clip(base[None, None, :] * shade[..., None], 0.0, 1.0)
-    return (np.power(lin, 1 / 2.2) * 255 + 0.5).astype(np.uint8)
+    return _shade_to_srgb(base, shade)
+
+
+def _shade_to_srgb(base: np.ndarray, shade: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8: the linear colour ``base`` times ``shade`` (H, W), clipped, gamma-encoded. Through one table per
+    channel over shade in steps of 1/SHADE_STEPS (finer than 8 bits resolve): four times cheaper than the arithmetic
+    on every pixel."""
+    levels = np.arange(4 * SHADE_STEPS, dtype=np.float64) / SHADE_STEPS  # shade 0 … 4
+    lut = (np.clip(np.outer(levels, base), 0.0, 1.0) ** (1 / 2.2) * 255 + 0.5).astype(np.uint8)  # (levels, 3)
+    index = np.clip(shade * SHADE_STEPS + 0.5, 0, len(levels) - 1).astype(np.uint16)
+    return cv2.merge([np.take(lut[:, c], index) for c in range(3)])  # per channel: 3x faster than lut[index]
