@@ -23,7 +23,7 @@ import yaml
 
 from . import distributions as dists
 from .errors import InputError
-from .params import _check_value, _convert
+from .params import _check_value, _convert, type_hints
 from .scene import Scene
 
 PRESET_DIR = Path(__file__).parent / "presets"
@@ -186,7 +186,7 @@ def _check(node: Any, tp: Any, name: str, meta: typing.Mapping) -> None:
         if node.get("kind") not in variants:
             raise InputError(f"{label}.kind: {node.get('kind')!r} is not one of {', '.join(map(repr, variants))}")
         cls, node = variants[node["kind"]], {k: v for k, v in node.items() if k != "kind"}
-    fields, hints = _fields(cls), typing.get_type_hints(cls)
+    fields, hints = _fields(cls), type_hints(cls)
     prefix = f"{name}." if name else ""
     for key, value in node.items():
         if key not in fields:

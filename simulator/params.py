@@ -8,6 +8,7 @@ and JSON sidecars alike, and the error always names the offending key (``camera.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from typing import Any, TypeVar
@@ -112,6 +113,13 @@ def _convert(name: str, tp: Any, value: Any) -> Any:
     return value
 
 
+@functools.cache
+def type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints(cls)``, resolved once per class: it re-evaluates every annotation on each call, and a
+    dataset builds a few hundred dataclasses per frame (and thousands while its config is validated)."""
+    return typing.get_type_hints(cls)
+
+
 def from_dict(cls: type[T], data: Any, name: str = "") -> T:
     """Build dataclass ``cls`` from a plain dict, checking keys, types and ranges.
 
@@ -129,7 +137,7 @@ def from_dict(cls: type[T], data: Any, name: str = "") -> T:
         data = {k: v for k, v in data.items() if k != "kind"}
     elif "kind" in data and getattr(cls, "KIND", None) == data["kind"]:
         data = {k: v for k, v in data.items() if k != "kind"}
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
     if unknown:
