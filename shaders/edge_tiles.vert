@@ -1,5 +1,5 @@
 #version 330 core
-// One point per block of lighting texels (edge_tiles.geom's BLOCK), numbered by gl_VertexID (no vertex data):
+// One point per block of lighting texels (edge_tiles.geom's u_block), numbered by gl_VertexID (no vertex data):
 // edge_tiles.geom decides whether the edge anti-aliasing (edge_aa.frag) runs over it.
 uniform int u_columns;  // blocks per row
 flat out ivec2 v_block;

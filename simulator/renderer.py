@@ -53,7 +53,7 @@ GT_TARGET_LAYERS = ({"uv"}, {"depth"}, {"object", "sheet"}, {"normal"}, {f"mask_
 LIGHT_TERMS = ("u_diffuse", "u_spec_paper", "u_spec_ink")  # lighting.frag's outputs, as scene.frag samples them
 FBO_STEP_PX = 64  # framebuffers grow in steps of this, so frames of nearby sizes share them
 EDGE_MARGIN_PX = 2.0  # edge AA: pixels around a flagged lighting texel that FXAA may change (edge_tiles.geom)
-EDGE_BLOCK = 2  # edge AA: lighting texels per side of the blocks it is drawn over (edge_tiles.geom's BLOCK)
+EDGE_BLOCK_PX = 12  # edge AA: pixels per side, about, of the blocks it is drawn over (edge_tiles.geom)
 EDGE_STEP_MM = 0.5  # edge AA: a depth step between lighting texels that flags them (plus 0.4% of the depth)
 
 
@@ -412,13 +412,15 @@ class Renderer:
         prog = self.programs.get("edge_tiles.vert", "edge_aa.frag", "edge_tiles.geom")
         set_uniforms = self.programs.setter(prog)
         columns, rows = light.viewport[2:]
-        blocks = _reduced((columns, rows), EDGE_BLOCK)
+        texel_px = cam.width_px / columns
+        block = int(np.clip(round(EDGE_BLOCK_PX / texel_px), 2, 8))  # texels; edge_tiles.geom holds up to 8
+        blocks = _reduced((columns, rows), block)
         set_uniforms(u_color=0, u_depth=1, u_keys=2, u_extent=src.viewport[2:], u_key_extent=(columns, rows),
                      u_near_far=(GL_NEAR_MM, far),
                      u_ortho=int(cam.projection == "orthographic"), u_columns=blocks[0],
                      u_texel_px=(cam.width_px / columns, cam.height_px / rows),
                      u_canvas=(float(cam.width_px), float(cam.height_px)), u_tolerance=EDGE_STEP_MM,
-                     u_reach=int(min(2, np.ceil(EDGE_MARGIN_PX * columns / cam.width_px))))
+                     u_reach=int(min(2, np.ceil(EDGE_MARGIN_PX / texel_px))), u_block=block)
         colour = src.color_attachments[0]
         colour.filter = (moderngl.LINEAR, moderngl.LINEAR)  # the edge search reads between texels
         colour.use(location=0)
