@@ -114,6 +114,7 @@ class Renderer:
         self._fbo_alloc: tuple[int, int] = (0, 0)  # their size in pixels (frames use their lower-left corner)
         self._scratch: dict[tuple, np.ndarray] = {}  # read-back arrays, by (shape, dtype, attachment)
         self._quad_vao: moderngl.VertexArray | None = None  # full-viewport quad for the shadow-mask blur
+        self._points_vao: moderngl.VertexArray | None = None  # one point per block for the edge AA
         self._table_key: Background | None = None
         # all shadow maps share one depth atlas (slots side by side), so the shader needs one sampler
         self._shadow_px = shadow_map_px
@@ -416,9 +417,8 @@ class Renderer:
         block = int(np.clip(round(EDGE_BLOCK_PX / texel_px), 2, 8))  # texels; edge_tiles.geom holds up to 8
         blocks = _reduced((columns, rows), block)
         set_uniforms(u_color=0, u_depth=1, u_keys=2, u_extent=src.viewport[2:], u_key_extent=(columns, rows),
-                     u_near_far=(GL_NEAR_MM, far),
-                     u_ortho=int(cam.projection == "orthographic"), u_columns=blocks[0],
-                     u_texel_px=(cam.width_px / columns, cam.height_px / rows),
+                     u_near_far=(GL_NEAR_MM, far), u_ortho=int(cam.projection == "orthographic"), u_columns=blocks[0],
+                     u_texel_px=(texel_px, cam.height_px / rows),
                      u_canvas=(float(cam.width_px), float(cam.height_px)), u_tolerance=EDGE_STEP_MM,
                      u_reach=int(min(2, np.ceil(EDGE_MARGIN_PX / texel_px))), u_block=block)
         colour = src.color_attachments[0]
@@ -426,11 +426,11 @@ class Renderer:
         colour.use(location=0)
         src.depth_attachment.use(location=1)
         light.color_attachments[LIGHT_TERMS.index("u_spec_paper")].use(location=2)
-        vao = self.ctx.vertex_array(prog, [])
+        if self._points_vao is None:
+            self._points_vao = self.ctx.vertex_array(prog, [])  # no vertex data: edge_tiles.vert uses gl_VertexID
         self.ctx.disable(moderngl.DEPTH_TEST)
         dst.use()
-        vao.render(moderngl.POINTS, vertices=blocks[0] * blocks[1])
-        vao.release()
+        self._points_vao.render(moderngl.POINTS, vertices=blocks[0] * blocks[1])
         self.ctx.enable(moderngl.DEPTH_TEST)
 
     @staticmethod
