@@ -35,13 +35,9 @@ float eye_depth(ivec2 p) {
     return 2.0 * n * f / (f + n - (2.0 * d - 1.0) * (f - n));
 }
 
-bool on_silhouette(ivec2 p, float id) {
-    ivec2 last = u_extent - 1;
-    float idn = texelFetch(u_color, min(p + ivec2(0, 1), last), 0).a;
-    float ids = texelFetch(u_color, max(p - ivec2(0, 1), ivec2(0)), 0).a;
-    float ide = texelFetch(u_color, min(p + ivec2(1, 0), last), 0).a;
-    float idw = texelFetch(u_color, max(p - ivec2(1, 0), ivec2(0)), 0).a;
-    vec4 step = abs(vec4(idn, ids, ide, idw) - id);
+// ids: the object ids of the pixel's north, south, east and west neighbours
+bool on_silhouette(ivec2 p, float id, vec4 ids) {
+    vec4 step = abs(ids - id);
     if (max(max(step.x, step.y), max(step.z, step.w)) > 0.25) return true;
     float z = eye_depth(p);
     float bend_v = abs(eye_depth(p + ivec2(0, 1)) + eye_depth(p - ivec2(0, 1)) - 2.0 * z);
@@ -51,18 +47,19 @@ bool on_silhouette(ivec2 p, float id) {
 
 void main() {
     ivec2 p = ivec2(gl_FragCoord.xy);
+    ivec2 last = u_extent - 1;
     vec4 centre = texelFetch(u_color, p, 0);
+    vec4 north = texelFetch(u_color, min(p + ivec2(0, 1), last), 0);
+    vec4 south = texelFetch(u_color, max(p - ivec2(0, 1), ivec2(0)), 0);
+    vec4 east = texelFetch(u_color, min(p + ivec2(1, 0), last), 0);
+    vec4 west = texelFetch(u_color, max(p - ivec2(1, 0), ivec2(0)), 0);
     f_color = centre;
-    if (!on_silhouette(p, centre.a)) discard;
+    if (!on_silhouette(p, centre.a, vec4(north.a, south.a, east.a, west.a))) discard;
 
     texel = 1.0 / vec2(textureSize(u_color, 0));
     vec2 pos = (vec2(p) + 0.5) * texel;
-    ivec2 last = u_extent - 1;
     float m = luma(centre.rgb);
-    float n = luma(texelFetch(u_color, min(p + ivec2(0, 1), last), 0).rgb);
-    float s = luma(texelFetch(u_color, max(p - ivec2(0, 1), ivec2(0)), 0).rgb);
-    float e = luma(texelFetch(u_color, min(p + ivec2(1, 0), last), 0).rgb);
-    float w = luma(texelFetch(u_color, max(p - ivec2(1, 0), ivec2(0)), 0).rgb);
+    float n = luma(north.rgb), s = luma(south.rgb), e = luma(east.rgb), w = luma(west.rgb);
     float hi = max(m, max(max(n, s), max(e, w)));
     float range = hi - min(m, min(min(n, s), min(e, w)));
     if (range < max(EDGE_MIN, hi * EDGE_REL)) return;

@@ -42,7 +42,7 @@ class PostFX:
     jpeg_quality: int = field(default=92, metadata=rng(1, 100))
     # Anti-aliased edges, one way or the other: multisampling (colour samples per pixel; the closer to a real
     # pixel's average), or FXAA on silhouettes only (edge_aa; shaders/edge_aa.frag). On a CPU rasteriser 4 samples
-    # cost ~0.3 s a 2200x1700 frame and the edge pass ~0.03 s; on a GPU both are cheap.
+    # cost ~0.3 s a 2200x1700 frame and the edge pass ~0.05 s; on a GPU both are cheap.
     msaa: int = field(default=1, metadata=choices(1, 2, 4, 8))
     edge_aa: bool = True
     # The sensor sees through an RGGB colour filter and the camera demosaics: colour noise and fringes on fine detail.
