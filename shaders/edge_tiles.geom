@@ -1,8 +1,10 @@
 #version 330 core
-// Where the edge anti-aliasing runs (edge_aa.frag): over each block of u_block x u_block texels of the lighting terms
-// that lies within ``u_reach`` texels of a surface change. lighting.frag keys its texels by camera depth + 1e5 mm per
-// surface (table, sheet, sheet's back, occluder); a silhouette between two adjacent texel centres lies within those
-// two texels, and the texels within reach around them cover the pixels FXAA changes beside it. A CPU rasteriser runs
+// Where the edge anti-aliasing runs (edge_aa.frag), and where the colour pass upsamples the lighting with care for
+// silhouettes (scene.frag's SILHOUETTES; renderer._colour_pass marks them in the depth buffer): over each block of
+// u_block x u_block texels of the lighting terms that lies within ``u_reach`` texels of a surface change.
+// lighting.frag keys its texels by camera depth + 1e5 mm per surface (table, sheet, sheet's back, occluder); a
+// silhouette between two adjacent texel centres lies within those two texels, and the texels within reach around them
+// cover the pixels FXAA changes beside it (and each pixel whose four nearest texels straddle it). A CPU rasteriser runs
 // every branch of a fragment shader on every pixel it covers, and sets up each triangle at a cost of thousands of
 // pixels' worth: so the blocks are drawn each at most once, and large enough to be few (about 12 pixels a side).
 // This is what makes the pass cost what the silhouettes' length costs instead of what the frame's area does. Keys
@@ -21,6 +23,7 @@ uniform int u_reach;          // texels to cover around a change (1 or 2: the ma
 uniform vec2 u_texel_px;      // frame pixels per lighting texel, per axis
 uniform vec2 u_canvas;        // frame width, height in pixels
 uniform float u_tolerance;    // mm of depth that count as a step, at 0 mm (grows by 0.4% of the depth)
+uniform float u_z;            // the quads' depth, normalised device coordinates (the colour pass marks blocks by it)
 
 flat in ivec2 v_block[];
 
@@ -43,9 +46,9 @@ void main() {
     if (!near) return;
     vec2 a = vec2(t0) * u_texel_px / u_canvas * 2.0 - 1.0;
     vec2 b = vec2(t0 + u_block) * u_texel_px / u_canvas * 2.0 - 1.0;
-    gl_Position = vec4(a.x, a.y, 0.0, 1.0); EmitVertex();
-    gl_Position = vec4(b.x, a.y, 0.0, 1.0); EmitVertex();
-    gl_Position = vec4(a.x, b.y, 0.0, 1.0); EmitVertex();
-    gl_Position = vec4(b.x, b.y, 0.0, 1.0); EmitVertex();
+    gl_Position = vec4(a.x, a.y, u_z, 1.0); EmitVertex();
+    gl_Position = vec4(b.x, a.y, u_z, 1.0); EmitVertex();
+    gl_Position = vec4(a.x, b.y, u_z, 1.0); EmitVertex();
+    gl_Position = vec4(b.x, b.y, u_z, 1.0); EmitVertex();
     EndPrimitive();
 }

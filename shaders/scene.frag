@@ -36,9 +36,13 @@ void main() {
     // a glossy coat adds a specular layer on top of the paper; it does not make the paper itself darker
     float kd = u_is_sheet == 1 ? 1.0 - 0.04 - 0.12 * ink : 1.0 - u_gloss;
 
-    // Joint bilateral upsampling of the lighting terms: the 4 texels around this pixel, weighted bilinearly and only
-    // if they are on our surface at a depth close to ours, so the lighting of the sheet does not bleed onto the table
-    // at its edge (or onto a pen above it); if none is (a sliver thinner than a texel), the nearest key wins.
+    // The lighting terms, upsampled. Compiled twice (renderer._colour_pass): with SILHOUETTES for the blocks of
+    // lighting texels near a surface change (edge_tiles.geom picks them), plain bilinear everywhere else, where all
+    // four texels around a pixel lie on its surface and the two agree.
+#ifdef SILHOUETTES
+    // Joint bilateral upsampling: the 4 texels around this pixel, weighted bilinearly and only if they are on our
+    // surface at a depth close to ours, so the lighting of the sheet does not bleed onto the table at its edge (or
+    // onto a pen above it); if none is (a sliver thinner than a texel), the nearest key wins.
     // Bare-paper specular (whose alpha holds the depth) is weighted texel by texel. The other two terms take one
     // bilinear fetch each at the point whose bilinear weights have the same row and column sums as ours: exact when
     // a silhouette cuts off a row or a column of the four, a small leak when it cuts off one corner, and three times
@@ -49,7 +53,7 @@ void main() {
     vec2 f = fract(p);
     ivec2 base = ivec2(floor(p));
     ivec2 last = u_light_extent - 1;
-    float tolerance = 0.5 + 0.004 * depth;  // mm: a surface's depth changes little across one texel
+    float tolerance = 0.5 + 0.004 * depth;  // mm (renderer.SPLIT_STEP_MM): depth changes little across a texel
     vec4 sp[4];
     float w[4];
     float total = 0.0;
@@ -64,6 +68,11 @@ void main() {
     vec3 spec_paper = (w[0] * sp[0].rgb + w[1] * sp[1].rgb + w[2] * sp[2].rgb + w[3] * sp[3].rgb) / total;
     vec2 at = clamp(vec2(base) + 0.5 + vec2(w[1] + w[3], w[2] + w[3]) / total, vec2(0.5), vec2(last) + 0.5)
               / vec2(textureSize(u_diffuse, 0));
+#else
+    vec2 at = clamp(gl_FragCoord.xy * u_light_ratio, vec2(0.5), vec2(u_light_extent) - 0.5)
+              / vec2(textureSize(u_diffuse, 0));
+    vec3 spec_paper = texture(u_spec_paper, at).rgb;
+#endif
     vec4 diffuse = texture(u_diffuse, at);
     vec3 spec_ink = texture(u_spec_ink, at).rgb;
     vec3 radiance = albedo * (u_ambient * diffuse.a + kd * diffuse.rgb) + mix(spec_paper, spec_ink, ink);

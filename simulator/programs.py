@@ -6,7 +6,6 @@ A shader may pull in a shared ``.glsl`` file from the same folder with a line ``
 from __future__ import annotations
 
 import re
-from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -30,14 +29,18 @@ class ProgramCache:
     def __init__(self, ctx: moderngl.Context, shader_dir: Path = SHADER_DIR):
         self.ctx = ctx
         self.shader_dir = shader_dir
-        self._programs: dict[tuple[str, str, str | None], moderngl.Program] = {}
+        self._programs: dict[tuple, moderngl.Program] = {}
 
-    def get(self, vert: str, frag: str, geom: str | None = None) -> moderngl.Program:
+    def get(self, vert: str, frag: str, geom: str | None = None, defines: tuple[str, ...] = ()) -> moderngl.Program:
         """The program made of shader files (e.g. ``"scene.vert", "scene.frag"``, and a geometry shader if given),
-        compiled on first use."""
-        key = (vert, frag, geom)
+        compiled on first use; each name in ``defines`` is ``#define``d in every stage (a variant chosen when
+        compiling: a CPU rasteriser runs both sides of a branch on a uniform)."""
+        key = (vert, frag, geom, defines)
         if key not in self._programs:
-            source = partial(shader_source, self.shader_dir)
+            def source(name: str) -> str:
+                text = shader_source(self.shader_dir, name)
+                head, newline, rest = text.partition("\n")  # #version must stay the first line
+                return head + newline + "".join(f"#define {d}\n" for d in defines) + rest
             self._programs[key] = self.ctx.program(vertex_shader=source(vert), fragment_shader=source(frag),
                                                    geometry_shader=source(geom) if geom else None)
         return self._programs[key]

@@ -101,13 +101,15 @@ def _check_data_files(base: Path, header: wfdb.Record) -> None:
                              f"header's {header.sig_len} samples need {expected})")
 
 
-def load_record(path: Path | str, start_s: float = 0.0, duration_s: float | None = None) -> Record:
-    """Read ``duration_s`` seconds from ``start_s`` of a WFDB record, in mV (µV and V converted).
+def load_record(path: Path | str, start_s: float = 0.0, duration_s: float | None = None,
+                header: wfdb.Record | None = None) -> Record:
+    """Read ``duration_s`` seconds from ``start_s`` of a WFDB record, in mV (µV and V converted); ``header`` is
+    the record's from :func:`read_header`, if the caller has it (each parse costs ~20 ms).
 
     Raises InputError for every problem a user can cause; an all-NaN window is an error too.
     """
     base = record_base(path)
-    header = read_header(base)
+    header = read_header(base) if header is None else header
     if start_s < 0:
         raise InputError(f"--start: {start_s} s is negative")
     start = int(round(start_s * header.fs))

@@ -55,6 +55,7 @@ FBO_STEP_PX = 64  # framebuffers grow in steps of this, so frames of nearby size
 EDGE_MARGIN_PX = 2.0  # edge AA: pixels around a flagged lighting texel that FXAA may change (edge_tiles.geom)
 EDGE_BLOCK_PX = 12  # edge AA: pixels per side, about, of the blocks it is drawn over (edge_tiles.geom)
 EDGE_STEP_MM = 0.5  # edge AA: a depth step between lighting texels that flags them (plus 0.4% of the depth)
+SPLIT_STEP_MM = 0.5  # colour pass: the same for its careful upsampling (scene.frag's tolerance, as it is there)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class Renderer:
         self._fbo_alloc: tuple[int, int] = (0, 0)  # their size in pixels (frames use their lower-left corner)
         self._scratch: dict[tuple, np.ndarray] = {}  # read-back arrays, by (shape, dtype, attachment)
         self._quad_vao: moderngl.VertexArray | None = None  # full-viewport quad for the shadow-mask blur
-        self._points_vao: moderngl.VertexArray | None = None  # one point per block for the edge AA
+        self._points_vaos: dict[int, moderngl.VertexArray] = {}  # one point per edge block, by program (glo)
         self._table_key: Background | None = None
         # all shadow maps share one depth atlas (slots side by side), so the shader needs one sampler
         self._shadow_px = shadow_map_px
@@ -340,7 +341,7 @@ class Renderer:
 
     def _shadow_pass(self, lighting: Lighting, sphere: np.ndarray, items) -> list[tuple[int, ShadowView]]:
         """Depth maps for the first shadow-casting lights; returns (light index, its shadow view) per map slot."""
-        prog = self.programs.get("shadow.vert", "shadow.frag")
+        prog = self.programs.get("shadow.vert", "depth_only.frag")
         vaos = self._vaos(prog, depth_only=True)
         out = []
         casters = [i for i, light in enumerate(lighting.lights) if light.casts_shadow][:MAX_SHADOW_LIGHTS]
@@ -407,31 +408,38 @@ class Renderer:
 
     def _edge_aa_pass(self, src: moderngl.Framebuffer, dst: moderngl.Framebuffer, light: moderngl.Framebuffer,
                       cam: Camera, far: float) -> None:
-        """``src``'s colour into ``dst``, with FXAA on its silhouettes (edge_aa.frag), drawn only over the lighting
-        texels where the surface changes (edge_tiles.geom)."""
+        """``src``'s colour into ``dst``, with FXAA on its silhouettes (edge_aa.frag), drawn only over the edge
+        blocks."""
         self.ctx.copy_framebuffer(dst, src)  # the pass rewrites silhouette pixels only
         prog = self.programs.get("edge_tiles.vert", "edge_aa.frag", "edge_tiles.geom")
-        set_uniforms = self.programs.setter(prog)
-        columns, rows = light.viewport[2:]
-        texel_px = cam.width_px / columns
-        block = int(np.clip(round(EDGE_BLOCK_PX / texel_px), 2, 8))  # texels; edge_tiles.geom holds up to 8
-        blocks = _reduced((columns, rows), block)
-        set_uniforms(u_color=0, u_depth=1, u_keys=2, u_extent=src.viewport[2:], u_key_extent=(columns, rows),
-                     u_near_far=(GL_NEAR_MM, far), u_ortho=int(cam.projection == "orthographic"), u_columns=blocks[0],
-                     u_texel_px=(texel_px, cam.height_px / rows),
-                     u_canvas=(float(cam.width_px), float(cam.height_px)), u_tolerance=EDGE_STEP_MM,
-                     u_reach=int(min(2, np.ceil(EDGE_MARGIN_PX / texel_px))), u_block=block)
         colour = src.color_attachments[0]
         colour.filter = (moderngl.LINEAR, moderngl.LINEAR)  # the edge search reads between texels
         colour.use(location=0)
         src.depth_attachment.use(location=1)
-        light.color_attachments[LIGHT_TERMS.index("u_spec_paper")].use(location=2)
-        if self._points_vao is None:
-            self._points_vao = self.ctx.vertex_array(prog, [])  # no vertex data: edge_tiles.vert uses gl_VertexID
         self.ctx.disable(moderngl.DEPTH_TEST)
         dst.use()
-        self._points_vao.render(moderngl.POINTS, vertices=blocks[0] * blocks[1])
+        self._draw_edge_blocks(prog, light, cam, EDGE_STEP_MM, u_color=0, u_depth=1, u_extent=src.viewport[2:],
+                               u_near_far=(GL_NEAR_MM, far), u_ortho=int(cam.projection == "orthographic"))
         self.ctx.enable(moderngl.DEPTH_TEST)
+
+    def _draw_edge_blocks(self, prog: moderngl.Program, light: moderngl.Framebuffer, cam: Camera, step_mm: float,
+                          **uniforms) -> None:
+        """Draw ``prog`` over the edge blocks: the blocks of lighting texels near a surface change (keys that differ
+        by more than ``step_mm`` plus 0.4% of the depth), which edge_tiles.geom picks from ``light``'s depth keys
+        (on texture unit 2; ``uniforms`` are the program's own)."""
+        columns, rows = light.viewport[2:]
+        texel_px = cam.width_px / columns
+        block = int(np.clip(round(EDGE_BLOCK_PX / texel_px), 2, 8))  # texels; edge_tiles.geom holds up to 8
+        blocks = _reduced((columns, rows), block)
+        self.programs.setter(prog)(
+            u_keys=2, u_key_extent=(columns, rows), u_columns=blocks[0], u_texel_px=(texel_px, cam.height_px / rows),
+            u_canvas=(float(cam.width_px), float(cam.height_px)), u_tolerance=step_mm,
+            u_reach=int(min(2, np.ceil(EDGE_MARGIN_PX / texel_px))), u_block=block, **uniforms)
+        light.color_attachments[LIGHT_TERMS.index("u_spec_paper")].use(location=2)
+        vao = self._points_vaos.get(prog.glo)
+        if vao is None:  # no vertex data: edge_tiles.vert numbers the points by gl_VertexID
+            vao = self._points_vaos[prog.glo] = self.ctx.vertex_array(prog, [])
+        vao.render(moderngl.POINTS, vertices=blocks[0] * blocks[1])
 
     @staticmethod
     def _material(item: tuple, background: Background, sheet_gloss: float) -> dict:
@@ -484,33 +492,50 @@ class Renderer:
                      page_rgb, sheet_gloss: float, light: moderngl.Framebuffer, shadow_vps,
                      mask: moderngl.Framebuffer) -> None:
         """Full-resolution albedo times the upsampled lighting terms (scene.frag), and occluders lit per pixel
-        (occluder.frag: their details are finer than the lighting terms), multisampled."""
+        (occluder.frag: their details are finer than the lighting terms).
+
+        Upsampling that keeps each surface's lighting its own (scene.frag's SILHOUETTES) costs a third of the pass on
+        a CPU rasteriser, yet only matters near surface changes. So the scene is drawn twice, split by the depth
+        buffer: the edge blocks are first set to depth 0, which no fragment passes, and everything is drawn with
+        plain upsampling; then the blocks go back to the far plane and everything is drawn again with the careful
+        one, where only the blocks' fragments pass (elsewhere a fragment meets its own depth and fails ``<``).
+        Fragments that fail the depth test are never shaded. Multisampled, it is drawn once, all of it with care."""
         fbo.use()
         fbo.clear(0.02, 0.02, 0.02, 0.0, depth=1.0)  # alpha 0: no object (edge_aa.frag)
         ambient = tuple(np.multiply(lighting.ambient_color, lighting.ambient_intensity))
-        occluders = [item for item in items if item[0] == "occluder"]
-        if occluders:  # first: they are in front
-            prog = self.programs.get("scene.vert", "occluder.frag")
-            set_uniforms = self.programs.setter(prog)
-            set_uniforms(**projection, u_ambient=ambient,
-                         **self._light_uniforms(cam, lighting, shadow_vps, mask, fbo, 0))
-            mask.color_attachments[0].use(location=0)
-            self._draw_items(prog, occluders, lambda item: self._material(item, background, sheet_gloss))
-        prog = self.programs.get("scene.vert", "scene.frag")
-        set_uniforms = self.programs.setter(prog)
+        occluder = self.programs.get("scene.vert", "occluder.frag")
+        self.programs.setter(occluder)(**projection, u_ambient=ambient,
+                                       **self._light_uniforms(cam, lighting, shadow_vps, mask, fbo, 0))
         r, t = extrinsics(cam)
-        set_uniforms(**projection, u_depth_row=(*r[2], t[2]), u_albedo=0, u_ambient=ambient,
-                     u_light_ratio=(light.viewport[2] / cam.width_px, light.viewport[3] / cam.height_px),
-                     u_light_extent=light.viewport[2:], **{name: i + 1 for i, name in enumerate(LIGHT_TERMS)})
-        for i, texture in enumerate(light.color_attachments):
-            texture.use(location=i + 1)
+        scene = [self.programs.get("scene.vert", "scene.frag", defines=d) for d in ((), ("SILHOUETTES",))]
+        for prog in scene:
+            self.programs.setter(prog)(
+                **projection, u_depth_row=(*r[2], t[2]), u_albedo=0, u_ambient=ambient,
+                u_light_ratio=(light.viewport[2] / cam.width_px, light.viewport[3] / cam.height_px),
+                u_light_extent=light.viewport[2:], **{name: i + 1 for i, name in enumerate(LIGHT_TERMS)})
         table_tex = self._upload_table(background)
 
         def prepare(item: tuple) -> dict:
             (page_rgb if item[0] == "sheet" else table_tex).use(location=0)
             return self._material(item, background, sheet_gloss)
 
-        self._draw_items(prog, [item for item in items if item[0] != "occluder"], prepare)
+        marks = self.programs.get("edge_tiles.vert", "depth_only.frag", "edge_tiles.geom")
+        occluders = [item for item in items if item[0] == "occluder"]
+        # multisampled, drawing twice costs more than it saves (llvmpipe, MSAA 4: +0.3 s at 2200 px)
+        split = fbo.color_attachments[0].samples <= 1
+        for prog, z in zip(scene, (-1.0, 1.0)) if split else ((scene[1], None),):
+            if z is not None:
+                fbo.color_mask = False, False, False, False
+                self.ctx.depth_func = "1"  # always: the blocks' depth is set, whatever is there
+                self._draw_edge_blocks(marks, light, cam, SPLIT_STEP_MM, u_z=z)
+                self.ctx.depth_func = "<"
+                fbo.color_mask = True, True, True, True
+            if occluders:  # first: they are in front
+                mask.color_attachments[0].use(location=0)
+                self._draw_items(occluder, occluders, lambda item: self._material(item, background, sheet_gloss))
+            for i, texture in enumerate(light.color_attachments):
+                texture.use(location=i + 1)
+            self._draw_items(prog, [item for item in items if item[0] != "occluder"], prepare)
 
     def _gt_pass(self, fbo, cam: Camera, projection: dict, items, page_masks, passes: set[str]) -> None:
         """The ground-truth targets (gt.frag), writing only those the requested ``passes`` are read from."""

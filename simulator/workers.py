@@ -96,7 +96,7 @@ def pick_window(source: str, scene: Scene, rng: np.random.Generator) -> tuple[Re
         n_window = int(round(duration * header.fs))
         start = int(rng.integers(0, max(0, header.sig_len - n_window) + 1))
         start_s = start / header.fs
-        record = load_record(source, start_s, duration)
+        record = load_record(source, start_s, duration, header)
     return record, dataclasses.replace(scene, page=dataclasses.replace(scene.page, start_s=start_s))
 
 

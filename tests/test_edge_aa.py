@@ -1,8 +1,10 @@
-"""Anti-aliasing of silhouettes after a single-sampled colour pass (shaders/edge_aa.frag over the blocks that
-shaders/edge_tiles.geom picks), on llvmpipe.
+"""The passes drawn over the blocks near surface changes that shaders/edge_tiles.geom picks, on llvmpipe: the
+anti-aliasing of silhouettes after a single-sampled colour pass (shaders/edge_aa.frag), and the colour pass's
+careful upsampling of the lighting terms (scene.frag with SILHOUETTES; plain bilinear elsewhere).
 
-The pass must bring edges closer to a supersampled frame, reach every pixel that FXAA over the whole frame would
-change, and leave every other pixel (the print on the page above all) exactly as the colour pass drew it.
+Edge AA must bring edges closer to a supersampled frame, reach every pixel that FXAA over the whole frame would
+change, and leave every other pixel (the print on the page above all) exactly as the colour pass drew it. The split
+colour pass must match the careful upsampling drawn everywhere.
 """
 
 from __future__ import annotations
@@ -76,6 +78,25 @@ def test_the_blocks_reach_every_pixel_fxaa_over_the_whole_frame_changes(renderer
     assert changed > 2000
     # all but slivers thinner than a lighting texel (a sheet's edge grazing the frame's border: a few pixels)
     assert np.any(blocks != whole, axis=2).sum() <= 0.002 * changed
+
+
+@pytest.mark.parametrize("name", list(SCENES))
+def test_plain_upsampling_away_from_surface_changes_matches_the_careful_one(renderer, page, monkeypatch, name):
+    size, textures = page
+    preset, deformations = SCENES[name]
+    sheet, cam, light, bg, _, _ = scene(preset, 5, size, deformations=deformations, occluders=OCCLUDERS)
+
+    def colour(split_step_mm: float) -> np.ndarray:
+        monkeypatch.setattr(renderer_module, "SPLIT_STEP_MM", split_step_mm)
+        return renderer.render(sheet, textures, cam, light, bg, edge_aa=False)["rgb"]
+
+    def relative(a, b):
+        return np.abs(a - b).max(axis=2) / np.maximum(b.max(axis=2), 1e-3)
+
+    careful = colour(-1.0)  # every block counts as near a change: the careful upsampling everywhere
+    assert relative(colour(renderer_module.SPLIT_STEP_MM), careful).max() < 0.01  # half-float rounding, steep slopes
+    # and the careful upsampling matters: drawn nowhere, the lighting of one surface bleeds onto the next
+    assert (relative(colour(1e9), careful) > 0.05).sum() > 1000
 
 
 def test_edge_aa_smooths_silhouettes_and_leaves_every_other_pixel_alone(renderer, page):
