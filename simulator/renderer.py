@@ -86,6 +86,14 @@ def _reduced(size: tuple[int, int], scale: int) -> tuple[int, int]:
     return -(-size[0] // scale), -(-size[1] // scale)
 
 
+def _power_of_two(size: tuple[int, int]) -> tuple[int, int]:
+    """Each side rounded up to a power of two. The targets the colour path samples (lighting terms, shadow mask,
+    colour) are made at such sizes: shaders address them by normalised coordinates, x / size, which the sampler turns
+    back into x; only for a power of two is that exact, so a frame's pixels do not depend on how large the targets
+    were (earlier, larger frames of a dataset grow them)."""
+    return tuple(1 << max(0, int(v) - 1).bit_length() for v in size)
+
+
 def _draw(vaos: dict[str, moderngl.VertexArray], item: tuple) -> None:
     """Draw one item of the scene's draw list: the indexed sheet or table, or an occluder's run of triangles."""
     kind, first, count, _ = item
@@ -199,29 +207,31 @@ class Renderer:
         return self._fbos
 
     def _allocate_framebuffers(self, alloc: tuple[int, int], msaa: int, scale: int, mask_scale: int) -> None:
-        """(Re)make the framebuffers at ``alloc`` pixels (the reduced ones to match), freeing the old."""
+        """(Re)make the framebuffers for canvases up to ``alloc`` pixels, freeing the old: the ground truth's at
+        ``alloc`` (it is only read back), those of the colour path at powers of two (:func:`_power_of_two`)."""
         for fbo in {id(f): f for f in self._fbos}.values():
             for attachment in (*fbo.color_attachments, fbo.depth_attachment):
                 if attachment is not None:  # the blur's scratch has no depth buffer
                     attachment.release()
             fbo.release()
         ctx = self.ctx
-        depth = ctx.depth_texture(alloc)
+        gt = ctx.framebuffer([ctx.texture(alloc, c, dtype=dt) for c, dt in GT_TARGETS], ctx.depth_renderbuffer(alloc))
+        full = _power_of_two(alloc)
+        depth = ctx.depth_texture(full)
         depth.compare_func = ""  # read as plain depths by the edge AA
-        resolved = ctx.framebuffer([ctx.texture(alloc, 4, dtype="f2")], depth)
+        resolved = ctx.framebuffer([ctx.texture(full, 4, dtype="f2")], depth)
         ms = resolved
         if msaa > 1:
-            ms = ctx.framebuffer([ctx.renderbuffer(alloc, 4, samples=msaa, dtype="f2")],
-                                 ctx.depth_renderbuffer(alloc, samples=msaa))
-        gt = ctx.framebuffer([ctx.texture(alloc, c, dtype=dt) for c, dt in GT_TARGETS], ctx.depth_renderbuffer(alloc))
-        small = _reduced(alloc, mask_scale)
+            ms = ctx.framebuffer([ctx.renderbuffer(full, 4, samples=msaa, dtype="f2")],
+                                 ctx.depth_renderbuffer(full, samples=msaa))
+        small = _power_of_two(_reduced(alloc, mask_scale))
         mask = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")], ctx.depth_renderbuffer(small))
         blurred = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")])  # between the two blur passes
-        lit = _reduced(alloc, scale)
+        lit = _power_of_two(_reduced(alloc, scale))
         light = ctx.framebuffer([ctx.texture(lit, 4, dtype="f4") for _ in LIGHT_TERMS], ctx.depth_renderbuffer(lit))
         for texture in (*mask.color_attachments, *blurred.color_attachments, *light.color_attachments):
             texture.repeat_x = texture.repeat_y = False  # filtered taps at the border clamp, never wrap
-        aa = ctx.framebuffer([ctx.texture(alloc, 4, dtype="f2")])
+        aa = ctx.framebuffer([ctx.texture(full, 4, dtype="f2")])
         self._fbos = (ms, resolved, gt, mask, blurred, light, aa)
         self._scratch.clear()
 
