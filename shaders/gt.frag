@@ -19,8 +19,8 @@ void main() {
     if (!gl_FrontFacing) n = -n;
     f_normal = vec4(n, gl_FrontFacing ? 1.0 : -1.0);
     if (u_object_id == 2) {
-        // id 2: the printed side of the sheet, 4: its blank back (seen through a fold); uv undoes coords.uv_to_gl
-        f_uv = vec2(v_uv.x, 1.0 - v_uv.y);
+        // id 2: the printed side of the sheet, 4: its blank back (seen through a fold)
+        f_uv = v_uv;
         f_object = (gl_FrontFacing ? 2.0 : 4.0) / 255.0;
         ivec2 size = textureSize(u_masks, 0);
         ivec2 texel = clamp(ivec2(v_uv * vec2(size)), ivec2(0), size - 1);

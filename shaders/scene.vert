@@ -1,11 +1,11 @@
 #version 330 core
-// Colour and ground-truth passes: world-space position, normal, page UV and ambient occlusion per vertex, placed
-// through the camera and its lens distortion.
+// Every pass seen by the camera (shadow mask, lighting, colour, ground truth): world-space position, normal, page UV
+// and ambient occlusion per vertex, placed through the camera and its lens distortion.
 #include "lens.glsl"
 uniform mat4 u_view_proj;  // camera projection * view, built from the camera's K, R, t (camera.gl_matrices)
 in vec3 in_pos;
 in vec3 in_normal;
-in vec2 in_uv;    // OpenGL texture coordinates (v up), from coords.uv_to_gl
+in vec2 in_uv;    // image-style page UV (v down): the renderer uploads textures top row first
 in float in_ao;   // 1 = open, 0 = fully occluded
 out vec3 v_world;
 out vec3 v_normal;
@@ -17,4 +17,7 @@ void main() {
     v_uv = in_uv;
     v_ao = in_ao;
     gl_Position = apply_lens(u_view_proj * vec4(in_pos, 1.0));
+    // Upside down: framebuffer row 0 (which OpenGL reads back first) is the image's top row, so read-backs need no
+    // flip. It mirrors the winding too: the renderer makes clockwise triangles front-facing for these passes.
+    gl_Position.y = -gl_Position.y;
 }

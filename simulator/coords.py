@@ -3,7 +3,9 @@
 - Page: millimetres, origin at the paper's top-left corner, x right, y down.
 - Page pixels: ``px = mm * dpi / 25.4``; pixel ``i`` covers ``[i, i + 1)`` so its centre is at ``i + 0.5``.
 - UV: ``u = x / width``, ``v = y / height`` (v down, like image rows).
-- OpenGL textures start at the bottom row: :func:`uv_to_gl` flips v, and nothing else does.
+- OpenGL: the renderer uploads textures top row first, so these UVs address them as they are, and draws every
+  camera pass upside down (shaders/scene.vert, the one flip), so read-backs come top row first too.
+  :func:`uv_to_gl` gives the v-up UVs that trimesh and OBJ files expect.
 - World: millimetres, the table is the plane z = 0, +z up toward the camera; the flat sheet lies on it with the
   page's x along world +x and the page's y along world -y (so the page reads correctly seen from above).
 - Image: pixels, origin top-left, x right, y down, centres at +0.5 (same as page pixels).
@@ -43,7 +45,7 @@ def uv_to_page(uv: np.ndarray, width_mm: float, height_mm: float) -> np.ndarray:
 
 
 def uv_to_gl(uv: np.ndarray) -> np.ndarray:
-    """OpenGL texture coordinates (v up, origin at the bottom row) of image-style UVs. The one place v flips."""
+    """V-up texture coordinates (origin at the bottom row, as trimesh and OBJ files have them) of image-style UVs."""
     out = np.array(uv, dtype=np.float32, copy=True)
     out[..., 1] = 1.0 - out[..., 1]
     return out

@@ -26,13 +26,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Mapping
 
-import cv2
 import moderngl
 import numpy as np
 
 from .background import Background, table_texture
 from .camera import GL_NEAR_MM, Camera, extrinsics, far_plane, gl_matrices
-from .coords import uv_to_gl
 from .errors import InputError
 from .lens import lens_uniforms
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
@@ -121,7 +119,6 @@ class Renderer:
         self._fbos: tuple[moderngl.Framebuffer, ...] = ()
         self._fbo_key: tuple | None = None  # (msaa, light scale, shadow-mask scale) the framebuffers were made for
         self._fbo_alloc: tuple[int, int] = (0, 0)  # their size in pixels (frames use their lower-left corner)
-        self._scratch: dict[tuple, np.ndarray] = {}  # read-back arrays, by (shape, dtype, attachment)
         self._quad_vao: moderngl.VertexArray | None = None  # full-viewport quad for the shadow-mask blur
         self._points_vaos: dict[int, moderngl.VertexArray] = {}  # one point per edge block, by program (glo)
         self._table_key: Background | None = None
@@ -147,22 +144,23 @@ class Renderer:
         buf.write(raw)
         return buf
 
-    def _texture(self, name: str, size: tuple[int, int], components: int, data: bytes, dtype: str = "f1",
+    def _texture(self, name: str, size: tuple[int, int], components: int, data: np.ndarray, dtype: str = "f1",
                  internal_format: int | None = None) -> moderngl.Texture:
+        """Texture ``name`` (remade if its size changed) holding ``data``, top row first: image-style UVs (v down)
+        address it directly."""
         tex = self._textures.get(name)
         if tex is None or tex.size != size or tex.components != components:
             if tex is not None:
                 tex.release()
             kwargs = {"internal_format": internal_format} if internal_format else {}
             tex = self._textures[name] = self.ctx.texture(size, components, dtype=dtype, **kwargs)
-        tex.write(data)
+        tex.write(np.ascontiguousarray(data))  # as it is: moderngl reads the array's memory
         return tex
 
     def _upload_page(self, page: PageTextures) -> tuple[moderngl.Texture, moderngl.Texture]:
-        """Page colour (mipmapped, anisotropic, sRGB) and packed masks (integer, nearest), bottom row first for GL."""
+        """Page colour (mipmapped, anisotropic, sRGB) and packed masks (integer, nearest)."""
         h, w = page.rgb.shape[:2]
-        rgb = self._texture("page_rgb", (w, h), 3, np.ascontiguousarray(page.rgb[::-1]).tobytes(),
-                            internal_format=SRGB8)
+        rgb = self._texture("page_rgb", (w, h), 3, page.rgb, internal_format=SRGB8)
         rgb.build_mipmaps()
         rgb.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
         rgb.anisotropy = self.anisotropy
@@ -172,14 +170,14 @@ class Renderer:
             if name in page.masks:
                 mask = page.masks[name]
                 packed[..., channel] |= mask if bit is None else (mask > 0).astype(np.uint8) << bit
-        masks = self._texture("page_masks", (w, h), 4, packed[::-1].tobytes(), dtype="u1")
+        masks = self._texture("page_masks", (w, h), 4, packed, dtype="u1")
         masks.filter = (moderngl.NEAREST, moderngl.NEAREST)
         return rgb, masks
 
     def _upload_table(self, bg: Background) -> moderngl.Texture:
         if self._table_key != bg:
             tex = table_texture(bg)
-            t = self._texture("table", (tex.shape[1], tex.shape[0]), 3, tex[::-1].tobytes(), internal_format=SRGB8)
+            t = self._texture("table", (tex.shape[1], tex.shape[0]), 3, tex, internal_format=SRGB8)
             t.build_mipmaps()
             t.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
             t.anisotropy = self.anisotropy
@@ -233,7 +231,6 @@ class Renderer:
             texture.repeat_x = texture.repeat_y = False  # filtered taps at the border clamp, never wrap
         aa = ctx.framebuffer([ctx.texture(full, 4, dtype="f2")])
         self._fbos = (ms, resolved, gt, mask, blurred, light, aa)
-        self._scratch.clear()
 
     # --- scene geometry --------------------------------------------------------------------------------------------
     def _geometry(self, sheet, background: Background, cam: Camera, ao: bool) -> tuple[list[tuple], np.ndarray, float]:
@@ -243,7 +240,7 @@ class Renderer:
         verts = np.asarray(sheet.vertices, np.float32)
         nrm = np.asarray(sheet.normals, np.float32)
         vis = vertex_ao(verts, np.asarray(sheet.faces), nrm) if ao else np.ones(len(verts), np.float32)
-        self._buffer("sheet_vbo", _interleave(verts, nrm, uv_to_gl(sheet.uv), vis))
+        self._buffer("sheet_vbo", _interleave(verts, nrm, sheet.uv, vis))
         self._buffer("sheet_ibo", np.asarray(sheet.faces, np.int32))
         centre, radius = _bounding_sphere(verts)
         half = background.size_mm / 2.0
@@ -324,6 +321,7 @@ class Renderer:
         page_rgb, page_masks = self._upload_page(page)
         ctx.enable(moderngl.DEPTH_TEST)
         ctx.disable(moderngl.CULL_FACE)
+        ctx.front_face = "cw"  # scene.vert draws upside down, which mirrors the winding (the shadow pass has no sides)
         layers: dict[str, np.ndarray] = {}
         if "rgb" in passes:
             shadow_vps = self._shadow_pass(lighting, sphere, items)
@@ -559,19 +557,15 @@ class Renderer:
         page_masks.use(location=0)
         self._draw_items(prog, items, lambda item: {"u_object_id": {"sheet": 2, "table": 1, "occluder": 3}[item[0]]})
 
-    def _read(self, fbo: moderngl.Framebuffer, attachment: int, components: int, dtype: str) -> np.ndarray:
-        """One colour attachment as a new array, top row first. OpenGL hands rows bottom first: they land in a
-        scratch array reused across frames (a fresh 64 MB array per layer costs more in page faults than the copy
-        itself) and one flip copies them out."""
+    @staticmethod
+    def _read(fbo: moderngl.Framebuffer, attachment: int, components: int, dtype: str) -> np.ndarray:
+        """One colour attachment as a new array, top row first (scene.vert draws the image upside down, so the
+        rows OpenGL hands first are the top ones)."""
         w, h = fbo.viewport[2:]
         np_dtype = {"f1": np.uint8, "f2": np.float16, "f4": np.float32}[dtype]
-        shape = (h, w, components) if components > 1 else (h, w)
-        key = (shape, np_dtype, attachment)
-        buf = self._scratch.get(key)
-        if buf is None:
-            buf = self._scratch[key] = np.empty(shape, np_dtype)
-        fbo.read_into(buf, viewport=fbo.viewport, components=components, attachment=attachment, dtype=dtype)
-        return cv2.flip(buf, 0)
+        out = np.empty((h, w, components) if components > 1 else (h, w), np_dtype)
+        fbo.read_into(out, viewport=fbo.viewport, components=components, attachment=attachment, dtype=dtype)
+        return out
 
     def _read_gt(self, fbo, passes) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
