@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Mapping
 
+import cv2
 import moderngl
 import numpy as np
 
@@ -44,7 +45,7 @@ MASK_CHANNELS = {"trace": (0, None), "grid": (1, 0), "text": (2, 0), "marks": (2
 GT_PASSES = frozenset({"uv", "depth", "normal", "object", "sheet"} | {f"mask_{m}" for m in MASK_CHANNELS})
 PASSES = GT_PASSES | {"rgb"}
 SRGB8 = 0x8C41  # GL_SRGB8: the sampler decodes sRGB to linear before filtering
-VERTEX_FORMAT = "3f 3f 2f 1f"  # position, normal, OpenGL uv, ambient visibility
+VERTEX_FORMAT = "3f 3f 2f 1f"  # position, normal, page uv (image-style, v down), ambient visibility
 VERTEX_ATTRS = ("in_pos", "in_normal", "in_uv", "in_ao")
 GT_TARGETS = ((2, "f4"), (1, "f4"), (1, "f1"), (4, "f2"), (4, "f1"))  # uv, depth, object, normal, masks (gt.frag)
 GT_TARGET_LAYERS = ({"uv"}, {"depth"}, {"object", "sheet"}, {"normal"}, {f"mask_{m}" for m in MASK_CHANNELS})
@@ -165,12 +166,12 @@ class Renderer:
         rgb.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
         rgb.anisotropy = self.anisotropy
         rgb.repeat_x = rgb.repeat_y = False
-        packed = np.zeros((h, w, 4), np.uint8)
+        planes = [np.zeros((h, w), np.uint8) for _ in range(4)]  # one channel each, merged: strided writes cost more
         for name, (channel, bit) in MASK_CHANNELS.items():
             if name in page.masks:
                 mask = page.masks[name]
-                packed[..., channel] |= mask if bit is None else (mask > 0).astype(np.uint8) << bit
-        masks = self._texture("page_masks", (w, h), 4, packed, dtype="u1")
+                planes[channel] |= mask if bit is None else np.left_shift((mask > 0).view(np.uint8), bit)
+        masks = self._texture("page_masks", (w, h), 4, cv2.merge(planes), dtype="u1")
         masks.filter = (moderngl.NEAREST, moderngl.NEAREST)
         return rgb, masks
 
