@@ -503,7 +503,7 @@ class Renderer:
         """Full-resolution albedo times the upsampled lighting terms (scene.frag), and occluders lit per pixel
         (occluder.frag: their details are finer than the lighting terms).
 
-        Upsampling that keeps each surface's lighting its own (scene.frag's SILHOUETTES) costs a third of the pass on
+        Upsampling that keeps each surface's lighting its own (scene.frag's SILHOUETTES) costs a quarter of the pass on
         a CPU rasteriser, yet only matters near surface changes. So the scene is drawn twice, split by the depth
         buffer: the edge blocks are first set to depth 0, which no fragment passes, and everything is drawn with
         plain upsampling; then the blocks go back to the far plane and everything is drawn again with the careful
