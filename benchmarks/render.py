@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 
 def timed(fn, frames: int) -> tuple[float, float, object]:
@@ -32,6 +33,27 @@ def timed(fn, frames: int) -> tuple[float, float, object]:
         best_wall = min(best_wall, time.perf_counter() - w0)
         best_cpu = min(best_cpu, time.process_time() - c0)
     return best_wall, best_cpu, out
+
+
+def benchmark_scene():
+    """The benchmark's frame: the phone_photo preset's scene with a letter fold, a letter page at 200 dpi and a
+    2200x1700 sensor of the same field of view. Returns (scene, page layout, sheet mesh)."""
+    import numpy as np
+
+    from simulator.config import preset_scene
+    from simulator.deform import Fold
+    from simulator.layout import plan_page
+    from simulator.records import load_record
+    from simulator.sheet import build_sheet
+
+    scene = preset_scene("phone_photo", 0)
+    scene = dataclasses.replace(
+        scene, page=dataclasses.replace(scene.page, dpi=200, paper="letter", layout="3x4", rhythm_leads=("II",)),
+        sheet=dataclasses.replace(scene.sheet, width_mm=279.4, height_mm=215.9,
+                                  deformations=(Fold(pattern="letter", creases="horizontal", angle_deg=160.0),)),
+        camera=dataclasses.replace(scene.camera, width_px=2200, height_px=1700, target=(139.7, 107.95, 0.0)))
+    layout = plan_page(load_record(str(ROOT / "assets/records/ptbxl/00001_lr")), scene.page)
+    return scene, layout, build_sheet(scene.sheet, np.random.default_rng(0))
 
 
 def main() -> None:
@@ -48,31 +70,18 @@ def main() -> None:
     import numpy as np
 
     from simulator import post
-    from simulator.config import preset_scene
-    from simulator.deform import Fold
     from simulator.gl_context import create_context
-    from simulator.layout import plan_page
+    from simulator.occluders import Occluder
     from simulator.page import render_page
     from simulator.project import project_samples
-    from simulator.occluders import Occluder
-    from simulator.records import load_record
     from simulator.renderer import GT_PASSES, PageTextures, Renderer
-    from simulator.sheet import build_sheet
 
     ctx = create_context()
     print(f"device: {ctx.info['GL_RENDERER']} ({ctx.info['GL_VENDOR']}); "
           f"LP_NUM_THREADS={os.environ.get('LP_NUM_THREADS', 'all')}; cpus={os.cpu_count()}")
     renderer = Renderer(ctx)
-    # the phone_photo preset's scene, with a letter fold and a 2200x1700 sensor of the same field of view
-    scene = preset_scene("phone_photo", 0)
-    scene = dataclasses.replace(
-        scene, page=dataclasses.replace(scene.page, dpi=200, paper="letter", layout="3x4", rhythm_leads=("II",)),
-        sheet=dataclasses.replace(scene.sheet, width_mm=279.4, height_mm=215.9,
-                                  deformations=(Fold(pattern="letter", creases="horizontal", angle_deg=160.0),)),
-        camera=dataclasses.replace(scene.camera, width_px=2200, height_px=1700, target=(139.7, 107.95, 0.0)))
-    layout = plan_page(load_record("assets/records/ptbxl/00001_lr"), scene.page)
+    scene, layout, sheet = benchmark_scene()
     size = (layout.width_mm, layout.height_mm)
-    sheet = build_sheet(scene.sheet, np.random.default_rng(0))
     cam, light, bg, fx = scene.camera, scene.lighting, scene.background, scene.post
     n = args.frames
     aa = dict(msaa=args.msaa, edge_aa=args.msaa == 1)  # the presets: one sample and FXAA on silhouettes
