@@ -12,9 +12,10 @@ Passes (ask only for what you need; only those are read back):
   scales, and per-pixel lighting dominated the frame's cost on a CPU.
 - ground truth, from one non-multisampled pass over the same geometry: ``uv`` (H, W, 2) float32 (image-style v down,
   -1 off the sheet), ``depth`` (H, W) float32 camera z in mm (0 where nothing was drawn), ``normal`` (H, W, 3)
-  float32 world normal of the visible side, ``object`` (H, W) uint8 (0 none, 1 table, 2 sheet's printed side,
-  3 occluder, 4 sheet's blank back), ``sheet`` (H, W) uint8 coverage of the sheet (either side), and the page masks
-  ``mask_trace`` (lead index + 1), ``mask_grid``, ``mask_text``, ``mask_marks``, ``mask_ink`` (H, W) uint8, nearest.
+  float16 world normal of the visible side (the target's half floats, to ~1e-3), ``object`` (H, W) uint8 (0 none,
+  1 table, 2 sheet's printed side, 3 occluder, 4 sheet's blank back), ``sheet`` (H, W) uint8 coverage of the sheet
+  (either side), and the page masks ``mask_trace`` (lead index + 1), ``mask_grid``, ``mask_text``, ``mask_marks``,
+  ``mask_ink`` (H, W) uint8, nearest.
 Every layer is drawn in the final image geometry: the vertex shader applies the camera's lens distortion
 (:mod:`lens`), so colour and ground truth come from one rasterisation of the same distorted triangles.
 Rendering never writes files.
@@ -583,7 +584,7 @@ class Renderer:
             if "sheet" in passes:
                 out["sheet"] = ((obj == 2) | (obj == 4)).astype(np.uint8)
         if "normal" in passes:
-            out["normal"] = read(3, 3, "f4")
+            out["normal"] = read(3, 3, "f2")  # the target's own precision: float32 would only be bigger
         if passes & {f"mask_{m}" for m in MASK_CHANNELS}:
             masks = read(4, 4, "f1")
             for name, (channel, bit) in MASK_CHANNELS.items():

@@ -288,6 +288,7 @@ def test_a_layer_is_the_same_whatever_else_is_asked_for(renderer, page):
     drawn, sheet = full["object"] > 0, full["object"] == 2
     assert drawn.all() and sheet.mean() > 0.2 and (full["depth"][drawn] > 0).all()  # each layer holds this frame
     assert (full["uv"][sheet] >= 0).all() and (full["uv"][full["object"] == 1] == -1).all()
+    assert full["normal"].dtype == np.float16  # the target's half floats, read as they are
     assert np.allclose(np.linalg.norm(full["normal"], axis=2), 1.0, atol=1e-2) and full["mask_grid"][sheet].any()
     for layer in sorted(everything):
         alone = renderer.render(b[0], textures, *b[1:4], passes={layer})
