@@ -10,10 +10,10 @@ import argparse
 import sys
 import warnings
 
-from . import generate, page_cmd
+from . import generate, page_cmd, rerender
 from .errors import run_command
 
-SUBCOMMANDS = [page_cmd, generate]
+SUBCOMMANDS = [page_cmd, generate, rerender]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -94,11 +94,15 @@ def check_options(args: argparse.Namespace) -> tuple[str, ...]:
         raise InputError(f"--workers: {args.workers} must be at least 1")
     if args.jpeg_quality is not None and not 1 <= args.jpeg_quality <= 100:
         raise InputError(f"--jpeg-quality: {args.jpeg_quality} is not in 1-100")
-    passes = tuple(sorted({p.strip() for p in args.gt_passes.split(",") if p.strip()}))
-    if passes:
-        unknown = sorted(set(passes) - PHOTO_PASSES)
-        if unknown:
-            raise InputError(f"--gt-passes: unknown pass {unknown[0]!r} (known: {', '.join(sorted(PHOTO_PASSES))})")
+    return parse_passes(args.gt_passes)
+
+
+def parse_passes(text: str) -> tuple[str, ...]:
+    """The sorted pass names of a --gt-passes list (InputError names an unknown one)."""
+    passes = tuple(sorted({p.strip() for p in text.split(",") if p.strip()}))
+    unknown = sorted(set(passes) - PHOTO_PASSES)
+    if unknown:
+        raise InputError(f"--gt-passes: unknown pass {unknown[0]!r} (known: {', '.join(sorted(PHOTO_PASSES))})")
     return passes
 
 

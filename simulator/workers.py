@@ -100,17 +100,23 @@ def pick_window(source: str, scene: Scene, rng: np.random.Generator) -> tuple[Re
     return record, dataclasses.replace(scene, page=dataclasses.replace(scene.page, start_s=start_s))
 
 
+def draw_frame(seed: int, index: int, config: dict, sources: tuple[str, ...]) -> tuple[str, Record, Scene]:
+    """Frame ``index``'s draws from ``default_rng([seed, index])``: its input, its record window and its scene."""
+    rng = np.random.default_rng([seed, index])
+    source = sources[int(rng.integers(len(sources)))]
+    scene = sample_scene(config, rng)
+    record, scene = pick_window(source, scene, rng)
+    return source, record, scene
+
+
 def make_frame(job: Job, index: int) -> dict:
     """Render and write frame ``index``; returns its manifest entry (status ok, failed: bad input, or error)."""
-    rng = np.random.default_rng([job.seed, index])
     name, sub = frame_name(index, job.count), frame_dir(index)
     entry = {"frame": index, "name": f"{sub}/{name}"}
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            source = job.sources[int(rng.integers(len(job.sources)))]
-            scene = sample_scene(job.config, rng)
-            record, scene = pick_window(source, scene, rng)
+            source, record, scene = draw_frame(job.seed, index, job.config, job.sources)
             frame = render_scene(scene, record, job.gt_passes)
             window = {"start_s": scene.page.start_s, "start_sample": record.start_sample,
                       "duration_s": frame.layout.signals.shape[0] / record.fs, "fs": record.fs}
