@@ -2,8 +2,9 @@
 
     python benchmarks/generate.py [--frames 24] [--workers 1 2] [--device-note "H100"]
 
-Each worker count runs in a fresh process (so peak RSS is its own): the main process's peak and the largest worker's
-peak are printed, with frames/s, seconds per frame per worker, and the machine (CPU count, GL renderer).
+Each worker count runs in a fresh process (so peak RSS is its own), pinned to that many cores: the main process's
+peak and the largest worker's peak are printed, with frames/s, seconds per frame per worker, CPU seconds per frame
+(every thread of every process), and the machine (CPU count, GL renderer).
 """
 
 from __future__ import annotations
@@ -34,18 +35,30 @@ def bench_config(folder: Path) -> tuple[Path, list[str]]:
     return path, ["--gt-passes", ",".join(sorted(PHOTO_PASSES))]
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children (pool workers, once joined)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def measure(workers: int, frames: int, backend: str) -> dict:
-    """Run one generate in this process; returns its timing and peak RSS (this process and its largest child)."""
+    """Run one generate in this process, pinned to ``workers`` cores where the machine has them (so numpy's and
+    OpenCV's helper threads cannot borrow idle cores); returns wall and CPU time and peak RSS (this process and its
+    largest child)."""
     from simulator.cli import main
+    pinned = hasattr(os, "sched_setaffinity") and workers <= len(os.sched_getaffinity(0))
+    if pinned:
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:workers])  # workers inherit it
     with tempfile.TemporaryDirectory() as tmp:
         config, extra = bench_config(Path(tmp))
         argv = ["generate", "-o", str(Path(tmp) / "out"), "-n", str(frames), "--seed", "1", "--config", str(config),
                 "--workers", str(workers), "--backend", backend, "--no-progress", *extra]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         code = main(argv)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     kib = 1 if platform.system() == "Linux" else 1 / 1024  # ru_maxrss is KiB on Linux, bytes on macOS
-    return {"code": code, "seconds": elapsed, "frames": frames, "workers": workers,
+    return {"code": code, "seconds": elapsed, "cpu_seconds": cpu, "pinned": pinned, "frames": frames,
+            "workers": workers,
             "main_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib / 1024,
             "worker_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kib / 1024}
 
@@ -90,8 +103,9 @@ def main() -> int:
         base = base or fps / workers
         per_core = workers / fps
         worker_rss = r["worker_rss_mib"] if workers > 1 else r["main_rss_mib"]
-        print(f"workers={workers}: {fps:.2f} frames/s, {per_core:.3f} s/frame/worker "
-              f"(target ≤ {TARGET_S_PER_FRAME_PER_CORE}), scaling {fps / base / workers:.0%} of linear, "
+        print(f"workers={workers}{' (pinned to as many cores)' if r['pinned'] else ''}: {fps:.2f} frames/s, "
+              f"{per_core:.3f} s/frame/worker (target ≤ {TARGET_S_PER_FRAME_PER_CORE}), "
+              f"{r['cpu_seconds'] / r['frames']:.3f} CPU s/frame, scaling {fps / base / workers:.0%} of linear, "
               f"peak RSS main {r['main_rss_mib']:.0f} MiB, per worker {worker_rss:.0f} MiB")
     return 0
 
