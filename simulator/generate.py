@@ -26,6 +26,7 @@ from .records import find_records
 from .workers import SYNTHETIC, Job, run_local, run_ray
 
 BUNDLED_RECORDS = Path(__file__).resolve().parent.parent / "assets" / "records"
+OUTPUT_FULL = ("ENOSPC", "EDQUOT", "EROFS")  # a frame's write failed for a reason no later frame escapes
 DEFAULT_PRESET = "clean"
 
 
@@ -125,23 +126,29 @@ def run(args: argparse.Namespace) -> int:
     start = time.monotonic()
     bar = tqdm(total=job.count, initial=len(done), unit="frame", disable=args.no_progress or None,
                dynamic_ncols=True, smoothing=0.05)
-    died = None
+    stopped = None  # why the run stopped before its last frame
     with ManifestWriter(out) as manifest:
+        frames = runner(job, todo, args.workers)
         try:
-            for entry in runner(job, todo, args.workers):
+            for entry in frames:
                 manifest.append(entry)
                 results[entry["status"]] += 1
                 bar.update(1)
                 if entry["status"] != "ok":
                     failures.append(entry)
                     bar.write(f"frame {entry['frame']} {entry['status']}: {entry['reason']}")
+                if entry.get("errno") in OUTPUT_FULL:  # every later frame would fail the same way
+                    stopped = f"cannot write to {out} ({entry['reason']}); free space, then"
+                    break
         except BrokenProcessPool as exc:  # a worker was killed (out of memory?) or crashed in native code
-            died = exc
+            stopped = f"a worker process died ({exc});"
+        finally:
+            frames.close()  # stops the workers' queued frames
     bar.close()
     print(summary(results, failures, len(done), time.monotonic() - start, out))
-    if died is not None:
-        print(f"error: a worker process died ({died}); rerun the same command to finish the set", file=sys.stderr)
-    return 0 if not failures and died is None else 1
+    if stopped is not None:
+        print(f"error: {stopped} rerun the same command to finish the set", file=sys.stderr)
+    return 0 if not failures and stopped is None else 1
 
 
 def summary(results: Counter, failures: list[dict], already: int, elapsed: float, out: Path) -> str:

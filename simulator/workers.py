@@ -9,6 +9,7 @@ pools use ``spawn``).
 from __future__ import annotations
 
 import dataclasses
+import errno
 import itertools
 import math
 import multiprocessing
@@ -128,8 +129,11 @@ def make_frame(job: Job, index: int) -> dict:
             files = write_frame(out, name, dataclasses.replace(frame, truth=truth), fmt, job.jpeg_quality)
     except InputError as exc:
         return {**entry, "status": "failed", "reason": str(exc)}
-    except Exception as exc:  # a bug or a resource problem: report it, keep the run going, retry on resume
-        return {**entry, "status": "error", "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+    except Exception as exc:  # a bug or a resource problem: report it, retry on resume
+        error = {**entry, "status": "error", "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+        if isinstance(exc, OSError) and exc.errno is not None:
+            error["errno"] = errno.errorcode.get(exc.errno, str(exc.errno))  # ENOSPC: the run stops (generate.py)
+        return error
     return {**entry, "status": "ok", "record": record.name, "input": source, "window": window,
             "preset": scene.preset, "scene_hash": scene_hash(scene.to_dict()),
             "files": {f"{sub}/{f}": sha256_file(out / f) for f in files},
@@ -173,13 +177,17 @@ def run_local(job: Job, indices: list[int], workers: int) -> Iterator[dict]:
                              initargs=(job, _gl_threads(workers))) as pool:
         chunks = _chunks(indices, workers)
         pending = {pool.submit(_run_chunk, c) for c in itertools.islice(chunks, 2 * workers)}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield from future.result()
-                c = next(chunks, None)
-                if c is not None:
-                    pending.add(pool.submit(_run_chunk, c))
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield from future.result()
+                    c = next(chunks, None)
+                    if c is not None:
+                        pending.add(pool.submit(_run_chunk, c))
+        finally:  # the caller stopped early (a full disk): drop the chunks not started
+            for future in pending:
+                future.cancel()
 
 
 def _ray_chunk(job: Job, indices: list[int]) -> list[dict]:
@@ -202,9 +210,13 @@ def run_ray(job: Job, indices: list[int], workers: int) -> Iterator[dict]:
     slots = 2 * max(workers, int(ray.cluster_resources().get("CPU", workers)))
     chunks = _chunks(indices, slots // 2)
     pending = [task.remote(job_ref, c) for c in itertools.islice(chunks, slots)]
-    while pending:
-        done, pending = ray.wait(pending, num_returns=1)
-        yield from ray.get(done[0])
-        c = next(chunks, None)
-        if c is not None:
-            pending.append(task.remote(job_ref, c))
+    try:
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield from ray.get(done[0])
+            c = next(chunks, None)
+            if c is not None:
+                pending.append(task.remote(job_ref, c))
+    finally:  # the caller stopped early (a full disk): cancel the tasks still queued or running
+        for ref in pending:
+            ray.cancel(ref)

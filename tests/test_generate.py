@@ -107,6 +107,33 @@ def test_kill_then_rerun_equals_uninterrupted_run(reference, small_config, tmp_p
     assert manifest_by_frame(out) == manifest_by_frame(reference)
 
 
+def test_a_full_disk_stops_the_run_and_a_rerun_finishes_it(reference, small_config, tmp_path, monkeypatch, capsys):
+    """A full disk is not a bad frame: the run stops at the first write that fails (instead of failing every frame
+    left), says so, and rerunning the same command once there is space gives the uninterrupted run's files."""
+    import errno
+
+    import simulator.workers as workers
+
+    real, written = workers.write_frame, []
+
+    def full_after_two(*args, **kwargs):
+        written.append(args[1])
+        if len(written) > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workers, "write_frame", full_after_two)
+    out = tmp_path / "full"
+    assert generate(out, small_config) == 1
+    assert len(written) == 3  # stopped at the failing frame
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "rerun the same command" in err
+    assert [e["status"] for e in manifest_by_frame(out).values()] == ["ok", "ok", "error"]
+    monkeypatch.undo()
+    assert generate(out, small_config) == 0
+    assert differing(out, reference) == []
+
+
 def test_rerun_of_a_finished_set_does_nothing(reference, small_config, tmp_path, capsys):
     out = tmp_path / "again"
     shutil.copytree(reference, out)
