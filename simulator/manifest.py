@@ -44,7 +44,10 @@ def scene_hash(scene_dict: dict) -> str:
 
 
 def check_run(out_dir: Path, run: dict) -> None:
-    """Write ``run.json``, or check that an existing one asked for the same set (else a one-line InputError)."""
+    """Write ``run.json``, or check that an existing one asked for the same set (else a one-line InputError).
+
+    A larger ``count`` extends the set (frame i depends only on (seed, i), so the frames made stay valid), as long as
+    the frame names keep their width."""
     path = out_dir / RUN_FILE
     if path.exists():
         try:
@@ -52,11 +55,20 @@ def check_run(out_dir: Path, run: dict) -> None:
         except (OSError, json.JSONDecodeError):
             raise InputError(f"--output: {path} is unreadable; use a new folder") from None
         for key in run:
-            if old.get(key) != run[key]:
-                raise InputError(f"--output: {out_dir} holds a run with a different {key}; "
-                                 f"use a new folder or the same command")
-        return
+            if old.get(key) == run[key] or key == "count" and _extends(old.get(key), run[key]):
+                continue
+            hint = " (a larger count extends a set; a smaller one is refused)" if key == "count" else ""
+            raise InputError(f"--output: {out_dir} holds a run with a different {key}{hint}; "
+                             f"use a new folder or the same command")
+        if old.get("count") == run["count"]:
+            return
+        run = {**old, **run}  # the set, extended
     write_json_atomic(path, run)
+
+
+def _extends(old_count: object, count: int) -> bool:
+    """Whether a run of ``count`` frames can take over a folder made for ``old_count``: more frames, same names."""
+    return isinstance(old_count, int) and 0 < old_count < count and frame_name(0, old_count) == frame_name(0, count)
 
 
 def read_manifest(out_dir: Path) -> dict[int, dict]:

@@ -134,6 +134,17 @@ def test_a_full_disk_stops_the_run_and_a_rerun_finishes_it(reference, small_conf
     assert differing(out, reference) == []
 
 
+def test_a_larger_count_extends_the_set_and_a_smaller_one_is_refused(reference, small_config, tmp_path, capsys):
+    out = tmp_path / "grown"
+    assert generate(out, small_config, count=COUNT - 2) == 0
+    assert generate(out, small_config) == 0
+    assert differing(out, reference) == []  # run.json now says COUNT, and the first frames were not redone
+    assert manifest_by_frame(out) == manifest_by_frame(reference)
+    assert "were already done" in capsys.readouterr().out
+    assert generate(out, small_config, count=COUNT - 1) == 2
+    assert "different count" in capsys.readouterr().err
+
+
 def test_rerun_of_a_finished_set_does_nothing(reference, small_config, tmp_path, capsys):
     out = tmp_path / "again"
     shutil.copytree(reference, out)
