@@ -105,7 +105,11 @@ def _record(path: Path, sidecar: dict, scene: Scene, record_path: str | None, ru
                              f"(another run, or another version of the simulator)")
         return record
     if source.get("input"):
-        return _window(source["input"], scene)
+        record = source["input"]
+        if not Path(f"{record}.hea").is_file() and not Path(record).is_absolute():
+            raise InputError(f"{path}: its record {record} was named relative to the folder generate ran in; "
+                             f"rerender from there, or give the record with --input")
+        return _window(record, scene)
     raise InputError(f"{path}: the sidecar names no source record (a page or sweep frame); give it with --input")
 
 

@@ -122,3 +122,13 @@ def test_bad_input_is_one_line_and_touches_nothing(run: Path, tmp_path: Path, ca
     assert len(err.splitlines()) == 1 and message in err, err
     assert {p: p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()} == before
     assert not list(tmp_path.glob("*.json"))
+
+
+def test_a_record_named_relative_to_another_folder_asks_for_input(run: Path, tmp_path: Path, capsys) -> None:
+    sidecar = json.loads(sidecars(run)[0].read_text())
+    sidecar["source"]["input"] = "records/elsewhere/100"  # as generate stores an --input given relative to its folder
+    moved = tmp_path / "copy" / "frame.json"
+    moved.parent.mkdir()
+    moved.write_text(json.dumps(sidecar))
+    assert main(["rerender", str(moved), "-o", str(tmp_path / "out")]) == 2
+    assert "relative to the folder generate ran in" in capsys.readouterr().err
