@@ -1,9 +1,11 @@
 """Live 3D preview: one window, the same Renderer and frame path as ``generate``, keys to move camera and light.
 
     python -m simulator.preview [RECORD] [--preset phone_photo] [--seed 0]
+    python -m simulator.preview --sidecar out/000/frame_000012.json     # a dataset frame, to look around it
 
 Keys: ←/→ azimuth, ↑/↓ tilt, +/- distance, [ / ] roll, L turns the key light about the sheet, N next seed,
-P next preset, G shows the warped trace mask over the frame, Esc quits. The window's own OpenGL context drives the
+P next preset (N and P leave a sidecar's scene for the presets'), G shows the warped trace mask over the frame,
+Esc quits. The window's own OpenGL context drives the
 renderer (no EGL); everything it shows is exactly what ``generate`` would write for the same scene.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,6 +43,7 @@ class View:
     distance_scale: float = 1.0
     light_turn_deg: float = 0.0  # key light rotated about the vertical through the sheet centre
     overlay: bool = False
+    base: Scene | None = field(default=None, repr=False)  # a sidecar's scene, shown instead of the preset's
 
 
 def _turn_light(lighting: Lighting, centre: np.ndarray, degrees: float) -> Lighting:
@@ -55,8 +58,8 @@ def _turn_light(lighting: Lighting, centre: np.ndarray, degrees: float) -> Light
 
 
 def scene_for(view: View) -> Scene:
-    """The preset's scene for ``view.seed`` with the viewer's camera and light changes (kept in valid ranges)."""
-    scene = preset_scene(view.preset, view.seed)
+    """The sidecar's or the preset's scene with the viewer's camera and light changes (kept in valid ranges)."""
+    scene = view.base if view.base is not None else preset_scene(view.preset, view.seed)
     cam: Camera = scene.camera
     cam = dataclasses.replace(cam, tilt_deg=float(np.clip(cam.tilt_deg + view.tilt_deg, 0.0, 85.0)),
                               azimuth_deg=float((cam.azimuth_deg + view.azimuth_deg + 180.0) % 360.0 - 180.0),
@@ -73,14 +76,15 @@ def handle_key(view: View, key: str) -> View:
             "L": ("light_turn_deg", 30.0), "N": ("seed", 1)}
     if key in step:
         name, delta = step[key]
-        return dataclasses.replace(view, **{name: getattr(view, name) + delta})
+        base = None if name == "seed" else view.base
+        return dataclasses.replace(view, **{name: getattr(view, name) + delta}, base=base)
     if key in ("PLUS", "EQUAL", "NUM_ADD"):
         return dataclasses.replace(view, distance_scale=view.distance_scale / 1.15)
     if key in ("MINUS", "NUM_SUBTRACT"):
         return dataclasses.replace(view, distance_scale=view.distance_scale * 1.15)
     if key == "P":
         presets = PHOTO_PRESETS
-        return dataclasses.replace(view, preset=presets[(presets.index(view.preset) + 1) % len(presets)])
+        return dataclasses.replace(view, preset=presets[(presets.index(view.preset) + 1) % len(presets)], base=None)
     if key == "G":
         return dataclasses.replace(view, overlay=not view.overlay)
     return view
@@ -114,23 +118,36 @@ def _open_window():
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m simulator.preview", description=__doc__.splitlines()[0])
-    parser.add_argument("record", nargs="?", default=DEFAULT_RECORD, help="WFDB record (default: PTB-XL 00001)")
+    parser.add_argument("record", nargs="?", default=None, help="WFDB record (default: PTB-XL 00001, or the "
+                                                                   "sidecar's own)")
     parser.add_argument("--preset", default="phone_photo", choices=PHOTO_PRESETS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sidecar", default=None, metavar="FRAME.json",
+                        help="start from a frame's JSON sidecar (generate, rerender or a sweep): its scene and record")
     args = parser.parse_args(argv)
     import moderngl
 
     from .programs import ProgramCache
     from .renderer import Renderer
 
-    record = load_record(args.record, duration_s=10.0)
+    view = View(preset=args.preset, seed=args.seed)
+    if args.sidecar:
+        from pathlib import Path
+
+        from .rerender import load_sidecar
+        loaded = load_sidecar(Path(args.sidecar), record_path=args.record)
+        record, view = loaded.record, dataclasses.replace(view, base=loaded.scene)
+        if not loaded.scene.is_3d:
+            raise InputError(f"{args.sidecar}: a flat page (no sheet or camera) has nothing to look around")
+    else:
+        record = load_record(args.record or DEFAULT_RECORD, duration_s=10.0)
     pyglet, window = _open_window()
     ctx = moderngl.create_context()  # the window's context, current after it opened
     renderer = Renderer(ctx)
     prog = ProgramCache(ctx).get("blit.vert", "blit.frag")
     quad = ctx.buffer(np.array([-1, -1, 0, 0, 1, -1, 1, 0, -1, 1, 0, 1, 1, 1, 1, 1], np.float32).tobytes())
     vao = ctx.vertex_array(prog, [(quad, "2f 2f", "in_pos", "in_uv")])
-    state = {"view": View(preset=args.preset, seed=args.seed), "texture": None, "dirty": True}
+    state = {"view": view, "texture": None, "dirty": True}
 
     @window.event
     def on_draw():
@@ -140,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                 state["texture"].release()
             state["texture"] = ctx.texture((image.shape[1], image.shape[0]), 3, np.ascontiguousarray(image[::-1]))
             state["dirty"] = False
-            window.set_caption(f"{state['view']}")
+            window.set_caption(("sidecar scene, " if state["view"].base is not None else "") + f"{state['view']}")
         ctx.screen.use()
         ctx.clear(0.1, 0.1, 0.1)
         h, w = state["texture"].size[1], state["texture"].size[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,15 +114,32 @@ def _record(path: Path, sidecar: dict, scene: Scene, record_path: str | None, ru
     raise InputError(f"{path}: the sidecar names no source record (a page or sweep frame); give it with --input")
 
 
-def rerender_one(path: Path, out: Path, passes: tuple[str, ...] | None, values: dict[str, Any],
-                 record_path: str | None, image_format: str, jpeg_quality: int | None) -> list[str]:
-    """Render the frame of sidecar ``path`` again into ``out``; returns the file names written."""
+@dataclass(frozen=True)
+class SidecarFrame:
+    """What a sidecar says about its frame: the sidecar itself, its scene (with any values set), the record window
+    it shows, and the run it came from (a generate frame's ``run.json``, else None)."""
+
+    sidecar: dict
+    scene: Scene
+    record: Record
+    run: dict | None
+
+
+def load_sidecar(path: Path, values: dict[str, Any] | None = None, record_path: str | None = None) -> SidecarFrame:
+    """Everything needed to render the frame of sidecar ``path`` again (InputError names what is missing)."""
     sidecar = read_sidecar(path)
     scene = Scene.from_dict(sidecar["scene"])
     if values:
         scene = with_values(scene, values)
     run = _run_of(path) if "run_seed" in (sidecar.get("source") or {}) else None  # a generate frame's run
-    record = _record(path, sidecar, scene, record_path, run)
+    return SidecarFrame(sidecar, scene, _record(path, sidecar, scene, record_path, run), run)
+
+
+def rerender_one(path: Path, out: Path, passes: tuple[str, ...] | None, values: dict[str, Any],
+                 record_path: str | None, image_format: str, jpeg_quality: int | None) -> list[str]:
+    """Render the frame of sidecar ``path`` again into ``out``; returns the file names written."""
+    loaded = load_sidecar(path, values, record_path)
+    sidecar, scene, record, run = loaded.sidecar, loaded.scene, loaded.record, loaded.run
     frame = render_scene(scene, record, sidecar.get("passes", {}).keys() if passes is None else passes)
     carried = {k: sidecar[k] for k in CARRIED if k in sidecar}
     frame = dataclasses.replace(frame, truth={**frame.truth, **carried,

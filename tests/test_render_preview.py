@@ -44,6 +44,31 @@ def test_preview_frame_renders(overlay):
     assert ((image == [0, 200, 255]).all(axis=2).any()) == overlay
 
 
+def test_a_sidecar_opens_its_own_frame(tmp_path: Path):
+    """--sidecar: the preview starts from a dataset frame's scene and record and shows exactly that frame; camera keys
+    move around it, N and P go back to the presets. A flat page is refused before any window opens."""
+    from simulator.cli import main as cli
+    from simulator.errors import InputError
+    from simulator.preview import main as preview
+    from simulator.rerender import load_sidecar
+
+    (tmp_path / "c.yaml").write_text("extends: phone_photo\ncamera: {width_px: 400, height_px: 300}\n")
+    assert cli(["generate", "-o", str(tmp_path / "out"), "-n", "1", "--seed", "4", "--config", str(tmp_path / "c.yaml"),
+                "--image-format", "png", "--no-progress"]) == 0
+    sidecar = tmp_path / "out" / "000" / "frame_000000.json"
+    loaded = load_sidecar(sidecar)
+    view = View(base=loaded.scene)
+    image = frame_image(view, loaded.record, Renderer(create_context()))
+    written = cv2.imread(str(sidecar.with_suffix(".png")))[..., ::-1]
+    assert np.array_equal(image, written)
+    turned = handle_key(view, "RIGHT")
+    assert turned.base is loaded.scene and scene_for(turned).camera.azimuth_deg != loaded.scene.camera.azimuth_deg
+    assert handle_key(view, "N").base is None and handle_key(view, "P").base is None
+    assert cli(["page", "assets/records/ptbxl/00001_lr", "-o", str(tmp_path / "flat"), "--dpi", "100"]) == 0
+    with pytest.raises(InputError, match="flat page"):
+        preview(["--sidecar", str(tmp_path / "flat" / "00001_lr.json"), "assets/records/ptbxl/00001_lr"])
+
+
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (setup.sh installs it)")
 def test_the_preview_window_shows_what_generate_renders(tmp_path: Path):
     """``python -m simulator.preview`` in a real X window (Xvfb, the window's own GL context): the first frame, the
