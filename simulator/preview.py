@@ -5,8 +5,8 @@
 
 Keys: ←/→ azimuth, ↑/↓ tilt, +/- distance, [ / ] roll, L turns the key light about the sheet, N next seed,
 P next preset (N and P leave a sidecar's scene for the presets'), G shows the warped trace mask over the frame,
-Esc quits. The window's own OpenGL context drives the
-renderer (no EGL); everything it shows is exactly what ``generate`` would write for the same scene.
+Esc quits. The window's own OpenGL context drives the renderer (no EGL); everything it shows is exactly what
+``generate`` would write for the same scene.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -132,8 +133,6 @@ def main(argv: list[str] | None = None) -> int:
 
     view = View(preset=args.preset, seed=args.seed)
     if args.sidecar:
-        from pathlib import Path
-
         from .rerender import load_sidecar
         loaded = load_sidecar(Path(args.sidecar), record_path=args.record)
         record, view = loaded.record, dataclasses.replace(view, base=loaded.scene)

@@ -10,9 +10,8 @@ no source: give its record with ``--input``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +141,7 @@ def rerender_one(path: Path, out: Path, passes: tuple[str, ...] | None, values: 
     sidecar, scene, record, run = loaded.sidecar, loaded.scene, loaded.record, loaded.run
     frame = render_scene(scene, record, sidecar.get("passes", {}).keys() if passes is None else passes)
     carried = {k: sidecar[k] for k in CARRIED if k in sidecar}
-    frame = dataclasses.replace(frame, truth={**frame.truth, **carried,
-                                              "rerender": {"sidecar": str(path), "set": values}})
+    frame = replace(frame, truth={**frame.truth, **carried, "rerender": {"sidecar": str(path), "set": values}})
     if image_format == "same":
         image_format = Path(sidecar.get("image", "")).suffix.lstrip(".") or ("jpg" if scene.is_3d else "png")
     if jpeg_quality is None and run is not None:
