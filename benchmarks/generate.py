@@ -1,6 +1,6 @@
 """Benchmark ``generate``: frames/s and peak RSS per worker for phone_photo frames at 2200×1700 with all ground truth.
 
-    python benchmarks/generate.py [--frames 24] [--workers 1 2] [--device-note "H100"]
+    python benchmarks/generate.py [--frames 24] [--workers 1 2] [--device-note "H100"] [--full-mesh]
 
 Each worker count runs in a fresh process (so peak RSS is its own), pinned to that many cores: the main process's
 peak and the largest worker's peak are printed, with frames/s, seconds per frame per worker, CPU seconds per frame
@@ -24,12 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_S_PER_FRAME_PER_CORE = 0.44  # ECG-Image-Kit: 4.4 s per wrinkles+augment image
 
 
-def bench_config(folder: Path) -> tuple[Path, list[str]]:
-    """phone_photo at 2200×1700 (letter at 200 dpi, a 2200×1700 camera aimed at its centre) and every GT pass."""
+def bench_config(folder: Path, full_mesh: bool = False) -> tuple[Path, list[str]]:
+    """phone_photo at 2200×1700 (letter at 200 dpi, a 2200×1700 camera aimed at its centre) and every GT pass;
+    ``full_mesh``: every cell of the sheet drawn (sheet.tolerance_px 0), to see what simplifying it saves."""
     from simulator.frame import PHOTO_PASSES
     lines = ["extends: phone_photo", "page.paper: letter", "page.orientation: landscape", "page.dpi: 200",
              "sheet.width_mm: 279.4", "sheet.height_mm: 215.9", "camera.target: [139.7, 107.95, 0.0]",
-             "camera.width_px: 2200", "camera.height_px: 1700"]
+             "camera.width_px: 2200", "camera.height_px: 1700"] + (["sheet.tolerance_px: 0.0"] if full_mesh else [])
     path = folder / "bench.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path, ["--gt-passes", ",".join(sorted(PHOTO_PASSES))]
@@ -41,7 +42,7 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def measure(workers: int, frames: int, backend: str) -> dict:
+def measure(workers: int, frames: int, backend: str, full_mesh: bool = False) -> dict:
     """Run one generate in this process, pinned to ``workers`` cores where the machine has them (so numpy's and
     OpenCV's helper threads cannot borrow idle cores); returns wall and CPU time and peak RSS (this process and its
     largest child)."""
@@ -50,7 +51,7 @@ def measure(workers: int, frames: int, backend: str) -> dict:
     if pinned:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:workers])  # workers inherit it
     with tempfile.TemporaryDirectory() as tmp:
-        config, extra = bench_config(Path(tmp))
+        config, extra = bench_config(Path(tmp), full_mesh)
         argv = ["generate", "-o", str(Path(tmp) / "out"), "-n", str(frames), "--seed", "1", "--config", str(config),
                 "--workers", str(workers), "--backend", backend, "--no-progress", *extra]
         start, cpu = time.perf_counter(), cpu_seconds()
@@ -78,10 +79,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--backend", default="local", choices=("local", "ray"))
     parser.add_argument("--device-note", default="", help="what machine this is, printed with the figures")
+    parser.add_argument("--full-mesh", action="store_true", help="draw every cell of the sheet (no simplification)")
     parser.add_argument("--measure", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure is not None:
-        print(json.dumps(measure(args.measure, args.frames, args.backend)))
+        print(json.dumps(measure(args.measure, args.frames, args.backend, args.full_mesh)))
         return 0
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
           f"GL: {gl_renderer()} {args.device_note}".rstrip())
@@ -90,8 +92,9 @@ def main() -> int:
         # one llvmpipe thread per worker: a worker is a core, so s/frame/worker is per core and scaling is like
         # for like (left alone, one worker's llvmpipe would use every core)
         env = {**os.environ, "LP_NUM_THREADS": os.environ.get("LP_NUM_THREADS", "1")}
-        out = subprocess.run([sys.executable, __file__, "--measure", str(workers), "--frames", str(args.frames),
-                              "--backend", args.backend], cwd=ROOT, capture_output=True, text=True, env=env)
+        command = [sys.executable, __file__, "--measure", str(workers), "--frames", str(args.frames),
+                   "--backend", args.backend] + (["--full-mesh"] if args.full_mesh else [])
+        out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
         if out.returncode != 0:
             print(f"workers={workers}: failed\n{out.stderr[-2000:]}")
             return 1

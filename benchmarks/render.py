@@ -17,6 +17,7 @@ import dataclasses
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,10 +72,13 @@ def main() -> None:
 
     from simulator import post
     from simulator.gl_context import create_context
+    from simulator.deform import Wrinkles
     from simulator.occluders import Occluder
     from simulator.page import render_page
     from simulator.project import project_samples
     from simulator.renderer import GT_PASSES, PageTextures, Renderer
+    from simulator.sheet import build_sheet
+    from simulator.simplify import simplify_sheet
 
     ctx = create_context()
     print(f"device: {ctx.info['GL_RENDERER']} ({ctx.info['GL_VENDOR']}); "
@@ -126,12 +130,25 @@ def main() -> None:
     renderer.render(sheet, page, cam, light, crowded, passes=all_passes, **aa)
     w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, crowded, passes=all_passes, **aa), n)
     rows.append(("render, all passes, hand + pen + clip", w, c))
+    # the sheet simplified for this camera as the presets draw it (simulator/simplify.py): this fold alone, and with
+    # the folded_letter preset's wrinkles, full mesh against simplified (and what simplifying costs)
+    wrinkled = build_sheet(dataclasses.replace(scene.sheet, deformations=scene.sheet.deformations + (
+        Wrinkles(amplitude_mm=0.5, scale_mm=90.0),)), np.random.default_rng(0))
+    simplify = partial(simplify_sheet, camera=cam, tol_px=0.5, thickness_mm=scene.sheet.thickness_mm)
+    sw, sc, simple = timed(lambda: simplify(wrinkled), n)
+    for label, mesh in (("render, all passes, sheet simplified", simplify(sheet)),
+                        ("render, all passes, wrinkled, full mesh", wrinkled),
+                        ("render, all passes, wrinkled, simplified", simple)):
+        renderer.render(mesh, page, cam, light, bg, passes=all_passes, **aa)
+        w, c, _ = timed(lambda: renderer.render(mesh, page, cam, light, bg, passes=all_passes, **aa), n)
+        rows.append((f"{label} ({len(mesh.faces)} tri)", w, c))
+    rows.append(("simplify the wrinkled sheet", sw, sc))
     antialias = "edge AA" if aa["edge_aa"] else f"msaa {args.msaa}"
     print(f"2200x1700, {antialias}, page {image.rgb.shape[1]}x{image.rgb.shape[0]}, "
           f"mesh {len(sheet.vertices)} vertices, min of {n}")
-    print(f"{'stage':44s} {'wall s':>8s} {'cpu s':>8s} {'x flat':>8s}")
+    print(f"{'stage':52s} {'wall s':>8s} {'cpu s':>8s} {'x flat':>8s}")
     for label, wall, cpu in rows:
-        print(f"{label:44s} {wall:8.3f} {cpu:8.3f} {wall / flat_wall:8.1f}")
+        print(f"{label:52s} {wall:8.3f} {cpu:8.3f} {wall / flat_wall:8.1f}")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 It reads only the image-space ``plotted_pixels`` (and ``visible``) of a frame's JSON sidecar plus its ``scene``, and
 inverts what made the image: for a photographed frame, image px → (lens, camera) → the deformed sheet mesh rebuilt
-from the scene → page UV → page px; then, as on a flat page, ``mV = (baseline_y − y_page_px) / px_per_mv``. A perfect
-digitizer can do no better, so its score measures the chain itself: it must be far above any real digitizer (> 60 dB
-on the samples it returns), and anything less is a bug in projection or ground truth.
+from the scene, as drawn (:func:`simulator.photograph.drawn_sheet`) → page UV → page px; then, as on a flat page,
+``mV = (baseline_y − y_page_px) / px_per_mv``. A perfect digitizer can do no better, so its score measures the chain
+itself: it must be far above any real digitizer (> 60 dB on the samples it returns), and anything less is a bug in
+projection or ground truth.
 
 The inverse is solved, not approximated: ``project(uv_to_world(uv)) = pixel`` by Newton's method with a
 finite-difference Jacobian, started at the sample's flat-page position at 0 mV (its time gives its page column, the
@@ -26,9 +27,9 @@ import wfdb
 from simulator.atomic import write_atomic
 from simulator.camera import project_points
 from simulator.coords import mm_to_px, px_to_mm
-from simulator.frame import STAGE_SHEET
+from simulator.photograph import drawn_sheet
 from simulator.scene import Scene
-from simulator.sheet import Sheet, build_sheet
+from simulator.sheet import Sheet
 
 NEWTON_STEPS = 40
 FD_STEP_UV = 1e-7      # finite-difference step in UV (~0.03 µm on the page)
@@ -121,7 +122,7 @@ def oracle_record(json_path: str | Path) -> OracleRecord:
     path = Path(json_path)
     truth = json.loads(path.read_text())
     scene = Scene.from_dict(truth["scene"])
-    sheet = build_sheet(scene.sheet, np.random.default_rng([scene.seed, STAGE_SHEET])) if scene.is_3d else None
+    sheet = drawn_sheet(scene) if scene.is_3d else None
     names: list[str] = []
     for lead in truth["leads"]:
         if lead["record_lead"] not in names:

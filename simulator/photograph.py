@@ -18,7 +18,8 @@ from .post import apply_post
 from .project import bounding_box, project_samples
 from .renderer import PageTextures
 from .scene import Scene
-from .sheet import build_sheet
+from .sheet import Sheet, build_sheet
+from .simplify import simplify_sheet
 from .truth import bbox_corners
 
 VISIBILITY_LAYERS = {"depth", "uv", "object"}  # what project_samples reads
@@ -35,11 +36,20 @@ def _project_box(sheet, scene: Scene, layers: dict, page_box_px: dict, dpi: floa
     return bbox_corners(*box) if box else None
 
 
-def photograph(scene: Scene, layout: PageLayout, page: PageImage, truth: dict, renderer, passes: set[str]):
-    """Render the 3D frame of ``scene`` and rewrite ``truth`` into image coordinates; returns a Frame."""
-    from .frame import Frame, STAGE_CREASES, STAGE_POST, STAGE_SHEET
+def drawn_sheet(scene: Scene) -> Sheet:
+    """The sheet mesh of a 3D ``scene`` as the renderer draws it: deformed from the scene's seed, then simplified
+    for its camera (:mod:`simplify`). The oracle rebuilds it from a sidecar's scene."""
+    from .frame import STAGE_SHEET
 
     sheet = build_sheet(scene.sheet, np.random.default_rng([scene.seed, STAGE_SHEET]))
+    return simplify_sheet(sheet, scene.camera, scene.sheet.tolerance_px, scene.sheet.thickness_mm)
+
+
+def photograph(scene: Scene, layout: PageLayout, page: PageImage, truth: dict, renderer, passes: set[str]):
+    """Render the 3D frame of ``scene`` and rewrite ``truth`` into image coordinates; returns a Frame."""
+    from .frame import Frame, STAGE_CREASES, STAGE_POST
+
+    sheet = drawn_sheet(scene)
     texture = mark_creases(page.rgb, sheet.creases, page.dpi, np.random.default_rng([scene.seed, STAGE_CREASES]))
     wanted = {"rgb"} | VISIBILITY_LAYERS | {f"mask_{m}" for m in MASK_LAYERS}
     wanted |= {p for p in passes if p in ("normal",)}

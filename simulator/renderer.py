@@ -241,7 +241,9 @@ class Renderer:
         bounding sphere (x, y, z, r) of the shadow casters, and the table's half-diagonal."""
         verts = np.asarray(sheet.vertices, np.float32)
         nrm = np.asarray(sheet.normals, np.float32)
-        vis = vertex_ao(verts, np.asarray(sheet.faces), nrm) if ao else np.ones(len(verts), np.float32)
+        vis = np.ones(len(verts), np.float32)
+        if ao:  # a simplified sheet brings its full mesh's (the rings it spreads over are the fine grid's)
+            vis = sheet.ao if sheet.ao is not None else vertex_ao(verts, np.asarray(sheet.faces), nrm)
         self._buffer("sheet_vbo", _interleave(verts, nrm, sheet.uv, vis))
         self._buffer("sheet_ibo", np.asarray(sheet.faces, np.int32))
         centre, radius = _bounding_sphere(verts)

@@ -32,6 +32,8 @@ class SheetSpec:
     thickness_mm: float = field(default=0.1, metadata=rng(0.01, 2.0))
     gloss: float = field(default=0.04, metadata=rng(0.0, 0.5))  # 0.04 matte office paper; 0.1-0.3 glossy thermal
     deformations: tuple[Deformation, ...] = ()
+    # > 0: cells merged where the photo cannot tell, by this many output pixels (simplify.py); 0: every cell drawn
+    tolerance_px: float = field(default=0.0, metadata=rng(0.0, 2.0))
 
     def check(self, name: str) -> None:
         """Cross-field checks: grid size, and folds before the deformations that act on a shaped sheet."""
@@ -57,6 +59,7 @@ class Sheet:
     grid_x: np.ndarray  # (C,) page x of the grid columns, fold creases duplicated
     grid_y: np.ndarray  # (R,) page y of the grid rows
     gloss: float = 0.04  # specular weight of the paper (SheetSpec.gloss)
+    ao: np.ndarray | None = None  # (N,) ambient visibility from a finer mesh (simplify.py); None: from this one
 
     def uv_to_world(self, uv: np.ndarray) -> np.ndarray:
         """World position (K, 3) of UVs (K, 2) on the deformed mesh, exact for its triangulation.

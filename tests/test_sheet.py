@@ -137,6 +137,7 @@ def test_random_sheets_rest_on_the_table():
     ({"cell_mm": 0.01}, "sheet.cell_mm"),
     ({"cell_mm": 0.2, "width_mm": 2000, "height_mm": 2000}, "sheet.cell_mm"),
     ({"thickness_mm": 0}, "sheet.thickness_mm"),
+    ({"tolerance_px": -0.5}, "sheet.tolerance_px"),
     ({"deformations": [{"kind": "fold", "angle_deg": 190}]}, "sheet.deformations[0].angle_deg"),
     ({"deformations": [{"kind": "fold", "angle_deg": 0}]}, "sheet.deformations[0].angle_deg"),
     ({"deformations": [{"kind": "fold", "pattern": "origami"}]}, "sheet.deformations[0].pattern"),
