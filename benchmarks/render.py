@@ -7,7 +7,8 @@
                                                           # drawn only, and with the copy to memory
 
 Wall-clock seconds are the minimum over ``--frames`` repeats (other processes share the machine); CPU seconds
-(process time, all threads) are printed beside them. The device is printed first.
+(process time, all threads) are printed beside them. The device is printed first. The last rows compare the sheet
+drawn whole and simplified (simulator/simplify.py) in turn, as medians, since they are to be compared.
 """
 
 from __future__ import annotations
@@ -34,6 +35,20 @@ def timed(fn, frames: int) -> tuple[float, float, object]:
         best_wall = min(best_wall, time.perf_counter() - w0)
         best_cpu = min(best_cpu, time.process_time() - c0)
     return best_wall, best_cpu, out
+
+
+def interleaved(fns: dict, frames: int) -> dict[str, tuple[float, float]]:
+    """{name: (median wall s, median CPU s)} of each of ``fns``, called in turn ``frames`` times: compared runs
+    share whatever this machine is doing meanwhile (on the development VM, ±15% from minute to minute)."""
+    import statistics
+    walls, cpus = {k: [] for k in fns}, {k: [] for k in fns}
+    for _ in range(frames):
+        for name, fn in fns.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            walls[name].append(time.perf_counter() - w0)
+            cpus[name].append(time.process_time() - c0)
+    return {k: (statistics.median(walls[k]), statistics.median(cpus[k])) for k in fns}
 
 
 def benchmark_scene():
@@ -136,12 +151,13 @@ def main() -> None:
         Wrinkles(amplitude_mm=0.5, scale_mm=90.0),)), np.random.default_rng(0))
     simplify = partial(simplify_sheet, camera=cam, tol_px=0.5, thickness_mm=scene.sheet.thickness_mm)
     sw, sc, simple = timed(lambda: simplify(wrinkled), n)
-    for label, mesh in (("render, all passes, sheet simplified", simplify(sheet)),
-                        ("render, all passes, wrinkled, full mesh", wrinkled),
-                        ("render, all passes, wrinkled, simplified", simple)):
+    meshes = {"the fold, full mesh": sheet, "the fold, simplified": simplify(sheet),
+              "wrinkled, full mesh": wrinkled, "wrinkled, simplified": simple}
+    for mesh in meshes.values():
         renderer.render(mesh, page, cam, light, bg, passes=all_passes, **aa)
-        w, c, _ = timed(lambda: renderer.render(mesh, page, cam, light, bg, passes=all_passes, **aa), n)
-        rows.append((f"{label} ({len(mesh.faces)} tri)", w, c))
+    draws = {k: partial(renderer.render, m, page, cam, light, bg, passes=all_passes, **aa) for k, m in meshes.items()}
+    for label, (w, c) in interleaved(draws, max(n, 5)).items():
+        rows.append((f"render all, {label} ({len(meshes[label].faces)} tri), median", w, c))
     rows.append(("simplify the wrinkled sheet", sw, sc))
     antialias = "edge AA" if aa["edge_aa"] else f"msaa {args.msaa}"
     print(f"2200x1700, {antialias}, page {image.rgb.shape[1]}x{image.rgb.shape[0]}, "
