@@ -109,10 +109,10 @@ def simplify_sheet(sheet: Sheet, camera: Camera, tol_px: float, thickness_mm: fl
     checked = _keys(leaves, cols)  # these passed as plain fans
     for _ in range(CHECKS):
         leaves = _balance(leaves, rows, cols)
-        tris, index, has_mid = _triangulate(leaves, rows, cols)
+        tris, index, mids = _triangulate(leaves, rows, cols)
         # a leaf is drawn as checked unless balancing made it or gave its fan a middle vertex (size 1 is exact)
-        suspect = np.flatnonzero((leaves[:, 2] > 1) & (has_mid | ~np.isin(_keys(leaves, cols), checked)))
-        bad = _failing(fields, camera, tol, leaves, tris, suspect, cols)
+        suspect = np.flatnonzero((leaves[:, 2] > 1) & (mids.any(axis=1) | ~np.isin(_keys(leaves, cols), checked)))
+        bad = _failing(fields, camera, tol, leaves, mids, suspect, (sheet.grid_x, sheet.grid_y, cols))
         if not len(bad):
             return _simplified(sheet, tris, index, ao)
         leaves = _split(leaves, bad, rows, cols)
@@ -124,24 +124,23 @@ def _keys(leaves: np.ndarray, cols: int) -> np.ndarray:
     return ((leaves[:, 0] * cols + leaves[:, 1]) << 7) | leaves[:, 2]  # sizes stay below 2**7
 
 
-def _failing(f: _Fields, camera: Camera, tol: _Tolerance, leaves: np.ndarray, tris: np.ndarray, which: np.ndarray,
-             cols: int) -> np.ndarray:
-    """The leaves among ``which`` with a fine vertex farther than ``tol`` from their drawn fan ``tris``."""
+def _failing(f: _Fields, camera: Camera, tol: _Tolerance, leaves: np.ndarray, mids: np.ndarray, which: np.ndarray,
+             grid: tuple) -> np.ndarray:
+    """The leaves among ``which`` whose fan as drawn (with its ``mids``) misses a fine vertex by more than ``tol``."""
     bad = [np.zeros(0, int)]
     for s in np.unique(leaves[which, 2]):
         sel = which[leaves[which, 2] == s]
-        points = _block_points(leaves[sel], int(s), cols)  # (n, P)
-        candidates = np.repeat(tris[sel], points.shape[1], axis=0)  # (n * P, FAN, 3)
-        weights, ids = _barycentric(f.xy, candidates, f.xy[points.ravel()])
-        ok = _close(f, tol, weights, ids, points.ravel()) & _drawn_close(f, camera, tol, weights, ids)
-        bad.append(sel[~ok.reshape(len(sel), -1).all(axis=1)])
+        bad.append(sel[~_fan_ok(f, camera, tol, leaves[sel, :2], int(s), mids[sel], grid)])
     return np.concatenate(bad)
 
 
 def _lens_span(camera: Camera, ray: np.ndarray, tol_px: float) -> float:
-    """The widest triangle (normalised image coordinates) over the sheet's part of the image that the lens cannot
-    bend by more than ``tol_px``: a straight triangle of diameter L departs from the curve by at most L² κ / 2, κ
-    the largest second derivative of the distortion (pixels per normalised unit squared), measured numerically."""
+    """The widest leaf (the diagonal of its bounding box in normalised image coordinates) over the sheet's part of
+    the image that the lens cannot bend by more than ``tol_px``. The drawn point is the linear interpolation of the
+    distortion D over a fan triangle (in perspective-corrected weights), and linear interpolation misses D by at most
+    half its largest second derivative times the squared circumradius, which is at most half the box's diagonal:
+    √2 κ L² / 8 for both components, κ bounding |D_xx| + |D_xy| + |D_yy| (pixels per normalised unit squared),
+    measured numerically."""
     if not any(camera.dist):
         return np.inf
     lo, hi = ray.min(axis=0), ray.max(axis=0)
@@ -153,7 +152,7 @@ def _lens_span(camera: Camera, ray: np.ndarray, tol_px: float) -> float:
     d_yy = (image(0, h) - 2 * centre + image(0, -h)) / h**2
     d_xy = (image(h, h) - image(h, -h) - image(-h, h) + image(-h, -h)) / (4 * h**2)
     kappa = float((np.abs(d_xx) + np.abs(d_xy) + np.abs(d_yy)).max())
-    return float(np.sqrt(2 * tol_px / kappa)) if kappa > 0 else np.inf
+    return float(np.sqrt(8 * tol_px / (np.sqrt(2) * kappa))) if kappa > 0 else np.inf
 
 
 def _px_per_mm(f: _Fields, rows: int, cols: int) -> float:
@@ -186,7 +185,8 @@ def _grow_leaves(f: _Fields, camera: Camera, tol: _Tolerance, grid: tuple) -> np
         if size == 1:  # the whole grid: the cheap way
             up = _pairs_ok(f, camera, tol, grid, n_r, n_c)
         elif len(candidates):
-            up[tuple(candidates.T)] = _leaf_ok(f, camera, tol, candidates * 2 * size, 2 * size, grid)
+            plain = np.zeros((len(candidates), 4), bool)  # the fan without middle vertices
+            up[tuple(candidates.T)] = _fan_ok(f, camera, tol, candidates * 2 * size, 2 * size, plain, grid)
         taken = np.zeros_like(ok)
         taken[:2 * n_r, :2 * n_c] = up.repeat(2, axis=0).repeat(2, axis=1)
         stay = np.argwhere(ok & ~taken)
@@ -232,7 +232,7 @@ def _pairs_ok(f: _Fields, camera: Camera, tol: _Tolerance, grid: tuple, n_r: int
                         np.linalg.norm(ray[1:, :-1] - ray[:-1, 1:], axis=-1))
     wide = np.argwhere(ok & (extent > tol.lens_span))
     if len(wide):
-        ok[tuple(wide.T)] = _leaf_ok(f, camera, tol, wide * 2, 2, grid)
+        ok[tuple(wide.T)] = _fan_ok(f, camera, tol, wide * 2, 2, np.zeros((len(wide), 4), bool), grid)
     return ok
 
 
@@ -249,56 +249,55 @@ def _block_points(nodes: np.ndarray, size: int, cols: int) -> np.ndarray:
     return (nodes[:, 0, None] + dj.ravel()[None]) * cols + nodes[:, 1, None] + di.ravel()[None]
 
 
-def _leaf_ok(f: _Fields, camera: Camera, tol: _Tolerance, nodes: np.ndarray, size: int, grid: tuple) -> np.ndarray:
-    """Whether each node's fine vertices lie within ``tol`` of its plain fan (centre to the four corners).
+def _fan_ok(f: _Fields, camera: Camera, tol: _Tolerance, nodes: np.ndarray, size: int, mids: np.ndarray,
+            grid: tuple) -> np.ndarray:
+    """Whether each node's fine vertices lie within ``tol`` of its fan (:func:`_fans`; ``mids`` (n, 4) says which
+    sides have their middle vertex), and, for nodes too large on screen for the lens to leave alone, whether the fan
+    is drawn where the lens puts it at :data:`LENS_PROBES`.
 
     Barycentric weights are affine-invariant, so they are taken in the node's own coordinates (u, v in [0, 1]
-    across its page rectangle; the grid's lines need not be evenly spaced), which needs no search over triangles:
-    the fan's triangles (C, a, d), (C, d, c), (C, c, b), (C, b, a) are solved in closed form and the one whose
-    smallest weight is largest holds the point."""
+    across its page rectangle; the grid's lines need not be evenly spaced): each fan triangle is solved in closed
+    form, and the one whose smallest weight is largest holds the point. Degenerate slots (a side without its middle)
+    give NaN weights and are never chosen."""
     gx, gy, cols = grid
-    h, n = size // 2, len(nodes)
+    n = len(nodes)
+
     def fractions(lines: np.ndarray, start: np.ndarray) -> np.ndarray:
         x = lines[start[:, None] + np.arange(size + 1)]
         return (x - x[:, :1]) / (x[:, -1:] - x[:, :1])
+
     u, v = fractions(gx, nodes[:, 1]), fractions(gy, nodes[:, 0])  # (n, size+1)
-    uc, vc = u[:, h, None, None], v[:, h, None, None]
-    pu, pv = u[:, None, :] - uc, v[:, :, None] - vc  # points relative to the centre, (n, size+1, size+1)
-    corners = np.array([[0, 0], [0, 1], [1, 1], [1, 0]], float)  # a, d, c, b as (u, v)
-    best, weights = None, None
-    for t in range(4):
-        (au, av), (bu, bv) = corners[t], corners[(t + 1) % 4]
-        eu, ev, gu, gv = au - uc, av - vc, bu - uc, bv - vc
-        det = eu * gv - gu * ev  # zero where the centre sits on a side (a node across a crease's two copies):
-        with np.errstate(divide="ignore", invalid="ignore"):  # NaN weights then, and the node fails
-            alpha, beta = (pu * gv - gu * pv) / det, (eu * pv - pu * ev) / det
-        w = np.stack([1 - alpha - beta, alpha, beta], axis=-1)
-        score = np.minimum(np.minimum(1 - alpha - beta, alpha), beta)
-        if best is None:
-            best, weights, which = score, w, np.zeros(score.shape, int)
-        else:
-            take = score > best
-            best, weights, which = np.where(take, score, best), np.where(take[..., None], w, weights), \
-                np.where(take, t, which)
-    j0, i0 = nodes[:, 0], nodes[:, 1]
-    ids = np.stack([j0 * cols + i0, (j0 + size) * cols + i0, (j0 + size) * cols + i0 + size,
-                    j0 * cols + i0 + size], 1)  # (n, 4) fine ids of a, d, c, b
-    centre = (j0 + h) * cols + i0 + h
-    shape = which.shape
-    first = np.take_along_axis(ids, which.reshape(n, -1), axis=1).reshape(shape)
-    second = np.take_along_axis(ids, ((which + 1) % 4).reshape(n, -1), axis=1).reshape(shape)
-    tri = np.stack([np.broadcast_to(centre[:, None, None], shape), first, second], axis=-1)
+    tris = _fans(nodes, size, mids, cols)  # (n, FAN, 3) fine ids, vertex 0 the centre
+    tu = np.take_along_axis(u, (tris % cols - nodes[:, 1, None, None]).reshape(n, -1), axis=1).reshape(tris.shape)
+    tv = np.take_along_axis(v, (tris // cols - nodes[:, 0, None, None]).reshape(n, -1), axis=1).reshape(tris.shape)
+    best = np.full((n, size + 1, size + 1), -np.inf)
+    weights, which = np.zeros(best.shape + (3,)), np.zeros(best.shape, int)
+    for t in range(FAN):
+        if t % 2 and not mids[:, t // 2].any():
+            continue  # the second half of a side no node here splits: degenerate everywhere
+        cu, cv = tu[:, t, 0, None, None], tv[:, t, 0, None, None]
+        eu, ev = tu[:, t, 1, None, None] - cu, tv[:, t, 1, None, None] - cv
+        gu, gv = tu[:, t, 2, None, None] - cu, tv[:, t, 2, None, None] - cv
+        qu, qv = u[:, None, :] - cu, v[:, :, None] - cv  # the block's points relative to the centre
+        with np.errstate(divide="ignore", invalid="ignore"):
+            det = eu * gv - gu * ev
+            alpha, beta = (qu * gv - gu * qv) / det, (eu * qv - qu * ev) / det
+            gamma = 1 - alpha - beta
+        take = np.minimum(np.minimum(gamma, alpha), beta) > best
+        best = np.where(take, np.minimum(np.minimum(gamma, alpha), beta), best)
+        weights = np.where(take[..., None], np.stack([gamma, alpha, beta], axis=-1), weights)
+        which = np.where(take, t, which)
+    tri = tris[np.arange(n)[:, None], which.reshape(n, -1)]  # (n, P, 3)
     points = _block_points(nodes, size, cols)
     ok = _close(f, tol, weights.reshape(-1, 3), tri.reshape(-1, 3), points.ravel()).reshape(n, -1).all(axis=1)
-    # the lens: probed where a straight triangle strays most from the curve, for leaves too large on screen for the
-    # lens's curvature to be harmless
-    corners = f.ray[np.column_stack([ids, centre])]  # (n, 5, 2)
-    probe = ok & (np.linalg.norm(corners.max(axis=1) - corners.min(axis=1), axis=-1) > tol.lens_span)
+    # the lens: probed where a straight triangle strays most from the curve, for nodes too large on screen for the
+    # lens's curvature to be harmless (_lens_span)
+    box = f.ray[tris.reshape(n, -1)]  # (n, 3 * FAN, 2)
+    probe = ok & (np.linalg.norm(box.max(axis=1) - box.min(axis=1), axis=-1) > tol.lens_span)
     if probe.any():
         m = int(probe.sum())
-        fan = np.stack([np.broadcast_to(centre[probe, None], (m, 4)), ids[probe], np.roll(ids[probe], -1, axis=1)], -1)
-        w = np.tile(LENS_PROBES, (m * 4, 1))
-        probe_ids = np.repeat(fan.reshape(-1, 3), len(LENS_PROBES), axis=0)
+        probe_ids = np.repeat(tris[probe].reshape(-1, 3), len(LENS_PROBES), axis=0)
+        w = np.tile(LENS_PROBES, (m * FAN, 1))
         ok[probe] = _drawn_close(f, camera, tol, w, probe_ids).reshape(m, -1).all(axis=1)
     return ok
 
@@ -377,10 +376,10 @@ def _fans(nodes: np.ndarray, size: int, mids: np.ndarray, cols: int) -> np.ndarr
 
 def _triangulate(leaves: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each (balanced) leaf's fan in fine vertex ids (L, FAN, 3), each side split where the neighbour is smaller,
-    padded with the leaf's first triangle; the leaf index of every fine cell (rows-1, cols-1); and whether each
-    leaf's fan has a middle vertex (L,)."""
+    padded with the leaf's first triangle; the leaf index of every fine cell (rows-1, cols-1); and which sides of
+    each leaf have their middle vertex (L, 4)."""
     size, index = _size_map(leaves, rows, cols)
-    tris, has_mid = np.empty((len(leaves), FAN, 3), int), np.zeros(len(leaves), bool)
+    tris, all_mids = np.empty((len(leaves), FAN, 3), int), np.zeros((len(leaves), 4), bool)
     for s in np.unique(leaves[:, 2]):
         sel = np.flatnonzero(leaves[:, 2] == s)
         j0, i0 = leaves[sel, 0], leaves[sel, 1]
@@ -391,9 +390,9 @@ def _triangulate(leaves: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, 
                 there = (jj >= 0) & (jj < rows - 1) & (ii >= 0) & (ii < cols - 1)
                 mids[there, k] = size[jj[there], ii[there]] < s
         tris[sel] = _fans(leaves[sel, :2], int(s), mids, cols)
-        has_mid[sel] = mids.any(axis=1)
+        all_mids[sel] = mids
     degenerate = (tris[..., 0] == tris[..., 1]) | (tris[..., 1] == tris[..., 2]) | (tris[..., 0] == tris[..., 2])
-    return np.where(degenerate[..., None], tris[:, :1], tris), index, has_mid
+    return np.where(degenerate[..., None], tris[:, :1], tris), index, all_mids
 
 
 def _simplified(sheet: Sheet, tris: np.ndarray, index: np.ndarray, ao: np.ndarray) -> SimplifiedSheet:
