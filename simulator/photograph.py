@@ -26,14 +26,27 @@ VISIBILITY_LAYERS = {"depth", "uv", "object"}  # what project_samples reads
 MASK_LAYERS = ("trace", "grid", "text", "marks", "ink")
 
 
-def _project_box(sheet, scene: Scene, layers: dict, page_box_px: dict, dpi: float, size_mm) -> dict | None:
-    """A flat-page box (ECG-Image-Kit corners, page px) warped into the image: the box of its projected outline."""
+def _box_outline_uv(page_box_px: dict, dpi: float, size_mm) -> np.ndarray:
+    """Page UVs along a flat-page box's outline (ECG-Image-Kit corners, page px), 8 points a side."""
     corners = np.array([page_box_px[k][::-1] for k in ("0", "1", "2", "3", "0")], dtype=np.float64)  # (x, y)
     edge = np.concatenate([np.linspace(a, b, 8, endpoint=False) for a, b in zip(corners[:-1], corners[1:])])
-    uv = edge * (25.4 / dpi) / np.asarray(size_mm)
-    xy, _ = project_samples(sheet, scene.camera, uv, layers, size_mm)
+    return edge * (25.4 / dpi) / np.asarray(size_mm)
+
+
+def _warped_box(xy: np.ndarray) -> dict | None:
+    """The image box of a flat-page box's projected outline, or None when none of it is in the image."""
     box = bounding_box(xy)
     return bbox_corners(*box) if box else None
+
+
+def _project_all(sheet, scene: Scene, layers: dict, size_mm, uv_lists: list[np.ndarray]) -> list[tuple]:
+    """:func:`project_samples` of several UV lists in one call (each sample's result is its own, so this equals one
+    call per list, without a call's fixed cost per lead and per box)."""
+    if not uv_lists:
+        return []
+    xy, visible = project_samples(sheet, scene.camera, np.concatenate(uv_lists), layers, size_mm)
+    cuts = np.cumsum([len(uv) for uv in uv_lists])[:-1]
+    return list(zip(np.split(xy, cuts), np.split(visible, cuts)))
 
 
 def drawn_sheet(scene: Scene) -> Sheet:
@@ -60,23 +73,27 @@ def photograph(scene: Scene, layout: PageLayout, page: PageImage, truth: dict, r
 
     size_mm = (layout.width_mm, layout.height_mm)
     flat_width, flat_height = truth["width"], truth["height"]
-    for entry, trace in zip(truth["leads"], layout.traces):
-        uv = layout.sample_xy_mm(trace) / np.asarray(size_mm)
-        xy, visible = project_samples(sheet, scene.camera, uv, layers, size_mm)
+    boxes = ([lead["text_bounding_box"] for lead in truth["leads"]] + [item["bounding_box"] for item in
+             truth["text_items"]] + truth["redactions"])
+    traces = [layout.sample_xy_mm(trace) / np.asarray(size_mm) for trace in layout.traces]
+    projected = _project_all(sheet, scene, layers, size_mm,
+                             traces + [_box_outline_uv(box, page.dpi, size_mm) for box in boxes])
+    warped = [_warped_box(xy) for xy, _ in projected[len(traces):]]
+    for entry, (xy, visible), text_box in zip(truth["leads"], projected, warped):
         entry["plotted_pixels"] = yx_rows(xy[:, 0], xy[:, 1])
         entry["visible"] = visible.tolist()
         box = bounding_box(np.where(visible[:, None], xy, np.nan))
         entry.pop("lead_bounding_box", None)
         if box:
             entry["lead_bounding_box"] = bbox_corners(*box)
-        warped = _project_box(sheet, scene, layers, entry["text_bounding_box"], page.dpi, size_mm)
-        if warped:
-            entry["text_bounding_box"] = warped
+        if text_box:
+            entry["text_bounding_box"] = text_box
         else:
             entry.pop("text_bounding_box")
-    for item in truth["text_items"]:
-        item["bounding_box"] = _project_box(sheet, scene, layers, item["bounding_box"], page.dpi, size_mm)
-    truth["redactions"] = [_project_box(sheet, scene, layers, box, page.dpi, size_mm) for box in truth["redactions"]]
+    warped = warped[len(truth["leads"]):]
+    for item, box in zip(truth["text_items"], warped):
+        item["bounding_box"] = box
+    truth["redactions"] = warped[len(truth["text_items"]):]
     h, w = image.shape[:2]
     truth.update({
         "width": w, "height": h, "page_width": flat_width, "page_height": flat_height,
