@@ -110,3 +110,14 @@ def post_preset(name: str, rng_: np.random.Generator) -> PostFX:
                   motion_angle_deg=float(rng_.uniform(0, 180)), shot_noise=float(rng_.uniform(0.0005, 0.003)),
                   read_noise=float(rng_.uniform(0.002, 0.008)), jpeg_quality=int(rng_.integers(60, 93)))
 
+
+def uv_at(uv_layer: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(inside (K,), UV (inside.sum(), 2)): the UV layer read bilinearly between pixel centres at image points xy
+    (K, 2) that lie at least 2 px inside the frame."""
+    h, w = uv_layer.shape[:2]
+    inside = (xy[:, 0] > 2) & (xy[:, 0] < w - 2) & (xy[:, 1] > 2) & (xy[:, 1] < h - 2)
+    x, y = xy[inside, 0] - 0.5, xy[inside, 1] - 0.5
+    i, j, a, b = y.astype(int), x.astype(int), (y % 1)[:, None], (x % 1)[:, None]
+    uv = ((1 - a) * ((1 - b) * uv_layer[i, j] + b * uv_layer[i, j + 1])
+          + a * ((1 - b) * uv_layer[i + 1, j] + b * uv_layer[i + 1, j + 1]))
+    return inside, uv

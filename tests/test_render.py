@@ -22,7 +22,7 @@ from simulator.project import project_samples
 from simulator.records import load_record
 from simulator.renderer import PageTextures, Renderer
 from simulator.sheet import SheetSpec, build_sheet
-from tests.render_scenes import background_preset, camera_preset, lighting_preset, post_preset
+from tests.render_scenes import background_preset, camera_preset, lighting_preset, post_preset, uv_at
 
 DPI = 100
 PHOTO_SIZE = (1200, 900)
@@ -122,12 +122,7 @@ def test_the_lens_puts_every_point_where_the_camera_model_does(renderer, page):
         lensed = dataclasses.replace(cam, tilt_deg=20.0, roll_deg=4.0, distance_mm=300.0, dist=dist)
         uv_layer = renderer.render(sheet, textures, lensed, light, bg, passes={"uv"})["uv"]
         xy, _ = project_points(lensed, np.c_[page_mm[:, 0], size[1] - page_mm[:, 1], np.zeros(len(page_mm))])
-        h, w = uv_layer.shape[:2]
-        inside = (xy[:, 0] > 2) & (xy[:, 0] < w - 2) & (xy[:, 1] > 2) & (xy[:, 1] < h - 2)
-        x, y = xy[inside, 0] - 0.5, xy[inside, 1] - 0.5  # bilinear between pixel centres
-        i, j, a, b = y.astype(int), x.astype(int), (y % 1)[:, None], (x % 1)[:, None]
-        uv = ((1 - a) * ((1 - b) * uv_layer[i, j] + b * uv_layer[i, j + 1])
-              + a * ((1 - b) * uv_layer[i + 1, j] + b * uv_layer[i + 1, j + 1]))
+        inside, uv = uv_at(uv_layer, xy)
         on_sheet = (uv >= 0).all(axis=1)
         assert inside.sum() > 2000 and on_sheet.mean() > 0.99
         error_mm = np.abs(uv[on_sheet] * size - page_mm[inside][on_sheet]).max(axis=1)

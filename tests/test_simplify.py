@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from simulator.background import Background
 from simulator.camera import Camera, project_points
 from simulator.deform import CreaseLines, Curl, DogEar, Fold, Wrinkles
 from simulator.gl_context import create_context
@@ -16,9 +17,9 @@ from simulator.lighting import Lighting
 from simulator.page import render_page
 from simulator.records import load_record
 from simulator.renderer import PageTextures, Renderer
-from simulator.background import Background
 from simulator.sheet import SheetSpec, build_sheet
 from simulator.simplify import SimplifiedSheet, simplify_sheet
+from tests.render_scenes import uv_at
 
 W, H = 279.4, 215.9
 THICKNESS = 0.1
@@ -123,12 +124,7 @@ def test_the_drawn_simplified_sheet_puts_every_point_where_its_ground_truth_says
     uv_layer = renderer.render(coarse, textures, cam, Lighting(), Background(), passes={"uv"})["uv"]
     uv_points = np.random.default_rng(1).uniform(0.02, 0.98, (4000, 2))
     xy, _ = project_points(cam, coarse.uv_to_world(uv_points))
-    h, w = uv_layer.shape[:2]
-    inside = (xy[:, 0] > 2) & (xy[:, 0] < w - 2) & (xy[:, 1] > 2) & (xy[:, 1] < h - 2)
-    x, y = xy[inside, 0] - 0.5, xy[inside, 1] - 0.5  # bilinear between pixel centres
-    i, j, a, b = y.astype(int), x.astype(int), (y % 1)[:, None], (x % 1)[:, None]
-    uv = ((1 - a) * ((1 - b) * uv_layer[i, j] + b * uv_layer[i, j + 1])
-          + a * ((1 - b) * uv_layer[i + 1, j] + b * uv_layer[i + 1, j + 1]))
+    inside, uv = uv_at(uv_layer, xy)
     on_sheet = (uv >= 0).all(axis=1)
     assert inside.sum() > 2000 and on_sheet.mean() > 0.99
     error_mm = np.abs((uv[on_sheet] - uv_points[inside][on_sheet]) * size).max(axis=1)
