@@ -96,6 +96,43 @@ def test_creases_and_dog_ears_keep_their_fine_cells_and_stay_within_tolerance(de
     assert max(_edge_counts(coarse.faces).values()) == 2
 
 
+def _random_case(k: int):
+    """A sheet of random size, mesh spacing and deformations, and a random camera (either projection, a lens)."""
+    rng = np.random.default_rng(k)
+    w, h = float(rng.uniform(20, 400)), float(rng.uniform(20, 400))
+    deformations = []
+    if rng.random() < 0.4:
+        deformations.append(Fold(pattern=str(rng.choice(["half", "letter", "quarter"])),
+                                 angle_deg=float(rng.uniform(100, 180))))
+    if rng.random() < 0.3:
+        deformations.append(CreaseLines(count=int(rng.integers(1, 4))))
+    if rng.random() < 0.3 and min(w, h) > 60:
+        deformations.append(DogEar(size_mm=20.0))
+    if rng.random() < 0.5:
+        deformations.append(Wrinkles(amplitude_mm=float(rng.uniform(0.1, 1.0))))
+    spec = SheetSpec(width_mm=w, height_mm=h, cell_mm=float(rng.choice([0.7, 1.5, 3.0, 6.0])),
+                     deformations=tuple(deformations))
+    cam = Camera(width_px=int(rng.integers(200, 2400)), height_px=int(rng.integers(200, 1800)),
+                 projection=str(rng.choice(["perspective", "orthographic"])), target=(w / 2, h / 2, 0.0),
+                 distance_mm=float(rng.uniform(1.0, 2.0) * max(w, h)), tilt_deg=float(rng.uniform(0, 40)),
+                 dist=(float(rng.uniform(-0.08, 0.06)), 0.0, 0.0, 0.0, 0.0))
+    return build_sheet(spec, rng), cam, float(rng.choice([0.1, 0.5, 1.5]))
+
+
+@pytest.mark.parametrize("k", range(12))
+def test_random_sheets_and_cameras_keep_every_guarantee(k):
+    fine, cam, tol = _random_case(k)
+    coarse = simplify_sheet(fine, cam, tol, THICKNESS)
+    assert len(coarse.faces) <= len(fine.faces)
+    assert max(_edge_counts(coarse.faces).values()) <= 2
+    # off the duplicated crease lines (whose first copy a UV cannot name), every fine vertex lies on the drawn surface
+    single_x = np.array([np.count_nonzero(fine.grid_x == x) == 1 for x in fine.grid_x])
+    single_y = np.array([np.count_nonzero(fine.grid_y == y) == 1 for y in fine.grid_y])
+    single = (single_y[:, None] & single_x[None, :]).ravel()
+    away = np.linalg.norm(coarse.uv_to_world(fine.uv[single]) - fine.vertices[single], axis=1)
+    assert away.max() <= THICKNESS / 2 + 1e-5
+
+
 def test_no_tolerance_keeps_the_sheet_and_the_result_is_deterministic():
     fine = _sheet(*GENTLE)
     assert simplify_sheet(fine, CAMERA, 0.0, THICKNESS) is fine
