@@ -29,6 +29,7 @@ import dataclasses
 import numpy as np
 
 from .camera import Camera, camera_space, distort, normalized_coords, project_points, to_pixels
+from .coords import uv_to_page
 from .shadows import vertex_ao
 from .sheet import Sheet
 
@@ -56,7 +57,7 @@ class SimplifiedSheet(Sheet):
     def uv_to_world(self, uv: np.ndarray) -> np.ndarray:
         """World position (K, 3) of UVs (K, 2) on the simplified mesh, exact for the triangles drawn. As for
         :meth:`Sheet.uv_to_world`, UVs outside [0, 1] clamp and a UV on a fold crease resolves to the side after it."""
-        xy = _page_xy(self, uv)
+        xy = uv_to_page(np.clip(np.asarray(uv, dtype=np.float64), 0.0, 1.0), self.width_mm, self.height_mm)
         cells = _fine_cells(self.grid_x, self.grid_y, xy)
         tris = self.leaf_faces[self.cell_leaf[cells]]  # (K, FAN, 3)
         weights, ids = _barycentric(self.flat_xy, tris, xy)
@@ -114,7 +115,7 @@ def simplify_sheet(sheet: Sheet, camera: Camera, tol_px: float, thickness_mm: fl
         suspect = np.flatnonzero((leaves[:, 2] > 1) & (mids.any(axis=1) | ~np.isin(_keys(leaves, cols), checked)))
         bad = _failing(fields, camera, tol, leaves, mids, suspect, (sheet.grid_x, sheet.grid_y, cols))
         if not len(bad):
-            return _simplified(sheet, tris, index, ao)
+            return _simplified(sheet, tris, index, fields)
         leaves = _split(leaves, bad, rows, cols)
     return sheet
 
@@ -180,13 +181,13 @@ def _grow_leaves(f: _Fields, camera: Camera, tol: _Tolerance, grid: tuple) -> np
     while size < MAX_LEAF and ok.any():
         n_r, n_c = cells[0] // (2 * size), cells[1] // (2 * size)  # parent blocks wholly inside the grid
         whole = ok[:2 * n_r, :2 * n_c].reshape(n_r, 2, n_c, 2).all(axis=(1, 3))
-        up = np.zeros((n_r, n_c), bool)
-        candidates = np.argwhere(whole)
         if size == 1:  # the whole grid: the cheap way
             up = _pairs_ok(f, camera, tol, grid, n_r, n_c)
-        elif len(candidates):
+        else:
+            up, candidates = np.zeros((n_r, n_c), bool), np.argwhere(whole)
             plain = np.zeros((len(candidates), 4), bool)  # the fan without middle vertices
-            up[tuple(candidates.T)] = _fan_ok(f, camera, tol, candidates * 2 * size, 2 * size, plain, grid)
+            if len(candidates):
+                up[tuple(candidates.T)] = _fan_ok(f, camera, tol, candidates * 2 * size, 2 * size, plain, grid)
         taken = np.zeros_like(ok)
         taken[:2 * n_r, :2 * n_c] = up.repeat(2, axis=0).repeat(2, axis=1)
         stay = np.argwhere(ok & ~taken)
@@ -395,31 +396,22 @@ def _triangulate(leaves: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, 
     return np.where(degenerate[..., None], tris[:, :1], tris), index, all_mids
 
 
-def _simplified(sheet: Sheet, tris: np.ndarray, index: np.ndarray, ao: np.ndarray) -> SimplifiedSheet:
+def _simplified(sheet: Sheet, tris: np.ndarray, index: np.ndarray, f: _Fields) -> SimplifiedSheet:
     """The sheet drawn as the leaves' fans ``tris`` (fine vertex ids): only the vertices they use."""
     first = np.zeros(tris.shape[:2], bool)
     first[:, 0] = True
     padding = (tris == tris[:, :1]).all(axis=-1) & ~first  # the fan's first triangle repeated
     faces = tris[~padding]
     used, remap = np.unique(faces, return_inverse=True)
-    rows, cols = len(sheet.grid_y), len(sheet.grid_x)
-    grid = np.asarray(sheet.vertices).reshape(rows, cols, 3)
-    ring = np.concatenate([grid[0, :-1], grid[:-1, -1], grid[-1, :0:-1], grid[:0:-1, 0]])
-    xy = np.stack(np.meshgrid(sheet.grid_x, sheet.grid_y), axis=-1).reshape(-1, 2)
     return SimplifiedSheet(
         vertices=sheet.vertices[used], flat_vertices=sheet.flat_vertices[used], uv=sheet.uv[used],
         faces=remap.reshape(-1, 3).astype(np.int32), normals=sheet.normals[used], creases=sheet.creases,
         width_mm=sheet.width_mm, height_mm=sheet.height_mm, grid_x=sheet.grid_x, grid_y=sheet.grid_y,
-        gloss=sheet.gloss, ao=ao[used], cell_leaf=index, leaf_faces=np.searchsorted(used, tris),
-        flat_xy=xy[used].astype(np.float64), ring=ring)
+        gloss=sheet.gloss, ao=f.ao[used].astype(np.float32), cell_leaf=index, leaf_faces=np.searchsorted(used, tris),
+        flat_xy=f.xy[used], ring=sheet.outline())
 
 
 # --- interpolation ---------------------------------------------------------------------------------------------------
-
-def _page_xy(sheet: Sheet, uv: np.ndarray) -> np.ndarray:
-    from .coords import uv_to_page
-    return uv_to_page(np.clip(np.asarray(uv, dtype=np.float64), 0.0, 1.0), sheet.width_mm, sheet.height_mm)
-
 
 def _fine_cells(gx: np.ndarray, gy: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of the fine cell each page point lies in; on a line, the cell after it (as Sheet.uv_to_world)."""
