@@ -185,7 +185,11 @@ def apply_post(layers: dict[str, np.ndarray], post: PostFX, rng_: np.random.Gene
     fill_normal = _normal_filler(rng_) if post.shot_noise > 0 or post.read_noise > 0 else None
     channels = () if post.bayer else (3,)  # one value per photosite behind a colour filter
     scratch = np.empty((2, CHUNK_ROWS, w, *channels), np.float32)
-    readout = np.empty((h, w, *channels), np.uint16)
+    lut = _readout_lut(post.tone, post.white_balance_k)
+    out = np.empty((h, w, 3), np.uint8)
+    # behind a colour filter the whole readout is demosaiced at the end; without one, each block goes through the
+    # tables while it is still in cache (a third faster than one pass over the frame, and no 22 MB readout)
+    readout = np.empty((h, w) if post.bayer else (CHUNK_ROWS, w, 3), np.uint16)
     for r0 in range(0, h, CHUNK_ROWS):  # CHUNK_ROWS is even: every block starts on the filter's R/G row
         block = img[r0:r0 + CHUNK_ROWS]
         rows = len(block)
@@ -199,11 +203,17 @@ def apply_post(layers: dict[str, np.ndarray], post: PostFX, rng_: np.random.Gene
         np.clip(signal, 0.0, SATURATION, out=signal)
         signal *= np.float32(READOUT_MAX / SATURATION)
         signal += np.float32(0.5)
-        np.copyto(readout[r0:r0 + rows], signal, casting="unsafe")  # truncating value + 0.5: rounds
+        if post.bayer:
+            np.copyto(readout[r0:r0 + rows], signal, casting="unsafe")  # truncating value + 0.5: rounds
+        else:
+            np.copyto(readout[:rows], signal, casting="unsafe")
+            _through_tables(lut, readout[:rows], out[r0:r0 + rows])
     if post.bayer:  # edge-aware demosaicing; OpenCV names an RGGB filter by its second row, "BG"
-        readout = cv2.cvtColor(readout, cv2.COLOR_BayerBG2RGB_EA)
-    lut = _readout_lut(post.tone, post.white_balance_k)
-    out = np.empty((h, w, 3), np.uint8)
+        _through_tables(lut, cv2.cvtColor(readout, cv2.COLOR_BayerBG2RGB_EA), out)
+    return out
+
+
+def _through_tables(lut: np.ndarray, readout: np.ndarray, out: np.ndarray) -> None:
+    """``out`` (..., 3) uint8 = each channel of the 16-bit ``readout`` through its table (:func:`_readout_lut`)."""
     for c in range(3):
         np.take(lut[c], readout[..., c], out=out[..., c], mode="clip")
-    return out
