@@ -79,7 +79,7 @@ def photograph(scene: Scene, layout: PageLayout, page: PageImage, truth: dict, r
     projected = _project_all(sheet, scene, layers, size_mm,
                              traces + [_box_outline_uv(box, page.dpi, size_mm) for box in boxes])
     warped = [_warped_box(xy) for xy, _ in projected[len(traces):]]
-    for entry, (xy, visible), text_box in zip(truth["leads"], projected, warped):
+    for entry, (xy, visible), text_box in zip(truth["leads"], projected[:len(traces)], warped):
         entry["plotted_pixels"] = yx_rows(xy[:, 0], xy[:, 1])
         entry["visible"] = visible.tolist()
         box = bounding_box(np.where(visible[:, None], xy, np.nan))
