@@ -149,7 +149,7 @@ def main() -> None:
     # the folded_letter preset's wrinkles, full mesh against simplified (and what simplifying costs)
     wrinkled = build_sheet(dataclasses.replace(scene.sheet, deformations=scene.sheet.deformations + (
         Wrinkles(amplitude_mm=0.5, scale_mm=90.0),)), np.random.default_rng(0))
-    simplify = partial(simplify_sheet, camera=cam, tol_px=0.5, thickness_mm=scene.sheet.thickness_mm)
+    simplify = partial(simplify_sheet, camera=cam, tol_px=0.5, gap_mm=scene.sheet.layer_gap_mm())
     sw, sc, simple = timed(lambda: simplify(wrinkled), n)
     meshes = {"the fold, full mesh": sheet, "the fold, simplified": simplify(sheet),
               "wrinkled, full mesh": wrinkled, "wrinkled, simplified": simple}

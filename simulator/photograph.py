@@ -55,7 +55,7 @@ def drawn_sheet(scene: Scene) -> Sheet:
     from .frame import STAGE_SHEET
 
     sheet = build_sheet(scene.sheet, np.random.default_rng([scene.seed, STAGE_SHEET]))
-    return simplify_sheet(sheet, scene.camera, scene.sheet.tolerance_px, scene.sheet.thickness_mm)
+    return simplify_sheet(sheet, scene.camera, scene.sheet.tolerance_px, scene.sheet.layer_gap_mm())
 
 
 def photograph(scene: Scene, layout: PageLayout, page: PageImage, truth: dict, renderer, passes: set[str]):

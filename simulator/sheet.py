@@ -43,6 +43,13 @@ class SheetSpec:
             raise InputError(f"{prefix}cell_mm: {self.cell_mm} gives {count:.0f} vertices (max {MAX_VERTICES})")
         check_order(self.deformations, f"{prefix}deformations")
 
+    def layer_gap_mm(self) -> float:
+        """The narrowest gap between layers of this sheet lying over one another: the paper's thickness where a
+        dog-ear or a fold closed past 90° puts a flap over the page, else none (inf). Simplifying the mesh keeps
+        positions within half of it, so a flap never dips into the page under it."""
+        layered = any(isinstance(d, DogEar) or (isinstance(d, Fold) and d.angle_deg < 90.0) for d in self.deformations)
+        return self.thickness_mm if layered else float("inf")
+
 
 @dataclass
 class Sheet:

@@ -7,8 +7,9 @@ triangle in every pass, needed or not: at 1280×960 the triangles are about 40% 
 square block of cells becomes one *leaf*, drawn as a fan from its centre vertex, when every fine vertex inside lies
 close to that fan:
 
-- its position within ``tol_px`` (converted to millimetres at the sheet's largest image scale) and within half the
-  paper's thickness, in every direction, along the view ray too, so a flap keeps its gap to the sheet under it;
+- its position within ``tol_px`` (converted to millimetres at the sheet's largest image scale), in every direction,
+  along the view ray too, and within half the paper's thickness where a flap lies over the page (a dog-ear, a fold
+  closed past 90°), so the flap keeps its gap to the page under it;
 - its normal within ``NORMAL_TOL`` and its ambient visibility within ``AO_TOL``, so shading does not change;
 - where the GPU draws it, within ``LENS_TOL_PX`` of where :func:`camera.project_points` (and so the ground truth's
   sample positions) puts it: a lens bends straight lines, but triangles are drawn straight between distorted
@@ -50,17 +51,28 @@ class SimplifiedSheet(Sheet):
     leaves' fans. ``grid_x``/``grid_y`` stay the fine grid's lines, by which a UV finds its leaf."""
 
     cell_leaf: np.ndarray  # (R-1, C-1) int: the leaf holding each fine cell
-    leaf_faces: np.ndarray  # (L, FAN, 3) int: each leaf's triangles (vertex ids), padded with its first
+    leaf_faces: np.ndarray  # (L, FAN, 3) int: each leaf's triangles (vertex ids) by side, padded with its first
+    leaf_box: np.ndarray  # (L, 6) page mm: x0, x1, y0, y1 of each leaf and its centre vertex's x, y
+    leaf_single: np.ndarray  # (L,) bool: a single cell, drawn as the fine grid's two triangles (slots 0 and 1)
     flat_xy: np.ndarray  # (N, 2) page mm of the vertices (barycentric coordinates are taken there)
     ring: np.ndarray  # the fine grid's outer ring of world points (the table is cut along it)
 
     def uv_to_world(self, uv: np.ndarray) -> np.ndarray:
         """World position (K, 3) of UVs (K, 2) on the simplified mesh, exact for the triangles drawn. As for
-        :meth:`Sheet.uv_to_world`, UVs outside [0, 1] clamp and a UV on a fold crease resolves to the side after it."""
+        :meth:`Sheet.uv_to_world`, UVs outside [0, 1] clamp and a UV on a fold crease resolves to the side after it.
+
+        A UV finds its leaf through the fine cell it lies in, then the side of the leaf the ray from the leaf's
+        centre through it leaves by (each side has the fan's one or two triangles), then its triangle of those."""
         xy = uv_to_page(np.clip(np.asarray(uv, dtype=np.float64), 0.0, 1.0), self.width_mm, self.height_mm)
-        cells = _fine_cells(self.grid_x, self.grid_y, xy)
-        tris = self.leaf_faces[self.cell_leaf[cells]]  # (K, FAN, 3)
-        weights, ids = _barycentric(self.flat_xy, tris, xy)
+        leaf = self.cell_leaf[_fine_cells(self.grid_x, self.grid_y, xy)]
+        x0, x1, y0, y1, xc, yc = self.leaf_box[leaf].T
+        dx, dy = xy[:, 0] - xc, xy[:, 1] - yc
+        with np.errstate(divide="ignore", invalid="ignore"):  # at the centre itself any side holds the point
+            across = np.abs(dx / np.where(dx > 0, x1 - xc, xc - x0))
+            down = np.abs(dy / np.where(dy > 0, y1 - yc, yc - y0))
+        side = np.where(across >= down, np.where(dx < 0, 0, 2), np.where(dy > 0, 1, 3))  # a-d, d-c, c-b, b-a
+        slot = np.where(self.leaf_single[leaf], 0, 2 * side)[:, None] + np.arange(2)
+        weights, ids = _barycentric(self.flat_xy, self.leaf_faces[leaf[:, None], slot], xy)
         return np.einsum("kt,ktd->kd", weights, np.asarray(self.vertices, np.float64)[ids])
 
     def outline(self) -> np.ndarray:
@@ -84,14 +96,16 @@ class _Fields:
 class _Tolerance:
     mm: float
     px: float
-    lens_span: float  # the widest triangle (normalised image coordinates) the lens cannot bend by ``px``
+    lens_span: float  # the longest triangle edge (normalised image coordinates) the lens cannot bend by ``px``
     normal: float = NORMAL_TOL
     ao: float = AO_TOL
 
 
-def simplify_sheet(sheet: Sheet, camera: Camera, tol_px: float, thickness_mm: float) -> Sheet:
+def simplify_sheet(sheet: Sheet, camera: Camera, tol_px: float, gap_mm: float = np.inf) -> Sheet:
     """``sheet`` with its cells merged where ``camera`` cannot tell the difference within ``tol_px`` (see the module
-    docstring); ``tol_px <= 0`` returns it unchanged, as does a sheet reaching behind the camera."""
+    docstring), positions also within half ``gap_mm``, the narrowest gap between layers of paper lying over one
+    another (:meth:`SheetSpec.layer_gap_mm`); ``tol_px <= 0`` returns it unchanged, as does a sheet reaching behind
+    the camera."""
     if tol_px <= 0:
         return sheet
     rows, cols = len(sheet.grid_y), len(sheet.grid_x)
@@ -104,7 +118,7 @@ def simplify_sheet(sheet: Sheet, camera: Camera, tol_px: float, thickness_mm: fl
     fields = _Fields(xy, np.asarray(sheet.vertices, np.float64), screen,
                      depth if camera.projection == "perspective" else np.ones_like(depth), ray,
                      np.asarray(sheet.normals, np.float64), ao.astype(np.float64))
-    tol = _Tolerance(min(tol_px / _px_per_mm(fields, rows, cols), thickness_mm / 2), LENS_TOL_PX,
+    tol = _Tolerance(min(tol_px / _px_per_mm(fields, rows, cols), gap_mm / 2), LENS_TOL_PX,
                      _lens_span(camera, ray, LENS_TOL_PX))
     leaves = _grow_leaves(fields, camera, tol, (sheet.grid_x, sheet.grid_y, cols))
     checked = _keys(leaves, cols)  # these passed as plain fans
@@ -115,7 +129,7 @@ def simplify_sheet(sheet: Sheet, camera: Camera, tol_px: float, thickness_mm: fl
         suspect = np.flatnonzero((leaves[:, 2] > 1) & (mids.any(axis=1) | ~np.isin(_keys(leaves, cols), checked)))
         bad = _failing(fields, camera, tol, leaves, mids, suspect, (sheet.grid_x, sheet.grid_y, cols))
         if not len(bad):
-            return _simplified(sheet, tris, index, fields)
+            return _simplified(sheet, leaves, tris, index, fields)
         leaves = _split(leaves, bad, rows, cols)
     return sheet
 
@@ -136,12 +150,12 @@ def _failing(f: _Fields, camera: Camera, tol: _Tolerance, leaves: np.ndarray, mi
 
 
 def _lens_span(camera: Camera, ray: np.ndarray, tol_px: float) -> float:
-    """The widest leaf (the diagonal of its bounding box in normalised image coordinates) over the sheet's part of
-    the image that the lens cannot bend by more than ``tol_px``. The drawn point is the linear interpolation of the
-    distortion D over a fan triangle (in perspective-corrected weights), and linear interpolation misses D by at most
-    half its largest second derivative times the squared circumradius, which is at most half the box's diagonal:
-    √2 κ L² / 8 for both components, κ bounding |D_xx| + |D_xy| + |D_yy| (pixels per normalised unit squared),
-    measured numerically."""
+    """The longest triangle edge (normalised image coordinates) over the sheet's part of the image that the lens
+    cannot bend by more than ``tol_px``. The drawn point is the linear interpolation of the distortion D over the
+    triangle (in perspective-corrected weights), which misses D by at most half its largest second derivative times
+    the squared radius of the triangle's smallest enclosing circle (Waldron 1998), a radius at most the longest edge
+    over √3: √2 κ L² / 6 for both components together, κ bounding |D_xx| + |D_xy| + |D_yy| (pixels per normalised
+    unit squared), measured numerically."""
     if not any(camera.dist):
         return np.inf
     lo, hi = ray.min(axis=0), ray.max(axis=0)
@@ -153,7 +167,7 @@ def _lens_span(camera: Camera, ray: np.ndarray, tol_px: float) -> float:
     d_yy = (image(0, h) - 2 * centre + image(0, -h)) / h**2
     d_xy = (image(h, h) - image(h, -h) - image(-h, h) + image(-h, -h)) / (4 * h**2)
     kappa = float((np.abs(d_xx) + np.abs(d_xy) + np.abs(d_yy)).max())
-    return float(np.sqrt(8 * tol_px / (np.sqrt(2) * kappa))) if kappa > 0 else np.inf
+    return float(np.sqrt(6 * tol_px / (np.sqrt(2) * kappa))) if kappa > 0 else np.inf
 
 
 def _px_per_mm(f: _Fields, rows: int, cols: int) -> float:
@@ -227,13 +241,8 @@ def _pairs_ok(f: _Fields, camera: Camera, tol: _Tolerance, grid: tuple, n_r: int
 
     across, down = middles_ok(1), middles_ok(0)  # (rows, n_c) and (n_r, cols)
     ok = across[0:2 * n_r:2] & across[2:2 * n_r + 1:2] & down[:, 0:2 * n_c:2] & down[:, 2:2 * n_c + 1:2]
-    # a block too large on screen for the lens to leave alone is checked the general way (rare: a block is 2 cells)
-    ray = f.ray.reshape(*shape, 2)[:2 * n_r + 1:2, :2 * n_c + 1:2]
-    extent = np.maximum(np.linalg.norm(ray[1:, 1:] - ray[:-1, :-1], axis=-1),
-                        np.linalg.norm(ray[1:, :-1] - ray[:-1, 1:], axis=-1))
-    wide = np.argwhere(ok & (extent > tol.lens_span))
-    if len(wide):
-        ok[tuple(wide.T)] = _fan_ok(f, camera, tol, wide * 2, 2, np.zeros((len(wide), 4), bool), grid)
+    merged = np.argwhere(ok)  # and where the lens bends them
+    ok[tuple(merged.T)] = _lens_ok(f, camera, tol, _fans(merged * 2, 2, np.zeros((len(merged), 4), bool), cols))
     return ok
 
 
@@ -291,14 +300,22 @@ def _fan_ok(f: _Fields, camera: Camera, tol: _Tolerance, nodes: np.ndarray, size
     tri = tris[np.arange(n)[:, None], which.reshape(n, -1)]  # (n, P, 3)
     points = _block_points(nodes, size, cols)
     ok = _close(f, tol, weights.reshape(-1, 3), tri.reshape(-1, 3), points.ravel()).reshape(n, -1).all(axis=1)
-    # the lens: probed where a straight triangle strays most from the curve, for nodes too large on screen for the
-    # lens's curvature to be harmless (_lens_span)
-    box = f.ray[tris.reshape(n, -1)]  # (n, 3 * FAN, 2)
-    probe = ok & (np.linalg.norm(box.max(axis=1) - box.min(axis=1), axis=-1) > tol.lens_span)
+    ok[ok] = _lens_ok(f, camera, tol, tris[ok])
+    return ok
+
+
+def _lens_ok(f: _Fields, camera: Camera, tol: _Tolerance, tris: np.ndarray) -> np.ndarray:
+    """(n,) whether each node's fan triangles ``tris`` (n, T, 3) are drawn where the lens puts their points: true
+    at once for nodes whose triangles are too small on screen for the lens's curvature to matter (_lens_span), else
+    probed where a straight triangle strays most from the curve (:data:`LENS_PROBES`)."""
+    corners = f.ray[tris]  # (n, T, 3, 2)
+    edges = np.linalg.norm(corners - np.roll(corners, 1, axis=2), axis=-1).max(axis=(1, 2))
+    ok = np.ones(len(tris), bool)
+    probe = edges > tol.lens_span
     if probe.any():
-        m = int(probe.sum())
+        m, t = int(probe.sum()), tris.shape[1]
         probe_ids = np.repeat(tris[probe].reshape(-1, 3), len(LENS_PROBES), axis=0)
-        w = np.tile(LENS_PROBES, (m * FAN, 1))
+        w = np.tile(LENS_PROBES, (m * t, 1))
         ok[probe] = _drawn_close(f, camera, tol, w, probe_ids).reshape(m, -1).all(axis=1)
     return ok
 
@@ -396,19 +413,22 @@ def _triangulate(leaves: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, 
     return np.where(degenerate[..., None], tris[:, :1], tris), index, all_mids
 
 
-def _simplified(sheet: Sheet, tris: np.ndarray, index: np.ndarray, f: _Fields) -> SimplifiedSheet:
-    """The sheet drawn as the leaves' fans ``tris`` (fine vertex ids): only the vertices they use."""
+def _simplified(sheet: Sheet, leaves: np.ndarray, tris: np.ndarray, index: np.ndarray, f: _Fields) -> SimplifiedSheet:
+    """The sheet drawn as the ``leaves``' fans ``tris`` (fine vertex ids): only the vertices they use."""
     first = np.zeros(tris.shape[:2], bool)
     first[:, 0] = True
     padding = (tris == tris[:, :1]).all(axis=-1) & ~first  # the fan's first triangle repeated
     faces = tris[~padding]
     used, remap = np.unique(faces, return_inverse=True)
+    gx, gy = np.asarray(sheet.grid_x, np.float64), np.asarray(sheet.grid_y, np.float64)
+    j0, i0, size = leaves.T
+    box = np.stack([gx[i0], gx[i0 + size], gy[j0], gy[j0 + size], gx[i0 + size // 2], gy[j0 + size // 2]], axis=1)
     return SimplifiedSheet(
         vertices=sheet.vertices[used], flat_vertices=sheet.flat_vertices[used], uv=sheet.uv[used],
         faces=remap.reshape(-1, 3).astype(np.int32), normals=sheet.normals[used], creases=sheet.creases,
         width_mm=sheet.width_mm, height_mm=sheet.height_mm, grid_x=sheet.grid_x, grid_y=sheet.grid_y,
         gloss=sheet.gloss, ao=f.ao[used].astype(np.float32), cell_leaf=index, leaf_faces=np.searchsorted(used, tris),
-        flat_xy=f.xy[used], ring=sheet.outline())
+        leaf_box=box, leaf_single=size == 1, flat_xy=f.xy[used], ring=sheet.outline())
 
 
 # --- interpolation ---------------------------------------------------------------------------------------------------

@@ -116,21 +116,33 @@ def _random_case(k: int):
                  projection=str(rng.choice(["perspective", "orthographic"])), target=(w / 2, h / 2, 0.0),
                  distance_mm=float(rng.uniform(1.0, 2.0) * max(w, h)), tilt_deg=float(rng.uniform(0, 40)),
                  dist=(float(rng.uniform(-0.08, 0.06)), 0.0, 0.0, 0.0, 0.0))
-    return build_sheet(spec, rng), cam, float(rng.choice([0.1, 0.5, 1.5]))
+    gap = float(rng.choice([THICKNESS, np.inf]))
+    return build_sheet(spec, rng), cam, float(rng.choice([0.1, 0.5, 1.5])), gap
 
 
 @pytest.mark.parametrize("k", range(12))
 def test_random_sheets_and_cameras_keep_every_guarantee(k):
-    fine, cam, tol = _random_case(k)
-    coarse = simplify_sheet(fine, cam, tol, THICKNESS)
+    fine, cam, tol, gap = _random_case(k)
+    coarse = simplify_sheet(fine, cam, tol, gap)
     assert len(coarse.faces) <= len(fine.faces)
     assert max(_edge_counts(coarse.faces).values()) <= 2
-    # off the duplicated crease lines (whose first copy a UV cannot name), every fine vertex lies on the drawn surface
+    # off the duplicated crease lines (whose first copy a UV cannot name), every fine vertex lies on the drawn
+    # surface: within half the layers' gap, and within the tolerance where the camera sees it
     single_x = np.array([np.count_nonzero(fine.grid_x == x) == 1 for x in fine.grid_x])
     single_y = np.array([np.count_nonzero(fine.grid_y == y) == 1 for y in fine.grid_y])
     single = (single_y[:, None] & single_x[None, :]).ravel()
-    away = np.linalg.norm(coarse.uv_to_world(fine.uv[single]) - fine.vertices[single], axis=1)
-    assert away.max() <= THICKNESS / 2 + 1e-5
+    drawn = coarse.uv_to_world(fine.uv[single])
+    assert np.linalg.norm(drawn - fine.vertices[single], axis=1).max() <= gap / 2 + 1e-5
+    moved = np.linalg.norm(project_points(cam, drawn)[0] - project_points(cam, fine.vertices[single])[0], axis=1)
+    assert moved.max() <= tol * 1.01
+
+
+def test_only_flaps_over_the_page_cap_the_tolerance_at_half_the_paper_thickness():
+    spec = SheetSpec(thickness_mm=0.12)
+    assert spec.layer_gap_mm() == np.inf
+    assert dataclasses.replace(spec, deformations=(Fold(angle_deg=170.0), Wrinkles())).layer_gap_mm() == np.inf
+    assert dataclasses.replace(spec, deformations=(Fold(angle_deg=40.0),)).layer_gap_mm() == 0.12
+    assert dataclasses.replace(spec, deformations=(DogEar(), Curl())).layer_gap_mm() == 0.12
 
 
 def test_no_tolerance_keeps_the_sheet_and_the_result_is_deterministic():
