@@ -13,7 +13,8 @@ close to that fan:
 - its normal within ``NORMAL_TOL`` and its ambient visibility within ``AO_TOL``, so shading does not change;
 - where the GPU draws it, within ``LENS_TOL_PX`` of where :func:`camera.project_points` (and so the ground truth's
   sample positions) puts it: a lens bends straight lines, but triangles are drawn straight between distorted
-  vertices, so leaves are kept small enough on screen for the difference not to show.
+  vertices. A bound from the distortion's curvature clears the small triangles (:func:`_lens_span`); larger ones
+  are probed where a straight triangle strays most (:data:`LENS_PROBES`).
 
 Neighbouring leaves differ by at most a factor of two in size, and a leaf beside smaller ones adds the middle vertex
 of that side to its fan, so the mesh has no T-junctions (no cracks); leaves whose fan changed that way are checked
