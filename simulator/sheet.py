@@ -73,10 +73,9 @@ class Sheet:
 
         UVs outside [0, 1] are clamped to the page edge. A UV on a fold crease resolves to the side after it.
         """
-        xy = coords.uv_to_page(np.clip(np.asarray(uv, dtype=np.float64), 0.0, 1.0), self.width_mm, self.height_mm)
+        xy = self.page_xy(uv)
         cols = len(self.grid_x)
-        i = np.clip(np.searchsorted(self.grid_x, xy[:, 0], side="right") - 1, 0, cols - 2)
-        j = np.clip(np.searchsorted(self.grid_y, xy[:, 1], side="right") - 1, 0, len(self.grid_y) - 2)
+        j, i = self.cells(xy)
         fx = (xy[:, 0] - self.grid_x[i]) / (self.grid_x[i + 1] - self.grid_x[i])
         fy = (xy[:, 1] - self.grid_y[j]) / (self.grid_y[j + 1] - self.grid_y[j])
         v = self.vertices.astype(np.float64)
@@ -85,6 +84,17 @@ class Sheet:
         lower = (fy >= fx)[:, None]  # triangle (a, d, c) below the a–c diagonal in page space, else (a, c, b)
         fx, fy = fx[:, None], fy[:, None]
         return np.where(lower, (1 - fy) * a + (fy - fx) * d + fx * c, (1 - fx) * a + (fx - fy) * b + fy * c)
+
+    def page_xy(self, uv: np.ndarray) -> np.ndarray:
+        """Page mm (K, 2) of UVs (K, 2), clamped to the page."""
+        return coords.uv_to_page(np.clip(np.asarray(uv, dtype=np.float64), 0.0, 1.0), self.width_mm, self.height_mm)
+
+    def cells(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of the grid cell each page point (K, 2) lies in; on a grid line, the cell after it (so a
+        point on a fold crease takes the side after it)."""
+        i = np.clip(np.searchsorted(self.grid_x, xy[:, 0], side="right") - 1, 0, len(self.grid_x) - 2)
+        j = np.clip(np.searchsorted(self.grid_y, xy[:, 1], side="right") - 1, 0, len(self.grid_y) - 2)
+        return j, i
 
     def outline(self) -> np.ndarray:
         """The border of the deformed sheet as one closed loop of world points (the vertex grid's outer ring)."""

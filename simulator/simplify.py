@@ -31,7 +31,6 @@ import dataclasses
 import numpy as np
 
 from .camera import Camera, camera_space, distort, normalized_coords, project_points, to_pixels
-from .coords import uv_to_page
 from .shadows import vertex_ao
 from .sheet import Sheet
 
@@ -64,8 +63,8 @@ class SimplifiedSheet(Sheet):
 
         A UV finds its leaf through the fine cell it lies in, then the side of the leaf the ray from the leaf's
         centre through it leaves by (each side has the fan's one or two triangles), then its triangle of those."""
-        xy = uv_to_page(np.clip(np.asarray(uv, dtype=np.float64), 0.0, 1.0), self.width_mm, self.height_mm)
-        leaf = self.cell_leaf[_fine_cells(self.grid_x, self.grid_y, xy)]
+        xy = self.page_xy(uv)
+        leaf = self.cell_leaf[self.cells(xy)]
         x0, x1, y0, y1, xc, yc = self.leaf_box[leaf].T
         dx, dy = xy[:, 0] - xc, xy[:, 1] - yc
         with np.errstate(divide="ignore", invalid="ignore"):  # at the centre itself any side holds the point
@@ -433,13 +432,6 @@ def _simplified(sheet: Sheet, leaves: np.ndarray, tris: np.ndarray, index: np.nd
 
 
 # --- interpolation ---------------------------------------------------------------------------------------------------
-
-def _fine_cells(gx: np.ndarray, gy: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of the fine cell each page point lies in; on a line, the cell after it (as Sheet.uv_to_world)."""
-    i = np.clip(np.searchsorted(gx, xy[:, 0], side="right") - 1, 0, len(gx) - 2)
-    j = np.clip(np.searchsorted(gy, xy[:, 1], side="right") - 1, 0, len(gy) - 2)
-    return j, i
-
 
 def _barycentric(vertex_xy: np.ndarray, tris: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Barycentric weights (K, 3) and vertex ids (K, 3) of each point (K, 2) in the candidate triangle (K, T, 3) that
