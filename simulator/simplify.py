@@ -109,25 +109,27 @@ def simplify_sheet(sheet: Sheet, camera: Camera, tol_px: float, gap_mm: float = 
     if tol_px <= 0:
         return sheet
     rows, cols = len(sheet.grid_y), len(sheet.grid_x)
-    screen, depth = project_points(camera, sheet.vertices)
+    grid = (sheet.grid_x, sheet.grid_y, cols)
+    cam_pts = camera_space(camera, sheet.vertices)
+    ray = normalized_coords(camera, cam_pts)
+    screen, depth = to_pixels(camera, distort(camera, ray)), cam_pts[:, 2]  # camera.project_points, in its steps
     if not (np.isfinite(screen).all() and (depth > 0).all()):
         return sheet
     ao = vertex_ao(np.asarray(sheet.vertices), np.asarray(sheet.faces), np.asarray(sheet.normals))
     xy = np.stack(np.meshgrid(sheet.grid_x, sheet.grid_y), axis=-1).reshape(-1, 2).astype(np.float64)
-    ray = normalized_coords(camera, camera_space(camera, sheet.vertices))
     fields = _Fields(xy, np.asarray(sheet.vertices, np.float64), screen,
                      depth if camera.projection == "perspective" else np.ones_like(depth), ray,
                      np.asarray(sheet.normals, np.float64), ao.astype(np.float64))
     tol = _Tolerance(min(tol_px / _px_per_mm(fields, rows, cols), gap_mm / 2), LENS_TOL_PX,
                      _lens_span(camera, ray, LENS_TOL_PX))
-    leaves = _grow_leaves(fields, camera, tol, (sheet.grid_x, sheet.grid_y, cols))
+    leaves = _grow_leaves(fields, camera, tol, grid)
     checked = _keys(leaves, cols)  # these passed as plain fans
     for _ in range(CHECKS):
         leaves = _balance(leaves, rows, cols)
         tris, index, mids = _triangulate(leaves, rows, cols)
         # a leaf is drawn as checked unless balancing made it or gave its fan a middle vertex (size 1 is exact)
         suspect = np.flatnonzero((leaves[:, 2] > 1) & (mids.any(axis=1) | ~np.isin(_keys(leaves, cols), checked)))
-        bad = _failing(fields, camera, tol, leaves, mids, suspect, (sheet.grid_x, sheet.grid_y, cols))
+        bad = _failing(fields, camera, tol, leaves, mids, suspect, grid)
         if not len(bad):
             return _simplified(sheet, leaves, tris, index, fields)
         leaves = _split(leaves, bad, rows, cols)
