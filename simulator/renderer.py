@@ -36,6 +36,7 @@ from .camera import GL_NEAR_MM, Camera, extrinsics, far_plane, gl_matrices
 from .errors import InputError
 from .lens import lens_uniforms
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
+from .mipmaps import srgb_mip_chain
 from .occluders import Occluder, SolidMesh, occluder_mesh, photographer_mesh
 from .programs import ProgramCache
 from .shadows import SHADOW_MAP_PX, ShadowView, light_scale, light_view_proj, shadow_mask_scale, vertex_ao
@@ -45,7 +46,7 @@ from .table import table_mesh
 MASK_CHANNELS = {"trace": (0, None), "grid": (1, 0), "text": (2, 0), "marks": (2, 1), "ink": (3, 0)}
 GT_PASSES = frozenset({"uv", "depth", "normal", "object", "sheet"} | {f"mask_{m}" for m in MASK_CHANNELS})
 PASSES = GT_PASSES | {"rgb"}
-SRGB8 = 0x8C41  # GL_SRGB8: the sampler decodes sRGB to linear before filtering
+SRGB8_ALPHA8 = 0x8C43  # GL_SRGB8_ALPHA8: the sampler decodes sRGB to linear before filtering
 VERTEX_FORMAT = "3f 3f 2f 1f"  # position, normal, page uv (image-style, v down), ambient visibility
 VERTEX_ATTRS = ("in_pos", "in_normal", "in_uv", "in_ao")
 GT_TARGETS = ((2, "f4"), (1, "f4"), (1, "f1"), (4, "f2"), (4, "f1"))  # uv, depth, object, normal, masks (gt.frag)
@@ -124,6 +125,7 @@ class Renderer:
         self._quad_vao: moderngl.VertexArray | None = None  # full-viewport quad for the shadow-mask blur
         self._points_vaos: dict[int, moderngl.VertexArray] = {}  # one point per edge block, by program (glo)
         self._table_key: Background | None = None
+        self._mip_levels: dict[str, moderngl.Texture] = {}  # textures whose mip levels GL has allocated, by name
         # all shadow maps share one depth atlas (slots side by side), so the shader needs one sampler
         self._shadow_px = shadow_map_px
         self._shadow_atlas = ctx.depth_texture((shadow_map_px * MAX_SHADOW_LIGHTS, shadow_map_px))
@@ -159,30 +161,41 @@ class Renderer:
         tex.write(np.ascontiguousarray(data))  # as it is: moderngl reads the array's memory
         return tex
 
+    def _srgb_mipmapped(self, name: str, image: np.ndarray) -> moderngl.Texture:
+        """Texture ``name`` holding the (H, W, 3) sRGB ``image`` and its mip chain (:mod:`mipmaps`, made on the CPU:
+        llvmpipe's glGenerateMipmap takes 5x as long), filtered trilinearly and anisotropically. Stored as RGBA: a
+        3-byte texel costs the driver a repacking pass on upload."""
+        h, w = image.shape[:2]
+        tex = self._texture(name, (w, h), 4, cv2.cvtColor(image, cv2.COLOR_RGB2RGBA), internal_format=SRGB8_ALPHA8)
+        if self._mip_levels.get(name) is not tex:  # a new texture: let GL allocate its levels once
+            tex.build_mipmaps()
+            self._mip_levels[name] = tex
+        for level, data in enumerate(srgb_mip_chain(image), start=1):
+            tex.write(cv2.cvtColor(data, cv2.COLOR_RGB2RGBA), level=level)
+        tex.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
+        tex.anisotropy = self.anisotropy
+        return tex
+
     def _upload_page(self, page: PageTextures) -> tuple[moderngl.Texture, moderngl.Texture]:
         """Page colour (mipmapped, anisotropic, sRGB) and packed masks (integer, nearest)."""
         h, w = page.rgb.shape[:2]
-        rgb = self._texture("page_rgb", (w, h), 3, page.rgb, internal_format=SRGB8)
-        rgb.build_mipmaps()
-        rgb.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
-        rgb.anisotropy = self.anisotropy
+        rgb = self._srgb_mipmapped("page_rgb", page.rgb)
         rgb.repeat_x = rgb.repeat_y = False
-        planes = [np.zeros((h, w), np.uint8) for _ in range(4)]  # one channel each, merged: strided writes cost more
+        planes: list[np.ndarray | None] = [None] * 4  # one channel each, merged: strided writes cost more
         for name, (channel, bit) in MASK_CHANNELS.items():
             if name in page.masks:
                 mask = page.masks[name]
-                planes[channel] |= mask if bit is None else np.left_shift((mask > 0).view(np.uint8), bit)
-        masks = self._texture("page_masks", (w, h), 4, cv2.merge(planes), dtype="u1")
+                value = mask if bit is None else cv2.threshold(mask, 0, 1 << bit, cv2.THRESH_BINARY)[1]
+                planes[channel] = value if planes[channel] is None else cv2.bitwise_or(planes[channel], value)
+        blank = np.zeros((h, w), np.uint8)
+        masks = self._texture("page_masks", (w, h), 4, cv2.merge([blank if p is None else p for p in planes]),
+                              dtype="u1")
         masks.filter = (moderngl.NEAREST, moderngl.NEAREST)
         return rgb, masks
 
     def _upload_table(self, bg: Background) -> moderngl.Texture:
         if self._table_key != bg:
-            tex = table_texture(bg)
-            t = self._texture("table", (tex.shape[1], tex.shape[0]), 3, tex, internal_format=SRGB8)
-            t.build_mipmaps()
-            t.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
-            t.anisotropy = self.anisotropy
+            self._srgb_mipmapped("table", table_texture(bg))
             self._table_key = bg
         return self._textures["table"]
 
