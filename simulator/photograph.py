@@ -69,7 +69,8 @@ def photograph(scene: Scene, layout: PageLayout, page: PageImage, truth: dict, r
     layers = renderer.render(sheet, PageTextures(texture, page.masks), scene.camera, scene.lighting,
                              scene.background, passes=wanted, msaa=scene.post.msaa,
                              edge_aa=scene.post.edge_aa)
-    image = apply_post(layers, scene.post, np.random.default_rng([scene.seed, STAGE_POST]))
+    image = apply_post(layers, scene.post, np.random.default_rng([scene.seed, STAGE_POST]), overwrite=True)
+    del layers["rgb"]  # post wrote over it
 
     size_mm = (layout.width_mm, layout.height_mm)
     flat_width, flat_height = truth["width"], truth["height"]

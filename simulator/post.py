@@ -170,12 +170,14 @@ def _mosaic(block: np.ndarray) -> np.ndarray:
     return out
 
 
-def apply_post(layers: dict[str, np.ndarray], post: PostFX, rng_: np.random.Generator) -> np.ndarray:
-    """(H, W, 3) uint8 sRGB photo from ``layers['rgb']`` (linear radiance, left untouched); ``layers['depth']``
-    enables depth of field. The blurs work on one float32 copy of the frame; the per-pixel stages (vignetting,
-    exposure, colour filter, noise, readout) then run over blocks of ``CHUNK_ROWS`` rows, whose temporaries stay in
-    the CPU's cache (a frame-sized temporary costs ~10 ms at 2200×1700)."""
-    img = np.array(layers["rgb"], dtype=np.float32, order="C")
+def apply_post(layers: dict[str, np.ndarray], post: PostFX, rng_: np.random.Generator, overwrite: bool = False
+               ) -> np.ndarray:
+    """(H, W, 3) uint8 sRGB photo from ``layers['rgb']`` (linear radiance; left untouched unless ``overwrite``, when a
+    float32 array is worked on in place instead of copied); ``layers['depth']`` enables depth of field. The blurs
+    work on the float32 frame; the per-pixel stages (vignetting, exposure, colour filter, noise, readout) then run
+    over blocks of ``CHUNK_ROWS`` rows, whose temporaries stay in the CPU's cache (a frame-sized temporary costs
+    ~10 ms at 2200×1700)."""
+    img = (np.asarray if overwrite else np.array)(layers["rgb"], dtype=np.float32, order="C")
     h, w = img.shape[:2]
     if post.motion_blur_px >= 1.0:
         img = _motion_blur(img, post.motion_blur_px, post.motion_angle_deg)

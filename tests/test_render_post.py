@@ -104,3 +104,15 @@ def test_a_colour_filter_keeps_flat_colours_and_makes_noise_blotchy_and_fine_det
     chroma = lambda im: np.abs(im[..., 0].astype(int) - im[..., 2].astype(int))[4:-4, 4:-4].mean()  # noqa: E731
     assert chroma(apply_post(stripes, clean, np.random.default_rng(0))) == 0
     assert chroma(apply_post(stripes, bayer, np.random.default_rng(0))) > 5
+
+
+@pytest.mark.parametrize("fx", [PostFX(shot_noise=0.002, read_noise=0.01, vignetting=0.3, dof_aperture_px=3.0,
+                                       motion_blur_px=2.0), PostFX(shot_noise=0.002, bayer=True)])
+def test_post_in_place_makes_the_same_photo_and_otherwise_leaves_the_radiance_untouched(fx):
+    radiance = layers(0.1)
+    radiance["rgb"][:, 40:] = 0.7
+    radiance["depth"][:, :20] = 900.0
+    before = radiance["rgb"].copy()
+    copied = apply_post(radiance, fx, np.random.default_rng(4))
+    assert np.array_equal(radiance["rgb"], before)
+    assert np.array_equal(apply_post(radiance, fx, np.random.default_rng(4), overwrite=True), copied)
