@@ -106,33 +106,43 @@ def main() -> None:
     aa = dict(msaa=args.msaa, edge_aa=args.msaa == 1)  # the presets: one sample and FXAA on silhouettes
 
     flat_wall, flat_cpu, image = timed(lambda: render_page(layout), n)
-    page = PageTextures(image.rgb, image.masks)
+    # a new PageTextures object is a new page to the renderer, uploaded with its mipmaps as in a dataset frame; the
+    # same object again is drawn from the textures already uploaded, as in a sweep or the preview
+    page = partial(PageTextures, image.rgb, image.masks)
     if args.rgb_only:
         frames = max(n, 20)
-        for label, passes, read_back in (("colour (page upload, shadows, lighting, colour)", {"rgb"}, False),
-                                         ("colour + read back", {"rgb"}, True),
-                                         ("colour + all GT passes, drawn only", GT_PASSES | {"rgb"}, False),
-                                         ("colour + all GT passes, read back", GT_PASSES | {"rgb"}, True)):
-            renderer.render(sheet, page, cam, light, bg, passes=passes, **aa, read_back=read_back)
+        same = page()
+        for label, passes, read_back, textures in (
+                ("colour (page upload, shadows, lighting, colour)", {"rgb"}, False, page),
+                ("colour, the page uploaded before (a sweep)", {"rgb"}, False, lambda: same),
+                ("colour + read back", {"rgb"}, True, page),
+                ("colour + all GT passes, drawn only", GT_PASSES | {"rgb"}, False, page),
+                ("colour + all GT passes, page uploaded before", GT_PASSES | {"rgb"}, False, lambda: same),
+                ("colour + all GT passes, read back", GT_PASSES | {"rgb"}, True, page)):
+            renderer.render(sheet, textures(), cam, light, bg, passes=passes, **aa, read_back=read_back)
             w0 = time.perf_counter()
             for _ in range(frames):
-                renderer.render(sheet, page, cam, light, bg, passes=passes, **aa, read_back=read_back)
+                renderer.render(sheet, textures(), cam, light, bg, passes=passes, **aa, read_back=read_back)
             print(f"{label:52s} {frames / (time.perf_counter() - w0):8.1f} frames/s")
         return
 
     all_passes = GT_PASSES | {"rgb"}
-    renderer.render(sheet, page, cam, light, bg, passes=all_passes, **aa)  # warm-up: compile, allocate
+    renderer.render(sheet, page(), cam, light, bg, passes=all_passes, **aa)  # warm-up: compile, allocate
     uvs = [layout.sample_xy_mm(t) / np.array(size) for t in layout.traces]
     rows = [("flat page (reference)", flat_wall, flat_cpu)]
     for label, passes in (("rgb (shadows, lighting, colour)", {"rgb"}), ("ground truth, all GT passes", GT_PASSES),
                           ("uv + depth + object only", {"uv", "depth", "object"})):
-        w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes=passes, **aa), n)
+        w, c, _ = timed(lambda: renderer.render(sheet, page(), cam, light, bg, passes=passes, **aa), n)
         rows.append((label, w, c))
     if args.msaa == 1:  # what the edge anti-aliasing saves: the same pass multisampled instead
-        w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes={"rgb"}, msaa=4, edge_aa=False), n)
+        w, c, _ = timed(lambda: renderer.render(sheet, page(), cam, light, bg, passes={"rgb"}, msaa=4, edge_aa=False),
+                        n)
         rows.append(("rgb, MSAA 4 instead of edge AA", w, c))
-    w, c, layers = timed(lambda: renderer.render(sheet, page, cam, light, bg, passes=all_passes, **aa), n)
+    w, c, layers = timed(lambda: renderer.render(sheet, page(), cam, light, bg, passes=all_passes, **aa), n)
     rows.append(("render, all passes", w, c))
+    same = page()
+    sw, sc, _ = timed(lambda: renderer.render(sheet, same, cam, light, bg, passes=all_passes, **aa), n)
+    rows.append(("render, all passes, page uploaded before (a sweep)", sw, sc))
     pw, pc, _ = timed(lambda: post.apply_post(layers, fx, np.random.default_rng(1)), n)
     rows.append(("post", pw, pc))
     jw, jc, _ = timed(lambda: [project_samples(sheet, cam, uv, layers, size) for uv in uvs], n)
@@ -142,8 +152,8 @@ def main() -> None:
     crowded = dataclasses.replace(bg, occluders=(Occluder(kind="hand", x_mm=170.0, y_mm=60.0, angle_deg=150.0),
                                                  Occluder(kind="pen", x_mm=60.0, y_mm=50.0, angle_deg=20.0),
                                                  Occluder(kind="clip", x_mm=140.0, y_mm=205.0)))
-    renderer.render(sheet, page, cam, light, crowded, passes=all_passes, **aa)
-    w, c, _ = timed(lambda: renderer.render(sheet, page, cam, light, crowded, passes=all_passes, **aa), n)
+    renderer.render(sheet, page(), cam, light, crowded, passes=all_passes, **aa)
+    w, c, _ = timed(lambda: renderer.render(sheet, page(), cam, light, crowded, passes=all_passes, **aa), n)
     rows.append(("render, all passes, hand + pen + clip", w, c))
     # the sheet simplified for this camera as the presets draw it (simulator/simplify.py): this fold alone, and with
     # the folded_letter preset's wrinkles, full mesh against simplified (and what simplifying costs)
@@ -154,8 +164,9 @@ def main() -> None:
     meshes = {"the fold, full mesh": sheet, "the fold, simplified": simplify(sheet),
               "wrinkled, full mesh": wrinkled, "wrinkled, simplified": simple}
     for mesh in meshes.values():
-        renderer.render(mesh, page, cam, light, bg, passes=all_passes, **aa)
-    draws = {k: partial(renderer.render, m, page, cam, light, bg, passes=all_passes, **aa) for k, m in meshes.items()}
+        renderer.render(mesh, page(), cam, light, bg, passes=all_passes, **aa)
+    draws = {k: (lambda m=m: renderer.render(m, page(), cam, light, bg, passes=all_passes, **aa))
+             for k, m in meshes.items()}
     for label, (w, c) in interleaved(draws, max(n, 5)).items():
         rows.append((f"render all, {label} ({len(meshes[label].faces)} tri), median", w, c))
     rows.append(("simplify the wrinkled sheet", sw, sc))

@@ -16,8 +16,9 @@ from .atomic import write_atomic
 from .ink import add_ink
 from .layout import PageLayout, plan_page
 from .output import write_image, write_masks, write_sidecar
-from .page import render_page
+from .page import PageImage, render_page
 from .records import Record
+from .reuse import LastResult
 from .scene import Scene
 from .truth import page_truth, write_truth_record
 
@@ -37,14 +38,25 @@ class Frame:
     jpeg_quality: int = 95
 
 
+_LAST_PAGE: LastResult[tuple[PageLayout, PageImage]] = LastResult()
+
+
+def _page(scene: Scene, record: Record) -> tuple[PageLayout, PageImage]:
+    """The scene's page layout for ``record`` and the printed page, inked."""
+    layout = plan_page(record, scene.page)
+    return layout, add_ink(render_page(layout), layout, scene.ink, scene.seed)
+
+
 def render_frame(scene: Scene, record: Record, renderer=None, passes: Iterable[str] = ()) -> Frame:
     """Render ``record`` (already cut to the scene's window) as the scene describes.
 
     A 3D scene needs a :class:`simulator.renderer.Renderer` (one per process, reused); ``passes`` picks the extra
     ground-truth layers (:data:`PHOTO_PASSES`) returned with it.
     """
-    layout = plan_page(record, scene.page)
-    page = add_ink(render_page(layout), layout, scene.ink, scene.seed)
+    if scene.is_3d:  # a photographed page is only read, so a sweep's frames can share it
+        layout, page = _LAST_PAGE.get((record,), (scene.page, scene.ink, scene.seed), lambda: _page(scene, record))
+    else:  # the flat page is the frame's image, which callers may draw on
+        layout, page = _page(scene, record)
     truth = page_truth(layout, page)
     truth["scene"] = scene.to_dict()
     truth["record_start_sample"] = record.start_sample

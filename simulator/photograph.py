@@ -17,6 +17,7 @@ from .page import PageImage
 from .post import apply_post
 from .project import bounding_box, project_samples
 from .renderer import PageTextures
+from .reuse import LastResult
 from .scene import Scene
 from .sheet import Sheet, build_sheet
 from .simplify import simplify_sheet
@@ -49,26 +50,38 @@ def _project_all(sheet, scene: Scene, layers: dict, size_mm, uv_lists: list[np.n
     return list(zip(np.split(xy, cuts), np.split(visible, cuts)))
 
 
-def drawn_sheet(scene: Scene) -> Sheet:
-    """The sheet mesh of a 3D ``scene`` as the renderer draws it: deformed from the scene's seed, then simplified
-    for its camera (:mod:`simplify`). The oracle rebuilds it from a sidecar's scene."""
+_LAST_DEFORMED: LastResult[Sheet] = LastResult()
+_LAST_DRAWN: LastResult[Sheet] = LastResult()
+_LAST_TEXTURE: LastResult[PageTextures] = LastResult()
+
+
+def deformed_sheet(scene: Scene) -> Sheet:
+    """The sheet mesh of a 3D ``scene``, deformed from the scene's seed (the last one reused, :mod:`reuse`)."""
     from .frame import STAGE_SHEET
 
-    sheet = build_sheet(scene.sheet, np.random.default_rng([scene.seed, STAGE_SHEET]))
-    return simplify_sheet(sheet, scene.camera, scene.sheet.tolerance_px, scene.sheet.layer_gap_mm())
+    return _LAST_DEFORMED.get((), (scene.sheet, scene.seed), lambda: build_sheet(
+        scene.sheet, np.random.default_rng([scene.seed, STAGE_SHEET])))
+
+
+def drawn_sheet(scene: Scene) -> Sheet:
+    """The sheet mesh of a 3D ``scene`` as the renderer draws it: deformed, then simplified for its camera
+    (:mod:`simplify`). The oracle rebuilds it from a sidecar's scene."""
+    sheet = deformed_sheet(scene)
+    return _LAST_DRAWN.get((sheet,), (scene.camera,), lambda: simplify_sheet(
+        sheet, scene.camera, scene.sheet.tolerance_px, scene.sheet.layer_gap_mm()))
 
 
 def photograph(scene: Scene, layout: PageLayout, page: PageImage, truth: dict, renderer, passes: set[str]):
     """Render the 3D frame of ``scene`` and rewrite ``truth`` into image coordinates; returns a Frame."""
     from .frame import Frame, STAGE_CREASES, STAGE_POST
 
-    sheet = drawn_sheet(scene)
-    texture = mark_creases(page.rgb, sheet.creases, page.dpi, np.random.default_rng([scene.seed, STAGE_CREASES]))
+    deformed, sheet = deformed_sheet(scene), drawn_sheet(scene)
+    textures = _LAST_TEXTURE.get((page, deformed), (scene.seed,), lambda: PageTextures(mark_creases(
+        page.rgb, deformed.creases, page.dpi, np.random.default_rng([scene.seed, STAGE_CREASES])), page.masks))
     wanted = {"rgb"} | VISIBILITY_LAYERS | {f"mask_{m}" for m in MASK_LAYERS}
     wanted |= {p for p in passes if p in ("normal",)}
-    layers = renderer.render(sheet, PageTextures(texture, page.masks), scene.camera, scene.lighting,
-                             scene.background, passes=wanted, msaa=scene.post.msaa,
-                             edge_aa=scene.post.edge_aa)
+    layers = renderer.render(sheet, textures, scene.camera, scene.lighting, scene.background, passes=wanted,
+                             msaa=scene.post.msaa, edge_aa=scene.post.edge_aa)
     image = apply_post(layers, scene.post, np.random.default_rng([scene.seed, STAGE_POST]), overwrite=True)
     del layers["rgb"]  # post wrote over it
 

@@ -39,6 +39,7 @@ from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
 from .mipmaps import srgb_mip_chain
 from .occluders import Occluder, SolidMesh, occluder_mesh, photographer_mesh
 from .programs import ProgramCache
+from .reuse import LastResult
 from .shadows import SHADOW_MAP_PX, ShadowView, light_scale, light_view_proj, shadow_mask_scale, vertex_ao
 from .table import table_mesh
 
@@ -126,6 +127,7 @@ class Renderer:
         self._points_vaos: dict[int, moderngl.VertexArray] = {}  # one point per edge block, by program (glo)
         self._table_key: Background | None = None
         self._mip_levels: dict[str, moderngl.Texture] = {}  # textures whose mip levels GL has allocated, by name
+        self._last_page: LastResult[tuple[moderngl.Texture, moderngl.Texture]] = LastResult()  # what they hold
         # all shadow maps share one depth atlas (slots side by side), so the shader needs one sampler
         self._shadow_px = shadow_map_px
         self._shadow_atlas = ctx.depth_texture((shadow_map_px * MAX_SHADOW_LIGHTS, shadow_map_px))
@@ -177,7 +179,11 @@ class Renderer:
         return tex
 
     def _upload_page(self, page: PageTextures) -> tuple[moderngl.Texture, moderngl.Texture]:
-        """Page colour (mipmapped, anisotropic, sRGB) and packed masks (integer, nearest)."""
+        """Page colour (mipmapped, anisotropic, sRGB) and packed masks (integer, nearest); uploaded again only for
+        another PageTextures object (its arrays are never modified: sweeps and the preview pass the same one)."""
+        return self._last_page.get((page,), (), lambda: self._upload_page_textures(page))
+
+    def _upload_page_textures(self, page: PageTextures) -> tuple[moderngl.Texture, moderngl.Texture]:
         h, w = page.rgb.shape[:2]
         rgb = self._srgb_mipmapped("page_rgb", page.rgb)
         rgb.repeat_x = rgb.repeat_y = False
