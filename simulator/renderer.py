@@ -108,15 +108,21 @@ def _draw(vaos: dict[str, moderngl.VertexArray], item: tuple) -> None:
 class Renderer:
     """Holds programs, textures and framebuffers for the life of a context; ``render`` draws one frame."""
 
-    def __init__(self, ctx: moderngl.Context, shadow_map_px: int = SHADOW_MAP_PX, anisotropy: float | None = None):
+    def __init__(self, ctx: moderngl.Context, shadow_map_px: int = SHADOW_MAP_PX, anisotropy: float | None = None,
+                 cpu_mipmaps: bool | None = None):
         """``anisotropy``: texture filtering of page and table; by default 16, but 1 on Mesa's llvmpipe, whose
-        anisotropic path blurs even unstretched texels (a 0.45 mm trace at 1:1 turns mid-grey)."""
+        anisotropic path blurs even unstretched texels (a 0.45 mm trace at 1:1 turns mid-grey). ``cpu_mipmaps``:
+        the textures' mip chains made by :mod:`mipmaps` (by default on llvmpipe, where that is 2x faster than
+        glGenerateMipmap and better filtered) or by the GL (elsewhere: a GPU makes them in a fraction of a ms)."""
         self.ctx = ctx
         with ctx:
-            self._create(ctx, shadow_map_px, anisotropy)
+            self._create(ctx, shadow_map_px, anisotropy, cpu_mipmaps)
 
-    def _create(self, ctx: moderngl.Context, shadow_map_px: int, anisotropy: float | None) -> None:
-        self.anisotropy = anisotropy or (1.0 if "llvmpipe" in ctx.info.get("GL_RENDERER", "") else 16.0)
+    def _create(self, ctx: moderngl.Context, shadow_map_px: int, anisotropy: float | None,
+                cpu_mipmaps: bool | None) -> None:
+        software = "llvmpipe" in ctx.info.get("GL_RENDERER", "")
+        self.anisotropy = anisotropy or (1.0 if software else 16.0)
+        self.cpu_mipmaps = software if cpu_mipmaps is None else cpu_mipmaps
         self.programs = ProgramCache(ctx)
         self._textures: dict[str, moderngl.Texture] = {}
         self._buffers: dict[str, moderngl.Buffer] = {}
@@ -164,16 +170,16 @@ class Renderer:
         return tex
 
     def _srgb_mipmapped(self, name: str, image: np.ndarray) -> moderngl.Texture:
-        """Texture ``name`` holding the (H, W, 3) sRGB ``image`` and its mip chain (:mod:`mipmaps`, made on the CPU:
-        llvmpipe's glGenerateMipmap takes 5x as long), filtered trilinearly and anisotropically. Stored as RGBA: a
-        3-byte texel costs the driver a repacking pass on upload."""
+        """Texture ``name`` holding the (H, W, 3) sRGB ``image`` and its mip chain (``cpu_mipmaps``), filtered
+        trilinearly and anisotropically. Stored as RGBA: a 3-byte texel costs the driver a repacking pass on upload."""
         h, w = image.shape[:2]
         tex = self._texture(name, (w, h), 4, cv2.cvtColor(image, cv2.COLOR_RGB2RGBA), internal_format=SRGB8_ALPHA8)
-        if self._mip_levels.get(name) is not tex:  # a new texture: let GL allocate its levels once
+        if not self.cpu_mipmaps or self._mip_levels.get(name) is not tex:  # GL makes them (or allocates them once)
             tex.build_mipmaps()
             self._mip_levels[name] = tex
-        for level, data in enumerate(srgb_mip_chain(image), start=1):
-            tex.write(cv2.cvtColor(data, cv2.COLOR_RGB2RGBA), level=level)
+        if self.cpu_mipmaps:
+            for level, data in enumerate(srgb_mip_chain(image), start=1):
+                tex.write(cv2.cvtColor(data, cv2.COLOR_RGB2RGBA), level=level)
         tex.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
         tex.anisotropy = self.anisotropy
         return tex

@@ -47,3 +47,39 @@ def test_the_texture_holds_the_chain_at_every_level():
             for level, data in enumerate([image, *srgb_mip_chain(image)]):
                 texels = np.frombuffer(tex.read(level=level), np.uint8).reshape(*data.shape[:2], 4)
                 assert np.array_equal(texels[..., :3], data), f"level {level} of {shape}"
+
+
+def test_gl_made_and_cpu_made_chains_agree_where_gl_filters_evenly():
+    """A GPU's renderer lets the GL make the chain (cpu_mipmaps=False). Where a level halves an even size, GL's
+    chain and ours agree within a code; below (odd sizes) Mesa's samples fall off the texel centres, so only the
+    photo's overall brightness is compared there: a tilted, distant page sampling levels 2-3."""
+    from simulator.background import Background
+    from simulator.camera import Camera
+    from simulator.layout import PageSpec, plan_page
+    from simulator.lighting import Lighting
+    from simulator.page import render_page
+    from simulator.records import load_record
+    from simulator.renderer import PageTextures
+    from simulator.sheet import SheetSpec, build_sheet
+
+    layout = plan_page(load_record("assets/records/ptbxl/00001_lr"), PageSpec(dpi=200))
+    image = render_page(layout)
+    assert image.rgb.shape[0] % 4 == image.rgb.shape[1] % 4 == 0  # levels 1 and 2 halve even sizes
+    size = (layout.width_mm, layout.height_mm)
+    sheet = build_sheet(SheetSpec(width_mm=size[0], height_mm=size[1], cell_mm=10.0), np.random.default_rng(0))
+    cam = Camera(width_px=800, height_px=600, target=(size[0] / 2, size[1] / 2, 0.0), distance_mm=450.0,
+                 tilt_deg=40.0)
+    frames, levels = [], []
+    for cpu in (True, False):
+        ctx = create_context()
+        renderer = Renderer(ctx, cpu_mipmaps=cpu)
+        layers = renderer.render(sheet, PageTextures(image.rgb, image.masks), cam, Lighting(), Background(),
+                                 passes={"rgb", "object"})
+        frames.append(layers["rgb"][layers["object"] == 2])
+        with ctx:
+            texture = renderer._textures["page_rgb"]
+            levels.append([np.frombuffer(texture.read(level=k), np.uint8).astype(int) for k in (1, 2)])
+    for ours, gl in zip(*levels):
+        assert np.abs(ours - gl).max() <= 1
+    cpu_made, gl_made = frames
+    assert abs(cpu_made.mean() - gl_made.mean()) < 0.005 * cpu_made.mean()
