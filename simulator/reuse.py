@@ -9,9 +9,18 @@ never modified after they are made, so a reused one is the bytes a fresh one wou
 
 from __future__ import annotations
 
+import weakref
 from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
+_ALL: weakref.WeakSet[LastResult] = weakref.WeakSet()
+
+
+def forget_all() -> None:
+    """Drop every stage's last result: a dataset frame never shares one with the next, and memory held across
+    frames is memory the next frame must fault in afresh."""
+    for last in list(_ALL):
+        last.forget()
 
 
 class LastResult(Generic[T]):
@@ -21,6 +30,10 @@ class LastResult(Generic[T]):
         self._same: tuple[object, ...] | None = None
         self._equal: tuple[object, ...] = ()
         self._result: T | None = None
+        _ALL.add(self)
+
+    def forget(self) -> None:
+        self._same, self._equal, self._result = None, (), None
 
     def get(self, same: tuple[object, ...], equal: tuple[object, ...], make: Callable[[], T]) -> T:
         """``make()``, or the last result when ``same`` are the objects (by identity) and ``equal`` the values (by
@@ -28,7 +41,7 @@ class LastResult(Generic[T]):
         last = self._same
         if (last is None or len(last) != len(same) or any(a is not b for a, b in zip(last, same))
                 or self._equal != equal):
-            self._same, self._equal, self._result = None, (), None  # a failing make() leaves nothing stale
+            self.forget()  # a failing make() leaves nothing stale
             result = make()
             self._same, self._equal, self._result = same, equal, result
         return self._result  # type: ignore[return-value]

@@ -28,6 +28,7 @@ from .frame import Frame, render_frame, write_frame
 from .layout import STANDARD_12, plan_page
 from .manifest import frame_dir, frame_name, scene_hash, sha256_file
 from .records import Record, load_record, read_header
+from .reuse import forget_all
 from .scene import Scene
 from .synthetic import FS_HZ as SYNTHETIC_FS, synthetic_record
 
@@ -119,6 +120,7 @@ def make_frame(job: Job, index: int) -> dict:
             warnings.simplefilter("always")
             source, record, scene = draw_frame(job.seed, index, job.config, job.sources)
             frame = render_scene(scene, record, job.gt_passes)
+            forget_all()  # no later frame shares this one's page or sheet: free them for the files' buffers
             window = {"start_s": scene.page.start_s, "start_sample": record.start_sample,
                       "duration_s": frame.layout.signals.shape[0] / record.fs, "fs": record.fs}
             truth = {**frame.truth, "source": {"input": source, "record": record.name, "run_seed": job.seed,
