@@ -62,7 +62,8 @@ SPLIT_STEP_MM = 0.5  # colour pass: the same for its careful upsampling (scene.f
 
 @dataclass(frozen=True)
 class PageTextures:
-    """The flat page as the renderer needs it: sRGB colour (row 0 = page top) and same-size uint8 masks."""
+    """The flat page as the renderer needs it: sRGB colour (row 0 = page top) and same-size uint8 masks. Uploaded
+    once per object (rendered again, it is drawn from the textures already uploaded), so its arrays must not change."""
 
     rgb: np.ndarray
     masks: Mapping[str, np.ndarray] = field(default_factory=dict)
