@@ -135,6 +135,9 @@ class Renderer:
         self._table_key: Background | None = None
         self._mip_levels: dict[str, moderngl.Texture] = {}  # textures whose mip levels GL has allocated, by name
         self._last_page: LastResult[tuple[moderngl.Texture, moderngl.Texture]] = LastResult()  # what they hold
+        self._last_sheet: LastResult[tuple[np.ndarray, float]] = LastResult()  # the sheet buffers' bounding sphere
+        self._last_table: LastResult[int] = LastResult()  # the table buffers' index count
+        self._last_solids: LastResult[list[SolidMesh]] = LastResult()  # the meshes in the occluders' buffer
         # all shadow maps share one depth atlas (slots side by side), so the shader needs one sampler
         self._shadow_px = shadow_map_px
         self._shadow_atlas = ctx.depth_texture((shadow_map_px * MAX_SHADOW_LIGHTS, shadow_map_px))
@@ -265,25 +268,13 @@ class Renderer:
         """Upload sheet, table (:mod:`table`: its grid, without what the sheet hides from ``cam``) and occluders
         (with the photographer, placed by ``cam``); returns draw items (kind, first, count, occluder mesh), the
         bounding sphere (x, y, z, r) of the shadow casters, and the table's half-diagonal."""
-        verts = np.asarray(sheet.vertices, np.float32)
-        nrm = np.asarray(sheet.normals, np.float32)
-        vis = np.ones(len(verts), np.float32)
-        if ao:  # a simplified sheet brings its full mesh's (the rings it spreads over are the fine grid's)
-            vis = sheet.ao if sheet.ao is not None else vertex_ao(verts, np.asarray(sheet.faces), nrm)
-        self._buffer("sheet_vbo", _interleave(verts, nrm, sheet.uv, vis))
-        self._buffer("sheet_ibo", np.asarray(sheet.faces, np.int32))
-        centre, radius = _bounding_sphere(verts)
+        # the sheet and the table are uploaded again only for another sheet object, camera or table (reuse.py)
+        centre, radius = self._last_sheet.get((sheet,), (ao,), lambda: self._upload_sheet(sheet, ao))
         half = background.size_mm / 2.0
-        t_pos, t_nrm, t_uv, table_faces = table_mesh(cam, sheet.outline(), centre[:2], half, background.texture_mm)
-        self._buffer("table_vbo", _interleave(t_pos, t_nrm, t_uv, np.ones(len(t_pos))))
-        self._buffer("table_ibo", table_faces.astype(np.int32))
-        meshes = [_occluder_mesh(o) for o in background.occluders]
-        if background.photographer:
-            r, _ = extrinsics(cam)
-            meshes.append(photographer_mesh(cam.position(), *r))
-        solids = [_interleave(m.vertices, m.normals, np.zeros((len(m.vertices), 2)), np.ones(len(m.vertices)))
-                  for m in meshes]
-        self._buffer("solid_vbo", np.concatenate([np.zeros((0, 9), np.float32), *solids]))  # empty without occluders
+        table_size = self._last_table.get((sheet,), (cam, background.size_mm, background.texture_mm),
+                                          lambda: self._upload_table_mesh(sheet, cam, centre, half, background))
+        meshes = self._last_solids.get((), (background.occluders, background.photographer, cam),
+                                       lambda: self._upload_solids(background, cam))
         # counts are explicit: the reused buffers may hold stale data past this frame's end
         # front to back (occluders lie on or above the sheet, the sheet on the table): the depth test then rejects
         # hidden fragments before they are shaded, which a CPU rasteriser would otherwise shade and overwrite
@@ -291,10 +282,41 @@ class Renderer:
         for m in meshes:
             items.append(("occluder", first, len(m.vertices), m))
             first += len(m.vertices)
-        items += [("sheet", 0, int(np.asarray(sheet.faces).size), None), ("table", 0, table_faces.size, None)]
+        items += [("sheet", 0, int(np.asarray(sheet.faces).size), None), ("table", 0, table_size, None)]
         if meshes:
+            verts = np.asarray(sheet.vertices, np.float32)
             centre, radius = _bounding_sphere(np.concatenate([verts] + [m.vertices for m in meshes]))
         return items, np.append(centre, radius), half * np.sqrt(2.0)
+
+    def _upload_sheet(self, sheet, ao: bool) -> tuple[np.ndarray, float]:
+        """The sheet's vertices (with their ambient visibility when ``ao``) and faces; returns its bounding sphere."""
+        verts = np.asarray(sheet.vertices, np.float32)
+        nrm = np.asarray(sheet.normals, np.float32)
+        vis = np.ones(len(verts), np.float32)
+        if ao:  # a simplified sheet brings its full mesh's (the rings it spreads over are the fine grid's)
+            vis = sheet.ao if sheet.ao is not None else vertex_ao(verts, np.asarray(sheet.faces), nrm)
+        self._buffer("sheet_vbo", _interleave(verts, nrm, sheet.uv, vis))
+        self._buffer("sheet_ibo", np.asarray(sheet.faces, np.int32))
+        return _bounding_sphere(verts)
+
+    def _upload_solids(self, background: Background, cam: Camera) -> list[SolidMesh]:
+        """The occluders' meshes, and the photographer's placed by ``cam``, in one buffer; returns the meshes."""
+        meshes = [_occluder_mesh(o) for o in background.occluders]
+        if background.photographer:
+            r, _ = extrinsics(cam)
+            meshes.append(photographer_mesh(cam.position(), *r))
+        solids = [_interleave(m.vertices, m.normals, np.zeros((len(m.vertices), 2)), np.ones(len(m.vertices)))
+                  for m in meshes]
+        self._buffer("solid_vbo", np.concatenate([np.zeros((0, 9), np.float32), *solids]))  # empty without occluders
+        return meshes
+
+    def _upload_table_mesh(self, sheet, cam: Camera, centre: np.ndarray, half: float, background: Background) -> int:
+        """The table top's mesh for this camera, without what ``sheet`` hides (:mod:`table`); returns its index
+        count."""
+        t_pos, t_nrm, t_uv, faces = table_mesh(cam, sheet.outline(), centre[:2], half, background.texture_mm)
+        self._buffer("table_vbo", _interleave(t_pos, t_nrm, t_uv, np.ones(len(t_pos))))
+        self._buffer("table_ibo", faces.astype(np.int32))
+        return int(faces.size)
 
     def _vaos(self, program: moderngl.Program, depth_only: bool) -> dict[str, moderngl.VertexArray]:
         # attributes a program does not use (optimised away) become padding in the buffer format

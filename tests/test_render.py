@@ -6,6 +6,8 @@ against pixels rasterised by OpenGL with the lens applied to the vertices (lens.
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -303,6 +305,23 @@ def test_reused_buffers_do_not_leak_between_frames(renderer, page):
     fresh = Renderer(renderer.ctx).render(small[0], textures, *small[1:4], passes={"rgb", "object"})
     assert np.array_equal(again["object"], fresh["object"])
     assert np.array_equal(again["rgb"], fresh["rgb"])
+
+
+def test_the_same_sheet_drawn_again_is_the_frame_a_fresh_renderer_makes(renderer, page):
+    """The sheet, table and occluder buffers are uploaded again only for another sheet object, camera, table or
+    occluders, and with ambient visibility only for colour frames: each frame below, drawn after one that shares
+    some of these, is the frame a fresh renderer makes."""
+    layout, textures, _ = page
+    size = (layout.width_mm, layout.height_mm)
+    sheet, cam, light, bg, _, _ = scene("crumpled", 5, size, occluders=(Occluder(kind="pen", x_mm=90.0, y_mm=70.0),))
+    other_cam = dataclasses.replace(cam, tilt_deg=cam.tilt_deg + 12.0, distance_mm=cam.distance_mm * 1.6)
+    bare = dataclasses.replace(bg, occluders=())
+    frames = [(cam, bg, {"object"}), (cam, bg, {"rgb"}), (other_cam, bg, {"rgb", "depth"}),
+              (other_cam, bare, {"rgb", "depth"}), (cam, bg, {"rgb", "depth"})]
+    for camera, table, passes in frames:
+        again = renderer.render(sheet, textures, camera, light, table, passes=passes)
+        fresh = Renderer(renderer.ctx).render(sheet, textures, camera, light, table, passes=passes)
+        assert all(np.array_equal(again[k], fresh[k]) for k in passes), (camera.tilt_deg, table.occluders, passes)
 
 
 def test_a_frame_in_framebuffers_grown_for_a_bigger_one_is_unchanged(renderer, page):

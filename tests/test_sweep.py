@@ -97,16 +97,20 @@ def _without_reuse(monkeypatch) -> None:
     from simulator import frame, photograph, workers
     from simulator.reuse import LastResult
 
-    for module, name in ((frame, "_LAST_PAGE"), (photograph, "_LAST_DEFORMED"), (photograph, "_LAST_DRAWN"),
-                         (photograph, "_LAST_TEXTURE"), (workers.process_renderer(), "_last_page")):
-        monkeypatch.setattr(module, name, LastResult())
+    renderer = workers.process_renderer()
+    for owner, name in ((frame, "_LAST_PAGE"), (photograph, "_LAST_DEFORMED"), (photograph, "_LAST_DRAWN"),
+                        (photograph, "_LAST_TEXTURE"), (renderer, "_last_page"), (renderer, "_last_sheet"),
+                        (renderer, "_last_table"), (renderer, "_last_solids")):
+        monkeypatch.setattr(owner, name, LastResult())
 
 
 def test_a_sweep_reusing_page_sheet_and_texture_makes_the_frames_made_from_scratch(monkeypatch):
-    """Variants that keep or change the page, the sheet, the camera and the seed, in an order that reuses each
-    stage's last result and then needs it again after something else: every frame is the one made from scratch."""
+    """Variants that keep or change the page, the sheet, the camera, the table, the occluders and the seed, in an
+    order that reuses each stage's last result and then needs it again after something else: every frame is the one
+    made from scratch."""
     from simulator import workers
     from simulator.config import load_config, merge, sample_scene
+    from simulator.reuse import forget_all
 
     small = {"page": {"dpi": 100}, "camera": {"width_px": 200, "height_px": 150}, "sheet": {"cell_mm": 8.0}}
     base = sample_scene(merge(load_config("folded_letter"), small), np.random.default_rng(2))
@@ -114,7 +118,9 @@ def test_a_sweep_reusing_page_sheet_and_texture_makes_the_frames_made_from_scrat
         {}, {"lighting.lights.0.intensity": 2.0},
         {"camera.tilt_deg": 25.0, "camera.width_px": 400, "camera.height_px": 300},  # another simplification
         {"page.grid": "green"}, {"ink.notes": 2}, {}, {"sheet.deformations.0.pattern": "half"},  # other creases
-        {"seed": base.seed + 1}, {"sheet.tolerance_px": 0.0})]
+        {"seed": base.seed + 1}, {"sheet.tolerance_px": 0.0}, {"background.occluders": []},
+        {"background.size_mm": 900.0}, {"background.occluders": []}, {"background.photographer": False},
+        {"background.texture_mm": 150.0})]
     record = load_record(RECORD, 0.0, 10.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -127,6 +133,7 @@ def test_a_sweep_reusing_page_sheet_and_texture_makes_the_frames_made_from_scrat
             assert all(np.array_equal(frame.masks[k], alone.masks[k]) for k in alone.masks)
             assert all(np.array_equal(frame.passes[k], alone.passes[k]) for k in alone.passes)
             assert json.dumps(frame.truth) == json.dumps(alone.truth)
+    forget_all()  # the restored last results describe buffers the frames made alone have since overwritten
     assert not np.array_equal(swept[0].image, swept[1].image)  # each change shows
     assert not np.array_equal(swept[0].image, swept[3].image)
     assert np.array_equal(swept[0].image, swept[5].image)
