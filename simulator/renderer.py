@@ -128,8 +128,8 @@ class Renderer:
         self._textures: dict[str, moderngl.Texture] = {}
         self._buffers: dict[str, moderngl.Buffer] = {}
         self._fbos: tuple[moderngl.Framebuffer, ...] = ()
-        self._fbo_key: tuple | None = None  # (msaa, light scale, shadow-mask scale) the framebuffers were made for
-        self._fbo_alloc: tuple[int, int] = (0, 0)  # their size in pixels (frames use their lower-left corner)
+        self._fbo_msaa = 0  # the colour samples the framebuffers were made for (0: not made yet)
+        self._fbo_alloc: tuple[tuple[int, int], ...] = ((0, 0),) * 3  # canvas, shadow-mask and lighting sizes made
         self._quad_vao: moderngl.VertexArray | None = None  # full-viewport quad for the shadow-mask blur
         self._points_vaos: dict[int, moderngl.VertexArray] = {}  # one point per edge block, by program (glo)
         self._table_key: Background | None = None
@@ -219,25 +219,27 @@ class Renderer:
         """(multisampled colour fbo, resolved colour fbo (its depth a texture, for the edge AA), ground-truth fbo,
         shadow-mask fbo, its blur's scratch fbo, lighting-terms fbo, edge-AA output fbo), their viewports set to this
         frame's canvas (the shadow mask and the lighting terms at their reductions, :mod:`shadows`). Frames of a
-        dataset differ in size, so framebuffers only grow (in steps of ``FBO_STEP_PX``) and a frame draws into their
-        lower-left corner: remaking them cost more than a frame's colour pass."""
-        key = (msaa, light_scale(size[0]), shadow_mask_scale(size[0]))
-        _, scale, mask = key
-        alloc = self._fbo_alloc
-        if self._fbo_key != key or size[0] > alloc[0] or size[1] > alloc[1]:
-            grown = _reduced(size, FBO_STEP_PX)
-            grown = (grown[0] * FBO_STEP_PX, grown[1] * FBO_STEP_PX)  # the canvas, rounded up to whole steps
-            if self._fbo_key == key:  # same kind, a bigger canvas: cover this one and the earlier ones
-                grown = (max(alloc[0], grown[0]), max(alloc[1], grown[1]))
-            self._allocate_framebuffers(grown, msaa, scale, mask)
-            self._fbo_key, self._fbo_alloc = key, grown
+        dataset differ in size, so framebuffers only grow (the canvas in steps of ``FBO_STEP_PX``, the reduced ones
+        by powers of two) and a frame draws into their lower-left corner: remaking them cost more than a frame's
+        colour pass, and a dataset's sizes change the reductions every few frames."""
+        scale, mask = light_scale(size[0]), shadow_mask_scale(size[0])
+        canvas = tuple(FBO_STEP_PX * n for n in _reduced(size, FBO_STEP_PX))  # rounded up to whole steps
+        need = (canvas, _power_of_two(_reduced(size, mask)), _power_of_two(_reduced(size, scale)))
+        have = self._fbo_alloc
+        if self._fbo_msaa != msaa or any(n[k] > h[k] for n, h in zip(need, have) for k in (0, 1)):
+            if self._fbo_msaa == msaa:  # a bigger canvas or a finer reduction: cover this frame and the earlier ones
+                need = tuple((max(n[0], h[0]), max(n[1], h[1])) for n, h in zip(need, have))
+            self._allocate_framebuffers(*need, msaa)
+            self._fbo_msaa, self._fbo_alloc = msaa, need
         for i, fbo in enumerate(self._fbos):
             fbo.viewport = (0, 0, *_reduced(size, (1, 1, 1, mask, mask, scale, 1)[i]))
         return self._fbos
 
-    def _allocate_framebuffers(self, alloc: tuple[int, int], msaa: int, scale: int, mask_scale: int) -> None:
+    def _allocate_framebuffers(self, alloc: tuple[int, int], small: tuple[int, int], lit: tuple[int, int],
+                               msaa: int) -> None:
         """(Re)make the framebuffers for canvases up to ``alloc`` pixels, freeing the old: the ground truth's at
-        ``alloc`` (it is only read back), those of the colour path at powers of two (:func:`_power_of_two`)."""
+        ``alloc`` (it is only read back), those of the colour path at powers of two (:func:`_power_of_two`), the
+        shadow mask's at ``small`` and the lighting terms' at ``lit``."""
         for fbo in {id(f): f for f in self._fbos}.values():
             for attachment in (*fbo.color_attachments, fbo.depth_attachment):
                 if attachment is not None:  # the blur's scratch has no depth buffer
@@ -253,10 +255,8 @@ class Renderer:
         if msaa > 1:
             ms = ctx.framebuffer([ctx.renderbuffer(full, 4, samples=msaa, dtype="f2")],
                                  ctx.depth_renderbuffer(full, samples=msaa))
-        small = _power_of_two(_reduced(alloc, mask_scale))
         mask = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")], ctx.depth_renderbuffer(small))
         blurred = ctx.framebuffer([ctx.texture(small, 4, dtype="f4")])  # between the two blur passes
-        lit = _power_of_two(_reduced(alloc, scale))
         light = ctx.framebuffer([ctx.texture(lit, 4, dtype="f4") for _ in LIGHT_TERMS], ctx.depth_renderbuffer(lit))
         for texture in (*mask.color_attachments, *blurred.color_attachments, *light.color_attachments):
             texture.repeat_x = texture.repeat_y = False  # filtered taps at the border clamp, never wrap

@@ -343,6 +343,21 @@ def test_a_frame_in_framebuffers_grown_for_a_bigger_one_is_unchanged(renderer, p
         assert np.array_equal(again[name], fresh[name]), name
 
 
+def test_frames_of_other_reductions_in_the_same_framebuffers_are_unchanged(renderer, page):
+    """A dataset's frames differ in width, and with it in how coarsely lighting and soft shadows are computed
+    (shadows.light_scale, shadow_mask_scale); the framebuffers made for earlier frames are kept if big enough, and
+    every frame is still the one a fresh renderer makes."""
+    layout, textures, _ = page
+    size = (layout.width_mm, layout.height_mm)
+    sheet, cam, light, bg, _, _ = scene("phone_photo", 6, size)
+    passes = {"rgb", "depth", "object"}
+    for width in (1500, 900, 1300, 700):  # lighting scale 3, 1, 2, 1; shadow-mask scale 6, 3, 5, 2
+        frame_cam = dataclasses.replace(cam, width_px=width, height_px=width * 3 // 4)
+        again = renderer.render(sheet, textures, frame_cam, light, bg, passes=passes)
+        fresh = Renderer(renderer.ctx).render(sheet, textures, frame_cam, light, bg, passes=passes)
+        assert all(np.array_equal(again[k], fresh[k]) for k in passes), width
+
+
 def test_drawing_without_read_back_returns_nothing_and_changes_no_later_frame(renderer, page):
     """``read_back=False`` (the benchmarks' GPU timing) draws every pass but returns no layer."""
     layout, textures, _ = page
