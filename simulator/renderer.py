@@ -53,6 +53,7 @@ VERTEX_ATTRS = ("in_pos", "in_normal", "in_uv", "in_ao")
 GT_TARGETS = ((2, "f4"), (1, "f4"), (1, "f1"), (4, "f2"), (4, "f1"))  # uv, depth, object, normal, masks (gt.frag)
 GT_TARGET_LAYERS = ({"uv"}, {"depth"}, {"object", "sheet"}, {"normal"}, {f"mask_{m}" for m in MASK_CHANNELS})
 LIGHT_TERMS = ("u_diffuse", "u_spec_paper", "u_spec_ink")  # lighting.frag's outputs, as scene.frag samples them
+MIPMAPPED_KEPT = 3  # mipmapped textures kept per name, by size: ~20 MB each for a 2200x1700 page
 FBO_STEP_PX = 64  # framebuffers grow in steps of this, so frames of nearby sizes share them
 EDGE_MARGIN_PX = 2.0  # edge AA: pixels around a flagged lighting texel that FXAA may change (edge_tiles.geom)
 EDGE_BLOCK_PX = 12  # edge AA: pixels per side, about, of the blocks it is drawn over (edge_tiles.geom)
@@ -133,7 +134,8 @@ class Renderer:
         self._quad_vao: moderngl.VertexArray | None = None  # full-viewport quad for the shadow-mask blur
         self._points_vaos: dict[int, moderngl.VertexArray] = {}  # one point per edge block, by program (glo)
         self._table_key: Background | None = None
-        self._mip_levels: dict[str, moderngl.Texture] = {}  # textures whose mip levels GL has allocated, by name
+        self._table_texture: moderngl.Texture | None = None
+        self._mipmapped: dict[tuple[str, int, int], moderngl.Texture] = {}  # by name and size, least recent first
         self._last_page: LastResult[tuple[moderngl.Texture, moderngl.Texture]] = LastResult()  # what they hold
         self._last_sheet: LastResult[tuple[np.ndarray, float]] = LastResult()  # the sheet buffers' bounding sphere
         self._last_table: LastResult[int] = LastResult()  # the table buffers' index count
@@ -174,13 +176,25 @@ class Renderer:
         return tex
 
     def _srgb_mipmapped(self, name: str, image: np.ndarray) -> moderngl.Texture:
-        """Texture ``name`` holding the (H, W, 3) sRGB ``image`` and its mip chain (``cpu_mipmaps``), filtered
-        trilinearly and anisotropically. Stored as RGBA: a 3-byte texel costs the driver a repacking pass on upload."""
+        """A texture holding the (H, W, 3) sRGB ``image`` and its mip chain (``cpu_mipmaps``), filtered trilinearly
+        and anisotropically. Stored as RGBA: a 3-byte texel costs the driver a repacking pass on upload. Textures
+        are kept by size, the last ``MIPMAPPED_KEPT`` of each ``name``: a dataset's pages come in a few sizes, and a
+        new texture costs a glGenerateMipmap to allocate its levels, twice what the CPU chain costs on llvmpipe."""
         h, w = image.shape[:2]
-        tex = self._texture(name, (w, h), 4, cv2.cvtColor(image, cv2.COLOR_RGB2RGBA), internal_format=SRGB8_ALPHA8)
-        if not self.cpu_mipmaps or self._mip_levels.get(name) is not tex:  # GL makes them (or allocates them once)
-            tex.build_mipmaps()
-            self._mip_levels[name] = tex
+        rgba = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)
+        key = (name, w, h)
+        tex = self._mipmapped.pop(key, None)
+        if tex is None:
+            same_name = [k for k in self._mipmapped if k[0] == name]  # least recently used first
+            for old in same_name[:max(0, len(same_name) - MIPMAPPED_KEPT + 1)]:
+                self._mipmapped.pop(old).release()
+            tex = self.ctx.texture((w, h), 4, rgba, internal_format=SRGB8_ALPHA8)
+            tex.build_mipmaps()  # allocates the levels (and fills them, unless cpu_mipmaps overwrites them below)
+        else:
+            tex.write(rgba)
+            if not self.cpu_mipmaps:
+                tex.build_mipmaps()
+        self._mipmapped[key] = tex
         if self.cpu_mipmaps:
             for level, data in enumerate(srgb_mip_chain(image), start=1):
                 tex.write(cv2.cvtColor(data, cv2.COLOR_RGB2RGBA), level=level)
@@ -211,9 +225,9 @@ class Renderer:
 
     def _upload_table(self, bg: Background) -> moderngl.Texture:
         if self._table_key != bg:
-            self._srgb_mipmapped("table", table_texture(bg))
+            self._table_texture = self._srgb_mipmapped("table", table_texture(bg))
             self._table_key = bg
-        return self._textures["table"]
+        return self._table_texture
 
     def _framebuffers(self, size: tuple[int, int], msaa: int) -> tuple[moderngl.Framebuffer, ...]:
         """(multisampled colour fbo, resolved colour fbo (its depth a texture, for the edge AA), ground-truth fbo,

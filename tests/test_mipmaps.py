@@ -37,16 +37,24 @@ def test_a_flat_colour_keeps_its_code_at_every_level():
 
 
 def test_the_texture_holds_the_chain_at_every_level():
+    """Textures are kept by size, a few per name: sizes come again, new ones push the least recent out, and the
+    texture of every upload holds that image's chain; another name's texture is never pushed out by these."""
+    from simulator.renderer import MIPMAPPED_KEPT
+
     ctx = create_context()
     renderer = Renderer(ctx)
     rng = np.random.default_rng(1)
     with ctx:
-        for shape in [(300, 500, 3), (300, 500, 3), (211, 137, 3)]:  # again (its levels reused), then resized
-            image = rng.integers(0, 256, shape, dtype=np.uint8)
+        table = renderer._srgb_mipmapped("table", rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
+        shapes = [(300, 500), (300, 500), (211, 137), (120, 90), (64, 64), (300, 500), (211, 137), (120, 90)]
+        for shape in shapes:
+            image = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
             tex = renderer._srgb_mipmapped("page_rgb", image)
             for level, data in enumerate([image, *srgb_mip_chain(image)]):
                 texels = np.frombuffer(tex.read(level=level), np.uint8).reshape(*data.shape[:2], 4)
                 assert np.array_equal(texels[..., :3], data), f"level {level} of {shape}"
+            assert sum(name == "page_rgb" for name, _, _ in renderer._mipmapped) <= MIPMAPPED_KEPT
+        assert renderer._mipmapped[("table", 64, 64)] is table and table.read(level=0)
 
 
 def test_gl_made_and_cpu_made_chains_agree_where_gl_filters_evenly():
@@ -77,7 +85,7 @@ def test_gl_made_and_cpu_made_chains_agree_where_gl_filters_evenly():
                                  passes={"rgb", "object"})
         frames.append(layers["rgb"][layers["object"] == 2])
         with ctx:
-            texture = renderer._textures["page_rgb"]
+            texture = renderer._mipmapped[("page_rgb", image.rgb.shape[1], image.rgb.shape[0])]
             levels.append([np.frombuffer(texture.read(level=k), np.uint8).astype(int) for k in (1, 2)])
     for ours, gl in zip(*levels):
         assert np.abs(ours - gl).max() <= 1
