@@ -1,9 +1,10 @@
 """Mipmap chains of sRGB textures, made on the CPU.
 
-GL would make them (``glGenerateMipmap``), but Mesa's llvmpipe takes ~24 ms for a 2200×1700 page on one core, twice
-what OpenCV needs for the same chain; every dataset frame has a new page. Each level averages the one above in
-linear light (a thin dark line on white fades to the grey a camera would see, as GL does for sRGB textures), by
-area, at GL's level sizes: level k is max(1, W >> k) × max(1, H >> k).
+GL would make them (``glGenerateMipmap``), and on Mesa's llvmpipe in as much time (~25 ms for a new 2200×1700 page
+on one core), but not as well: its levels of odd size sample off the texel centres (up to 70 codes from an area average
+at 212×275 for a page's grid and traces) and an 8-bit texture's levels drift darker by ~1 code a level. Here
+each level averages the level above by area, in 16-bit linear light (a thin dark line on white fades to the grey a
+camera would see), at GL's level sizes: level k is max(1, W >> k) × max(1, H >> k).
 """
 
 from __future__ import annotations

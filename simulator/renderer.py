@@ -114,8 +114,8 @@ class Renderer:
                  cpu_mipmaps: bool | None = None):
         """``anisotropy``: texture filtering of page and table; by default 16, but 1 on Mesa's llvmpipe, whose
         anisotropic path blurs even unstretched texels (a 0.45 mm trace at 1:1 turns mid-grey). ``cpu_mipmaps``:
-        the textures' mip chains made by :mod:`mipmaps` (by default on llvmpipe, where that is 2x faster than
-        glGenerateMipmap and better filtered) or by the GL (elsewhere: a GPU makes them in a fraction of a ms)."""
+        the textures' mip chains made by :mod:`mipmaps` (by default on llvmpipe, where that takes as long as its
+        glGenerateMipmap and filters better) or by the GL (elsewhere: a GPU makes them in a fraction of a ms)."""
         self.ctx = ctx
         with ctx:
             self._create(ctx, shadow_map_px, anisotropy, cpu_mipmaps)
@@ -133,8 +133,7 @@ class Renderer:
         self._fbo_alloc: tuple[tuple[int, int], ...] = ((0, 0),) * 3  # canvas, shadow-mask and lighting sizes made
         self._quad_vao: moderngl.VertexArray | None = None  # full-viewport quad for the shadow-mask blur
         self._points_vaos: dict[int, moderngl.VertexArray] = {}  # one point per edge block, by program (glo)
-        self._table_key: Background | None = None
-        self._table_texture: moderngl.Texture | None = None
+        self._last_table_texture: LastResult[moderngl.Texture] = LastResult()
         self._mipmapped: dict[tuple[str, int, int], moderngl.Texture] = {}  # by name and size, least recent first
         self._last_page: LastResult[tuple[moderngl.Texture, moderngl.Texture]] = LastResult()  # what they hold
         self._last_sheet: LastResult[tuple[np.ndarray, float]] = LastResult()  # the sheet buffers' bounding sphere
@@ -179,7 +178,7 @@ class Renderer:
         """A texture holding the (H, W, 3) sRGB ``image`` and its mip chain (``cpu_mipmaps``), filtered trilinearly
         and anisotropically. Stored as RGBA: a 3-byte texel costs the driver a repacking pass on upload. Textures
         are kept by size, the last ``MIPMAPPED_KEPT`` of each ``name``: a dataset's pages come in a few sizes, and a
-        new texture costs a glGenerateMipmap to allocate its levels, twice what the CPU chain costs on llvmpipe."""
+        new texture needs a glGenerateMipmap to allocate its levels (~25 ms on llvmpipe at 2200x1700)."""
         h, w = image.shape[:2]
         rgba = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA)
         key = (name, w, h)
@@ -224,10 +223,8 @@ class Renderer:
         return rgb, masks
 
     def _upload_table(self, bg: Background) -> moderngl.Texture:
-        if self._table_key != bg:
-            self._table_texture = self._srgb_mipmapped("table", table_texture(bg))
-            self._table_key = bg
-        return self._table_texture
+        """The table top's texture (:func:`background.table_texture`), uploaded again only for another table."""
+        return self._last_table_texture.get((), (bg,), lambda: self._srgb_mipmapped("table", table_texture(bg)))
 
     def _framebuffers(self, size: tuple[int, int], msaa: int) -> tuple[moderngl.Framebuffer, ...]:
         """(multisampled colour fbo, resolved colour fbo (its depth a texture, for the edge AA), ground-truth fbo,

@@ -100,7 +100,7 @@ def _without_reuse(monkeypatch) -> None:
     renderer = workers.process_renderer()
     for owner, name in ((frame, "_LAST_PAGE"), (photograph, "_LAST_DEFORMED"), (photograph, "_LAST_DRAWN"),
                         (photograph, "_LAST_TEXTURE"), (renderer, "_last_page"), (renderer, "_last_sheet"),
-                        (renderer, "_last_table"), (renderer, "_last_solids")):
+                        (renderer, "_last_table"), (renderer, "_last_solids"), (renderer, "_last_table_texture")):
         monkeypatch.setattr(owner, name, LastResult())
 
 
