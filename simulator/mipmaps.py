@@ -12,12 +12,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-_S = np.arange(256) / 255.0
+from .srgb import from_linear, to_linear
+
 # sRGB byte → linear light in 16 bits, and back: 16 bits resolve the darkest sRGB steps (1/255 of sRGB is
 # 1/3295 of linear light near black)
-_DECODE = np.round(np.where(_S <= 0.04045, _S / 12.92, ((_S + 0.055) / 1.055) ** 2.4) * 65535).astype(np.uint16)
-_X = np.arange(65536) / 65535.0
-_ENCODE = np.round(np.where(_X <= 0.0031308, 12.92 * _X, 1.055 * _X ** (1 / 2.4) - 0.055) * 255).astype(np.uint8)
+_DECODE = np.round(to_linear(np.arange(256) / 255.0) * 65535).astype(np.uint16)
+_ENCODE = np.round(from_linear(np.arange(65536) / 65535.0) * 255).astype(np.uint8)
 
 
 def level_sizes(width: int, height: int) -> list[tuple[int, int]]:

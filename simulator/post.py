@@ -21,6 +21,7 @@ import numpy as np
 
 from .errors import InputError
 from .params import choices, rng
+from .srgb import from_linear, to_linear
 
 SATURATION = 8.0  # radiance at which a photosite saturates (the 16-bit readout's full scale; filmic is white by 8)
 READOUT_MAX = 65535
@@ -64,7 +65,7 @@ def kelvin_to_rgb(kelvin: float) -> np.ndarray:
     g = 99.4708025861 * np.log(t) - 161.1195681661 if t <= 66 else 288.1221695283 * (t - 60) ** -0.0755148492
     b = 255.0 if t >= 66 else (0.0 if t <= 19 else 138.5177312231 * np.log(t - 10) - 305.0447927307)
     srgb = np.clip(np.array([r, g, b]) / 255.0, 1e-3, 1.0)
-    lin = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    lin = to_linear(srgb)
     return lin / lin[1]
 
 
@@ -77,8 +78,7 @@ def _tone_srgb(x: np.ndarray, tone: str) -> np.ndarray:
     else:
         y = x
     y = np.clip(y, 0.0, 1.0)
-    srgb = np.where(y <= 0.0031308, 12.92 * y, 1.055 * np.power(y, 1 / 2.4) - 0.055)
-    return (srgb * 255.0 + 0.5).astype(np.uint8)
+    return (from_linear(y) * 255.0 + 0.5).astype(np.uint8)
 
 
 @lru_cache(maxsize=8)
