@@ -324,10 +324,12 @@ def test_the_same_sheet_drawn_again_is_the_frame_a_fresh_renderer_makes(renderer
         assert all(np.array_equal(again[k], fresh[k]) for k in passes), (camera.tilt_deg, table.occluders, passes)
 
 
-def test_a_frame_in_framebuffers_grown_for_a_bigger_one_is_unchanged(renderer, page):
+@pytest.mark.parametrize("aa", [dict(msaa=1, edge_aa=True), dict(msaa=4, edge_aa=False)], ids=["edge_aa", "msaa4"])
+def test_a_frame_in_framebuffers_grown_for_a_bigger_one_is_unchanged(renderer, page, aa):
     """Framebuffers only grow (frames differ in canvas size by their lens margin) and a smaller frame draws into
     their corner: it must be the frame a fresh renderer makes, byte for byte (a dataset's frame must not depend on
-    the frames a worker drew before it), with nothing of the bigger frame at its borders."""
+    the frames a worker drew before it), with nothing of the bigger frame at its borders: passes clear only their
+    viewport, and the edge AA and the multisample resolve copy between targets of different sizes."""
     import dataclasses
     layout, textures, _ = page
     size = (layout.width_mm, layout.height_mm)
@@ -336,9 +338,9 @@ def test_a_frame_in_framebuffers_grown_for_a_bigger_one_is_unchanged(renderer, p
     big_cam = dataclasses.replace(cam, width_px=cam.width_px + 200, height_px=cam.height_px + 150,
                                   dist=(0.08, 0.0, 0.0, 0.0, 0.0))
     passes = {"rgb", "uv", "depth", "object", "mask_trace"}
-    renderer.render(small[0], textures, big_cam, *small[2:4], passes=passes)
-    again = renderer.render(small[0], textures, *small[1:4], passes=passes)
-    fresh = Renderer(renderer.ctx).render(small[0], textures, *small[1:4], passes=passes)
+    renderer.render(small[0], textures, big_cam, *small[2:4], passes=passes, **aa)
+    again = renderer.render(small[0], textures, *small[1:4], passes=passes, **aa)
+    fresh = Renderer(renderer.ctx).render(small[0], textures, *small[1:4], passes=passes, **aa)
     for name in passes:
         assert np.array_equal(again[name], fresh[name]), name
 
