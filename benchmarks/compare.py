@@ -11,7 +11,7 @@ compared with itself shows the method's own spread. Each process gets ``PYTHONPA
 project is installed editable, so a script would otherwise import whichever ``simulator`` was installed.
 
 Figures are read from the benchmark's output: the first number after a label and two or more spaces
-(``render.py``'s table), and ``s/frame/worker`` (``generate.py``), keyed by the text before them.
+(``render.py``'s table, ``page.py``'s stages), and ``s/frame/worker`` (``generate.py``), keyed by the text before them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FIGURES = (re.compile(r"^(?P<label>\S.*?\S)\s{2,}(?P<value>\d+\.\d+)\b"),  # render.py, page.py: "label   0.123 ..."
+FIGURES = (re.compile(r"^\s*(?P<label>\S(?:.*?\S)?)\s{2,}(?P<value>\d+\.\d+)\b"),  # render.py, page.py: "label  0.12"
            re.compile(r"^(?P<label>workers=\d+).*?(?P<value>\d+\.\d+) s/frame/worker"))  # generate.py
 
 
