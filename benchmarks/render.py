@@ -51,6 +51,32 @@ def interleaved(fns: dict, frames: int) -> dict[str, tuple[float, float]]:
     return {k: (statistics.median(walls[k]), statistics.median(cpus[k])) for k in fns}
 
 
+def fixed_cost(ctx, scene, passes, aa: dict) -> tuple[float, float, int]:
+    """(median wall s, median CPU s, triangles) of a render call that draws next to nothing: a 64x48 frame of a
+    sheet of a few dozen triangles with 16 px shadow maps, drawn again (no upload). What is left is Python and the
+    driver's per-call work, which bounds a GPU's frames per second whatever its speed."""
+    import statistics
+
+    import numpy as np
+
+    from simulator.renderer import PageTextures, Renderer
+    from simulator.sheet import build_sheet
+
+    renderer = Renderer(ctx, shadow_map_px=16)
+    sheet = build_sheet(dataclasses.replace(scene.sheet, cell_mm=100.0), np.random.default_rng(0))
+    page = PageTextures(np.full((48, 64, 3), 255, np.uint8), {})
+    cam = dataclasses.replace(scene.camera, width_px=64, height_px=48)
+    bg = dataclasses.replace(scene.background, occluders=(), photographer=False)
+    walls, cpus = [], []
+    for i in range(105):
+        w0, c0 = time.perf_counter(), time.process_time()
+        renderer.render(sheet, page, cam, scene.lighting, bg, passes=passes, **aa, read_back=False)
+        if i >= 5:  # the first calls compile and allocate
+            walls.append(time.perf_counter() - w0)
+            cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus), len(sheet.faces)
+
+
 def benchmark_scene():
     """The benchmark's frame: the phone_photo preset's scene with a letter fold, a letter page at 200 dpi and a
     2200x1700 sensor of the same field of view. Returns (scene, page layout, sheet mesh)."""
@@ -170,6 +196,8 @@ def main() -> None:
     for label, (w, c) in interleaved(draws, max(n, 5)).items():
         rows.append((f"render all, {label} ({len(meshes[label].faces)} tri), median", w, c))
     rows.append(("simplify the wrinkled sheet", sw, sc))
+    w, c, triangles = fixed_cost(ctx, scene, GT_PASSES | {"rgb"}, aa)
+    rows.append((f"a render call's fixed cost (64x48, {triangles} tri), median", w, c))
     antialias = "edge AA" if aa["edge_aa"] else f"msaa {args.msaa}"
     print(f"2200x1700, {antialias}, page {image.rgb.shape[1]}x{image.rgb.shape[0]}, "
           f"mesh {len(sheet.vertices)} vertices, min of {n}")

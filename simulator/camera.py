@@ -14,6 +14,7 @@ the same number of millimetres (``distance_mm / fx``), so switching projection d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -88,10 +89,13 @@ def opencv_matrix(cam: Camera) -> np.ndarray:
     return k
 
 
+@lru_cache(maxsize=16)
 def extrinsics(cam: Camera) -> tuple[np.ndarray, np.ndarray]:
     """``(R, t)`` with ``x_cam = R @ X_world + t``; OpenCV axes (x right, y down, z forward).
 
     Looking straight down, image right is world +x and image down is world -y, so the page reads upright.
+    Cached per camera, read-only (each pass of a frame asks again: on a GPU this was a good part of a frame's
+    Python).
     """
     centre = cam.position()
     z_c = np.asarray(cam.target, dtype=np.float64) - centre
@@ -104,7 +108,10 @@ def extrinsics(cam: Camera) -> tuple[np.ndarray, np.ndarray]:
     x_r = np.cos(roll) * x_c + np.sin(roll) * y_c
     y_r = -np.sin(roll) * x_c + np.cos(roll) * y_c
     r = np.stack([x_r, y_r, z_c])
-    return r, -r @ centre
+    t = -r @ centre
+    r.setflags(write=False)
+    t.setflags(write=False)
+    return r, t
 
 
 def camera_space(cam: Camera, world: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ class ProgramCache:
         self.ctx = ctx
         self.shader_dir = shader_dir
         self._programs: dict[tuple, moderngl.Program] = {}
+        self._setters: dict[int, Callable[..., None]] = {}  # by program (glo)
 
     def get(self, vert: str, frag: str, geom: str | None = None, defines: tuple[str, ...] = ()) -> moderngl.Program:
         """The program made of shader files (e.g. ``"scene.vert", "scene.frag"``, and a geometry shader if given),
@@ -45,14 +46,20 @@ class ProgramCache:
                                                    geometry_shader=source(geom) if geom else None)
         return self._programs[key]
 
-    @staticmethod
-    def setter(prog: moderngl.Program) -> Callable[..., None]:
+    def setter(self, prog: moderngl.Program) -> Callable[..., None]:
         """``set(name=value, ...)`` for uniforms; matrices and arrays of them go as float32 bytes, and uniforms the
-        compiler optimised away are skipped."""
+        compiler optimised away are skipped. Made once per program: passes ask for it every frame."""
+        if prog.glo not in self._setters:
+            self._setters[prog.glo] = self._make_setter(prog)
+        return self._setters[prog.glo]
+
+    @staticmethod
+    def _make_setter(prog: moderngl.Program) -> Callable[..., None]:
+        names = frozenset(prog)  # a Program has no __contains__: ``in prog`` would walk its members every time
 
         def set_uniforms(**values: Any) -> None:
             for name, value in values.items():
-                if name not in prog:
+                if name not in names:
                     continue
                 if isinstance(value, np.ndarray) or (isinstance(value, list) and value
                                                       and isinstance(value[0], np.ndarray)):

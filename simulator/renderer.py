@@ -128,6 +128,7 @@ class Renderer:
         self.programs = ProgramCache(ctx)
         self._textures: dict[str, moderngl.Texture] = {}
         self._buffers: dict[str, moderngl.Buffer] = {}
+        self._vao_cache: dict[tuple[int, bool], dict[str, moderngl.VertexArray]] = {}  # by program (glo), depth only
         self._fbos: tuple[moderngl.Framebuffer, ...] = ()
         self._fbo_msaa = 0  # the colour samples the framebuffers were made for (0: not made yet)
         self._fbo_alloc: tuple[tuple[int, int], ...] = ((0, 0),) * 3  # canvas, shadow-mask and lighting sizes made
@@ -157,6 +158,10 @@ class Renderer:
         if buf is None or buf.size < len(raw):
             if buf is not None:
                 buf.release()
+            for vaos in self._vao_cache.values():  # they point at the old buffer
+                for vao in vaos.values():
+                    vao.release()
+            self._vao_cache.clear()
             buf = self._buffers[name] = self.ctx.buffer(reserve=max(len(raw), 64), dynamic=True)
         buf.write(raw)
         return buf
@@ -334,8 +339,18 @@ class Renderer:
         return int(faces.size)
 
     def _vaos(self, program: moderngl.Program, depth_only: bool) -> dict[str, moderngl.VertexArray]:
+        """``program``'s vertex arrays over the sheet, table and occluder buffers, made once and kept until a buffer
+        is reallocated (:meth:`_buffer`): making and releasing them in every pass was a good part of a frame's
+        Python, which bounds a GPU's frames per second."""
+        key = (program.glo, depth_only)
+        if key not in self._vao_cache:
+            self._vao_cache[key] = self._make_vaos(program, depth_only)
+        return self._vao_cache[key]
+
+    def _make_vaos(self, program: moderngl.Program, depth_only: bool) -> dict[str, moderngl.VertexArray]:
         # attributes a program does not use (optimised away) become padding in the buffer format
-        kept = [(f, a) for f, a in zip(VERTEX_FORMAT.split(), VERTEX_ATTRS) if a in program and not
+        members = frozenset(program)
+        kept = [(f, a) for f, a in zip(VERTEX_FORMAT.split(), VERTEX_ATTRS) if a in members and not
                 (depth_only and a != "in_pos")]
         fmt = " ".join(f if (f, a) in kept else f"{f[0]}x4" for f, a in zip(VERTEX_FORMAT.split(), VERTEX_ATTRS))
         attrs = [a for _, a in kept]
@@ -351,8 +366,6 @@ class Renderer:
         for item in items:
             set_uniforms(**prepare(item))
             _draw(vaos, item)
-        for vao in vaos.values():
-            vao.release()
 
     # --- passes ----------------------------------------------------------------------------------------------------
     def render(self, sheet, page: PageTextures, camera: Camera, lighting: Lighting, background: Background,
@@ -432,8 +445,6 @@ class Renderer:
                     _draw(vaos, item)
             out.append((i, view))
         self.ctx.polygon_offset = 0.0, 0.0
-        for vao in vaos.values():
-            vao.release()
         return out
 
     def _shadow_mask_pass(self, fbo, cam: Camera, projection: dict, items, shadow_vps, lighting: Lighting) -> None:

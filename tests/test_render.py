@@ -307,6 +307,21 @@ def test_reused_buffers_do_not_leak_between_frames(renderer, page):
     assert np.array_equal(again["rgb"], fresh["rgb"])
 
 
+def test_a_bigger_mesh_after_a_smaller_one_is_drawn_from_its_own_buffers(renderer, page):
+    """Buffers that a mesh outgrows are reallocated, and the vertex arrays kept for each program (made once, not
+    per pass) are remade with them: the bigger frame is the one a fresh renderer makes."""
+    layout, textures, _ = page
+    size = (layout.width_mm, layout.height_mm)
+    small = scene("phone_photo", 3, size, deformations=(), occluders=())
+    big = scene("folded_letter", 3, size, occluders=(Occluder(kind="hand", x_mm=10.0, y_mm=100.0),))
+    grown = Renderer(renderer.ctx)  # its buffers are sized by the first mesh it draws
+    grown.render(small[0], textures, *small[1:4], passes={"rgb", "object"})
+    again = grown.render(big[0], textures, *big[1:4], passes={"rgb", "object", "uv"})
+    fresh = Renderer(renderer.ctx).render(big[0], textures, *big[1:4], passes={"rgb", "object", "uv"})
+    for name in ("rgb", "object", "uv"):
+        assert np.array_equal(again[name], fresh[name]), name
+
+
 def test_the_same_sheet_drawn_again_is_the_frame_a_fresh_renderer_makes(renderer, page):
     """The sheet, table and occluder buffers are uploaded again only for another sheet object, camera, table or
     occluders, and with ambient visibility only for colour frames: each frame below, drawn after one that shares
