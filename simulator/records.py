@@ -1,11 +1,18 @@
 """Reading WFDB records into millivolts, with every way a record can be wrong turned into one clear line.
 
 Checks happen before wfdb parses the data, so a broken record never reaches the page as a silently wrong image.
+
+A dataset run reads the same records again and again (the bundled three, or a folder smaller than the run), and
+wfdb parses a header in ~15 ms, twice per window (``rdrecord`` parses it again). So parsed headers are kept, and
+records of up to ``WHOLE_RECORD_VALUES`` values are read whole once and windows cut from them (the same numbers:
+the physical conversion is per sample), both keyed by the files' identity, size and modification time, so a record
+rewritten on disk is read again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +27,9 @@ BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "61": 2.0, "80": 1.0, "160": 2.0, "212"
 SUPPORTED_FORMATS = set(BYTES_PER_SAMPLE)
 # Scale from a header's units to millivolts (matched case-insensitively, after stripping).
 UNIT_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "v": 1e3}
+WHOLE_RECORD_VALUES = 2_000_000  # samples x signals of a record read whole and kept (16 MB of float64)
+KEPT_HEADERS = 256
+KEPT_RECORDS = 8
 
 
 @dataclass(frozen=True)
@@ -57,14 +67,36 @@ def record_base(path: Path | str) -> Path:
     return p.with_suffix("") if p.suffix.lower() in (".hea", ".dat") else p
 
 
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """What tells a file's versions apart: inode, size, modification time (ns)."""
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+@lru_cache(maxsize=KEPT_HEADERS)
+def _parsed_header(base: str, stamp: tuple[int, int, int]) -> wfdb.Record:
+    """wfdb's parse of a header file, kept per version of the file (``stamp``)."""
+    return wfdb.rdheader(base)
+
+
+@lru_cache(maxsize=KEPT_RECORDS)
+def _whole_record(base: str, stamps: tuple) -> tuple[np.ndarray, tuple[str, ...], tuple[str | None, ...]]:
+    """(physical signals, names, units) of a whole record, read-only, kept per version of its files."""
+    rec = wfdb.rdrecord(base, physical=True)
+    signals = np.asarray(rec.p_signal, dtype=np.float64)
+    signals.setflags(write=False)
+    return signals, tuple(rec.sig_name), tuple(rec.units)
+
+
 def read_header(path: Path | str) -> wfdb.Record:
-    """Parse and check a record's header and the presence and size of its data files."""
+    """Parse and check a record's header and the presence and size of its data files. The header is shared with
+    later calls for the same file (do not modify it)."""
     base = record_base(path)
     hea = base.with_suffix(".hea")
     if not hea.is_file():
         raise InputError(f"record {base}: header file {hea.name} not found")
     try:
-        header = wfdb.rdheader(str(base))
+        header = _parsed_header(str(base), _stamp(hea))
     except Exception as exc:  # wfdb raises many kinds on a malformed header
         raise InputError(f"record {base}: unreadable header ({_first_line(exc)})") from None
     if not header.n_sig or not header.sig_len:
@@ -104,7 +136,7 @@ def _check_data_files(base: Path, header: wfdb.Record) -> None:
 def load_record(path: Path | str, start_s: float = 0.0, duration_s: float | None = None,
                 header: wfdb.Record | None = None) -> Record:
     """Read ``duration_s`` seconds from ``start_s`` of a WFDB record, in mV (µV and V converted); ``header`` is
-    the record's from :func:`read_header`, if the caller has it (each parse costs ~20 ms).
+    the record's from :func:`read_header`, if the caller has it.
 
     Raises InputError for every problem a user can cause; an all-NaN window is an error too.
     """
@@ -118,17 +150,23 @@ def load_record(path: Path | str, start_s: float = 0.0, duration_s: float | None
                          f"({header.sig_len / header.fs:.2f} s long)")
     stop = header.sig_len if duration_s is None else min(header.sig_len, start + int(np.ceil(duration_s * header.fs)))
     try:
-        rec = wfdb.rdrecord(str(base), sampfrom=start, sampto=stop, physical=True)
+        if header.n_sig * header.sig_len <= WHOLE_RECORD_VALUES:
+            stamps = tuple(_stamp(base.parent / f) for f in (base.with_suffix(".hea").name, *header.file_name))
+            whole, names, units = _whole_record(str(base), stamps)
+            physical = whole[start:stop]
+        else:  # a long record: only the window
+            rec = wfdb.rdrecord(str(base), sampfrom=start, sampto=stop, physical=True)
+            physical, names, units = rec.p_signal, tuple(rec.sig_name), tuple(rec.units)
     except Exception as exc:
         raise InputError(f"record {base}: unreadable data ({_first_line(exc)})") from None
-    scale = np.array([UNIT_TO_MV[(u or "mV").strip().lower()] for u in rec.units])
-    signals = np.asarray(rec.p_signal, dtype=np.float64) * scale
+    scale = np.array([UNIT_TO_MV[(u or "mV").strip().lower()] for u in units])
+    signals = np.asarray(physical, dtype=np.float64) * scale
     if signals.size == 0:
         raise InputError(f"record {base}: zero-length record (no samples)")
     if np.all(np.isnan(signals)):
         raise InputError(f"record {base}: every sample is NaN (nothing to plot)")
-    return Record(name=base.name, fs=float(header.fs), signals=signals, lead_names=tuple(rec.sig_name),
-                  path=base, start_sample=start)
+    return Record(name=base.name, fs=float(header.fs), signals=signals, lead_names=names, path=base,
+                  start_sample=start)
 
 
 def find_records(paths: list[Path | str]) -> list[Path]:
