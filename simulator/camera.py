@@ -71,9 +71,14 @@ class Camera:
 
     def position(self) -> np.ndarray:
         """Camera centre in world mm."""
-        tilt, az = np.radians(self.tilt_deg), np.radians(self.azimuth_deg)
-        offset = np.array([np.sin(tilt) * np.cos(az), np.sin(tilt) * np.sin(az), np.cos(tilt)])
-        return np.asarray(self.target, dtype=np.float64) + self.distance_mm * offset
+        return _position(self.target, self.distance_mm, self.tilt_deg, self.azimuth_deg)
+
+
+def _position(target, distance_mm: float, tilt_deg: float, azimuth_deg: float) -> np.ndarray:
+    """The centre of a camera ``distance_mm`` from ``target``, leaning ``tilt_deg`` toward ``azimuth_deg``."""
+    tilt, az = np.radians(tilt_deg), np.radians(azimuth_deg)
+    offset = np.array([np.sin(tilt) * np.cos(az), np.sin(tilt) * np.sin(az), np.cos(tilt)])
+    return np.asarray(target, dtype=np.float64) + distance_mm * offset
 
 
 def intrinsics_matrix(cam: Camera) -> np.ndarray:
@@ -89,22 +94,28 @@ def opencv_matrix(cam: Camera) -> np.ndarray:
     return k
 
 
-@lru_cache(maxsize=16)
 def extrinsics(cam: Camera) -> tuple[np.ndarray, np.ndarray]:
     """``(R, t)`` with ``x_cam = R @ X_world + t``; OpenCV axes (x right, y down, z forward).
 
     Looking straight down, image right is world +x and image down is world -y, so the page reads upright.
-    Cached per camera, read-only (each pass of a frame asks again: on a GPU this was a good part of a frame's
+    Read-only arrays, cached by pose (each pass of a frame asks again: on a GPU that was a good part of a frame's
     Python).
     """
-    centre = cam.position()
-    z_c = np.asarray(cam.target, dtype=np.float64) - centre
+    return _extrinsics(tuple(float(v) for v in cam.target), float(cam.distance_mm), float(cam.tilt_deg),
+                       float(cam.azimuth_deg), float(cam.roll_deg))
+
+
+@lru_cache(maxsize=16)
+def _extrinsics(target: tuple[float, ...], distance_mm: float, tilt_deg: float, azimuth_deg: float,
+                roll_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    centre = _position(target, distance_mm, tilt_deg, azimuth_deg)
+    z_c = np.asarray(target, dtype=np.float64) - centre
     z_c /= np.linalg.norm(z_c)
     up = np.array([0.0, 1.0, 0.0])  # world +y is the top of the page
     x_c = np.cross(z_c, up)
     x_c /= np.linalg.norm(x_c)
     y_c = np.cross(z_c, x_c)
-    roll = np.radians(cam.roll_deg)  # rotate the image axes about the optical axis
+    roll = np.radians(roll_deg)  # rotate the image axes about the optical axis
     x_r = np.cos(roll) * x_c + np.sin(roll) * y_c
     y_r = -np.sin(roll) * x_c + np.cos(roll) * y_c
     r = np.stack([x_r, y_r, z_c])

@@ -26,6 +26,18 @@ def test_top_down_camera_reads_the_page_upright():
     assert np.allclose(r @ r.T, np.eye(3)) and np.isclose(np.linalg.det(r), 1.0)
 
 
+def test_the_pose_is_cached_by_value_read_only_and_takes_any_sequence():
+    """extrinsics is cached (every pass of a frame asks): by the pose's values, so a camera built with lists (the
+    Python API allows it; such a camera is unhashable) works too, and the shared arrays cannot be changed."""
+    a = Camera(target=(100.0, 50.0, 0.0), tilt_deg=20.0, azimuth_deg=30.0, roll_deg=5.0)
+    b = Camera(target=[100, 50, 0], tilt_deg=20, azimuth_deg=30, roll_deg=5, dist=[0.01, 0.0, 0.0, 0.0, 0.0])
+    (ra, ta), (rb, tb) = extrinsics(a), extrinsics(b)
+    assert np.array_equal(ra, rb) and np.array_equal(ta, tb)
+    assert not np.array_equal(extrinsics(Camera(target=(100.0, 50.0, 0.0), tilt_deg=21.0))[0], ra)
+    with pytest.raises(ValueError):
+        ra[0, 0] = 2.0
+
+
 @pytest.mark.parametrize("projection", ["perspective", "orthographic"])
 def test_gl_matrices_agree_with_k_r_t(projection):
     cam = Camera(projection=projection, tilt_deg=30.0, azimuth_deg=20.0, roll_deg=7.0, principal_dx_px=13.0,
