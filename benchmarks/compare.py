@@ -6,7 +6,9 @@
 On a shared or virtual machine one process's speed swings by 15% or more from minute to minute, which hides a 5%
 change between two sequential runs. Here the two checkouts run the same benchmark at the same time, each pinned to
 a core of its own (they swap cores every pair), so both meet the same phase of the machine; each pair gives a
-ratio, this checkout's figure over the other's, and the medians and ranges of the ratios are printed. A checkout
+ratio, this checkout's figure over the other's, and the medians and ranges of the ratios are printed. For
+benchmarks that use several cores (``generate.py --workers 2``), ``--sequential`` runs one at a time on every core,
+in ABBA order; so does a machine with one core. A checkout
 compared with itself shows the method's own spread. Each process gets ``PYTHONPATH`` set to its checkout: the
 project is installed editable, so a script would otherwise import whichever ``simulator`` was installed.
 
@@ -62,12 +64,15 @@ def main() -> int:
     parser.add_argument("script", help="a script in benchmarks/, e.g. render.py")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
     parser.add_argument("--pairs", type=int, default=4, help="runs of each checkout (default 4)")
+    parser.add_argument("--sequential", action="store_true",
+                        help="one run at a time on every core, ABBA order (for benchmarks that use several cores, "
+                             "e.g. generate.py --workers 2)")
     args = parser.parse_args()
     other = args.other.resolve()
     if not (other / "benchmarks" / args.script).is_file():
         sys.exit(f"compare: {other / 'benchmarks' / args.script} does not exist (is {other} a checkout?)")
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    side_by_side = len(cores) >= 2
+    side_by_side = len(cores) >= 2 and not args.sequential
     ratios: dict[str, list[float]] = {}
     values: dict[str, tuple[list[float], list[float]]] = {}
     for i in range(args.pairs):
@@ -76,7 +81,7 @@ def main() -> int:
             c_this, c_other = (cores[1], cores[0]) if swap else (cores[0], cores[1])
             procs = start(ROOT, c_this, args.script, args.args), start(other, c_other, args.script, args.args)
             this, that = finish(procs[0], "this checkout"), finish(procs[1], str(other))
-        else:  # one core: ABBA order, so a drifting machine favours neither
+        else:  # one core, or asked to: ABBA order, so a drifting machine favours neither
             runs = [(other, "other"), (ROOT, "this")] if swap else [(ROOT, "this"), (other, "other")]
             got = {name: finish(start(path, None, args.script, args.args), name) for path, name in runs}
             this, that = got["this"], got["other"]
