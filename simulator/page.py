@@ -68,7 +68,7 @@ def _painted_grid(shape: tuple[int, int], dpi: int, box_mm: tuple[float, float, 
     row's index among them (H,), read-only. Cached because a run's pages mostly share one grid.
 
     The grid is a max of row and column profiles, so rows with the same row-profile values are the same row: each
-    distinct row is painted once (a page has a few dozen), and a page is gathered from them (~1 ms, where painting
+    distinct row is painted once (~200 at 200 dpi), and a page is gathered from them (~1 ms, where painting
     it whole costs ~20 ms at 200 dpi). That keeps a 600 dpi page cheap, and an entry small.
     """
     h, w = shape
