@@ -1,10 +1,12 @@
 """Benchmark ``generate``: frames/s and peak RSS per worker for phone_photo frames at 2200×1700 with all ground truth.
 
-    python benchmarks/generate.py [--frames 24] [--workers 1 2] [--device-note "H100"] [--full-mesh]
+    python benchmarks/generate.py [--frames 24] [--workers 1 2] [--device-note "H100"] [--full-mesh] [--floor]
 
 Each worker count runs in a fresh process (so peak RSS is its own), pinned to that many cores: the main process's
 peak and the largest worker's peak are printed, with frames/s, seconds per frame per worker, CPU seconds per frame
-(every thread of every process), and the machine (CPU count, GL renderer).
+(every thread of every process), and the machine (CPU count, GL renderer). ``--floor`` also runs one worker
+with the real shaders and with trivial ones, alternating (floor_shaders.py): what a dataset frame costs before
+shading.
 """
 
 from __future__ import annotations
@@ -42,11 +44,16 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def measure(workers: int, frames: int, backend: str, full_mesh: bool = False) -> dict:
+def measure(workers: int, frames: int, backend: str, full_mesh: bool = False, shader_dir: str | None = None) -> dict:
     """Run one generate in this process, pinned to ``workers`` cores where the machine has them (so numpy's and
     OpenCV's helper threads cannot borrow idle cores); returns wall and CPU time and peak RSS (this process and its
-    largest child)."""
+    largest child). ``shader_dir``: one worker (this process) draws with the shaders there."""
     from simulator.cli import main
+    if shader_dir is not None:
+        from simulator import workers as frames_module
+        from simulator.gl_context import create_context
+        from simulator.renderer import Renderer
+        frames_module._renderer = Renderer(create_context(), shader_dir=Path(shader_dir))  # this process's renderer
     pinned = hasattr(os, "sched_setaffinity") and workers <= len(os.sched_getaffinity(0))
     if pinned:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:workers])  # workers inherit it
@@ -62,6 +69,47 @@ def measure(workers: int, frames: int, backend: str, full_mesh: bool = False) ->
             "workers": workers,
             "main_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib / 1024,
             "worker_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kib / 1024}
+
+
+def run_measure(workers: int, args: argparse.Namespace, shader_dir: Path | None = None) -> dict | str:
+    """``measure`` in a fresh process (so peak RSS is its own); its figures, or what went wrong."""
+    # one llvmpipe thread per worker: a worker is a core, so s/frame/worker is per core and scaling is like for like
+    # (left alone, one worker's llvmpipe would use every core)
+    env = {**os.environ, "LP_NUM_THREADS": os.environ.get("LP_NUM_THREADS", "1")}
+    command = [sys.executable, __file__, "--measure", str(workers), "--frames", str(args.frames),
+               "--backend", args.backend] + (["--full-mesh"] if args.full_mesh else [])
+    if shader_dir is not None:
+        command += ["--shader-dir", str(shader_dir)]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        return f"workers={workers}: failed\n{out.stderr[-2000:]}"
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    if r["code"] != 0:
+        return f"workers={workers}: generate exited {r['code']}\n{out.stdout[-2000:]}{out.stderr[-2000:]}"
+    return r
+
+
+def print_floor(args: argparse.Namespace, pairs: int = 2) -> int:
+    """One worker with the real shaders and with trivial ones, ``pairs`` times in ABBA order; the medians."""
+    import statistics
+
+    from floor_shaders import write_floor_shaders
+
+    seconds: dict[str, list[float]] = {"shaders": [], "trivial shaders": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        floor = write_floor_shaders(Path(tmp) / "floor")
+        runs = (("shaders", None), ("trivial shaders", floor))
+        for k in range(pairs):
+            for kind, shader_dir in runs if k % 2 == 0 else runs[::-1]:  # ABBA: a run's leftovers hit both alike
+                r = run_measure(1, args, shader_dir)
+                if isinstance(r, str):
+                    print(r)
+                    return 1
+                seconds[kind].append(r["seconds"] / r["frames"])
+    for kind, values in seconds.items():
+        print(f"one worker, {kind}: {statistics.median(values):.3f} s/frame (median of {pairs}, "
+              f"{min(values):.3f}-{max(values):.3f})")
+    return 0
 
 
 def gl_renderer() -> str:
@@ -80,27 +128,21 @@ def main() -> int:
     parser.add_argument("--backend", default="local", choices=("local", "ray"))
     parser.add_argument("--device-note", default="", help="what machine this is, printed with the figures")
     parser.add_argument("--full-mesh", action="store_true", help="draw every cell of the sheet (no simplification)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also one worker with real and with trivial fragment shaders, alternating (the floor)")
     parser.add_argument("--measure", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--shader-dir", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure is not None:
-        print(json.dumps(measure(args.measure, args.frames, args.backend, args.full_mesh)))
+        print(json.dumps(measure(args.measure, args.frames, args.backend, args.full_mesh, args.shader_dir)))
         return 0
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
           f"GL: {gl_renderer()} {args.device_note}".rstrip())
     base = None
     for workers in args.workers:
-        # one llvmpipe thread per worker: a worker is a core, so s/frame/worker is per core and scaling is like
-        # for like (left alone, one worker's llvmpipe would use every core)
-        env = {**os.environ, "LP_NUM_THREADS": os.environ.get("LP_NUM_THREADS", "1")}
-        command = [sys.executable, __file__, "--measure", str(workers), "--frames", str(args.frames),
-                   "--backend", args.backend] + (["--full-mesh"] if args.full_mesh else [])
-        out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
-        if out.returncode != 0:
-            print(f"workers={workers}: failed\n{out.stderr[-2000:]}")
-            return 1
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        if r["code"] != 0:
-            print(f"workers={workers}: generate exited {r['code']}\n{out.stdout[-2000:]}{out.stderr[-2000:]}")
+        r = run_measure(workers, args)
+        if isinstance(r, str):
+            print(r)
             return 1
         fps = r["frames"] / r["seconds"]
         base = base or fps / workers
@@ -110,6 +152,8 @@ def main() -> int:
               f"{per_core:.3f} s/frame/worker (target ≤ {TARGET_S_PER_FRAME_PER_CORE}), "
               f"{r['cpu_seconds'] / r['frames']:.3f} CPU s/frame, scaling {fps / base / workers:.0%} of linear, "
               f"peak RSS main {r['main_rss_mib']:.0f} MiB, per worker {worker_rss:.0f} MiB")
+    if args.floor:
+        return print_floor(args)
     return 0
 
 

@@ -5,6 +5,8 @@
     python benchmarks/render.py --msaa 4     # multisampled instead of the presets' edge anti-aliasing
     python benchmarks/render.py --frames 200 --rgb-only   # frames per second of the render alone (GPU machines):
                                                           # drawn only, and with the copy to memory
+    python benchmarks/render.py --one-core --floor        # also each pass with trivial fragment shaders: what
+                                                          # rasterising, writing and reading cost before shading
 
 Wall-clock seconds are the minimum over ``--frames`` repeats (other processes share the machine); CPU seconds
 (process time, all threads) are printed beside them. The device is printed first. The last rows compare the sheet
@@ -77,6 +79,32 @@ def fixed_cost(ctx, scene, passes, aa: dict) -> tuple[float, float, int]:
     return statistics.median(walls), statistics.median(cpus), len(sheet.faces)
 
 
+def floor_rows(ctx, frame: tuple, aa: dict, frames: int) -> list[tuple[str, float, float]]:
+    """(label, median wall s, median CPU s) of each pass group drawn with the real shaders and with trivial ones
+    (floor_shaders.py), interleaved: the second is what a renderer with free shading would cost on this device.
+    ``frame``: (sheet, page factory, camera, lighting, background), the sheet simplified as the presets draw it."""
+    import tempfile
+
+    from floor_shaders import write_floor_shaders
+
+    from simulator.renderer import GT_PASSES, Renderer
+
+    sheet, page, cam, light, bg = frame
+    with tempfile.TemporaryDirectory() as tmp:
+        floor = write_floor_shaders(Path(tmp))
+        renderers = {"shaders": Renderer(ctx), "trivial shaders": Renderer(ctx, shader_dir=floor)}
+        groups = {"rgb": {"rgb"}, "ground truth": GT_PASSES, "all passes": GT_PASSES | {"rgb"}}
+
+        def draw(renderer: Renderer, passes: set[str]) -> None:
+            # a new page each call, as in the rows above: its upload is no shading, so both count it
+            renderer.render(sheet, page(), cam, light, bg, passes=passes, **aa)
+        draws = {f"{label}, {kind}, median": partial(draw, r, passes)
+                 for label, passes in groups.items() for kind, r in renderers.items()}
+        for fn in draws.values():
+            fn()  # compile and allocate
+        return [(label, w, c) for label, (w, c) in interleaved(draws, frames).items()]
+
+
 def benchmark_scene():
     """The benchmark's frame: the phone_photo preset's scene with a letter fold, a letter page at 200 dpi and a
     2200x1700 sensor of the same field of view. Returns (scene, page layout, sheet mesh)."""
@@ -105,6 +133,8 @@ def main() -> None:
     parser.add_argument("--rgb-only", action="store_true", help="only the frames-per-second of the colour pass")
     parser.add_argument("--msaa", type=int, default=1,
                         help="colour-pass samples per pixel (default 1, with the presets' edge anti-aliasing)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also the passes drawn with every fragment shader trivial (floor_shaders.py), as medians")
     args = parser.parse_args()
     if args.one_core:
         os.environ["LP_NUM_THREADS"] = "1"  # read by Mesa when the context is created
@@ -198,6 +228,8 @@ def main() -> None:
     rows.append(("simplify the wrinkled sheet", sw, sc))
     w, c, triangles = fixed_cost(ctx, scene, GT_PASSES | {"rgb"}, aa)
     rows.append((f"a render call's fixed cost (64x48, {triangles} tri), median", w, c))
+    if args.floor:
+        rows += floor_rows(ctx, (meshes["the fold, simplified"], page, cam, light, bg), aa, max(n, 5))
     antialias = "edge AA" if aa["edge_aa"] else f"msaa {args.msaa}"
     print(f"2200x1700, {antialias}, page {image.rgb.shape[1]}x{image.rgb.shape[0]}, "
           f"mesh {len(sheet.vertices)} vertices, min of {n}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from pathlib import Path
 from typing import Mapping
 
 import cv2
@@ -38,7 +39,7 @@ from .lens import lens_uniforms
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
 from .mipmaps import srgb_mip_chain
 from .occluders import Occluder, SolidMesh, occluder_mesh, photographer_mesh
-from .programs import ProgramCache
+from .programs import SHADER_DIR, ProgramCache
 from .reuse import LastResult
 from .shadows import SHADOW_MAP_PX, ShadowView, light_scale, light_view_proj, shadow_mask_scale, vertex_ao
 from .table import table_mesh
@@ -111,21 +112,22 @@ class Renderer:
     """Holds programs, textures and framebuffers for the life of a context; ``render`` draws one frame."""
 
     def __init__(self, ctx: moderngl.Context, shadow_map_px: int = SHADOW_MAP_PX, anisotropy: float | None = None,
-                 cpu_mipmaps: bool | None = None):
+                 cpu_mipmaps: bool | None = None, shader_dir: Path = SHADER_DIR):
         """``anisotropy``: texture filtering of page and table; by default 16, but 1 on Mesa's llvmpipe, whose
         anisotropic path blurs even unstretched texels (a 0.45 mm trace at 1:1 turns mid-grey). ``cpu_mipmaps``:
         the textures' mip chains made by :mod:`mipmaps` (by default on llvmpipe, where that takes as long as its
-        glGenerateMipmap and filters better) or by the GL (elsewhere: a GPU makes them in a fraction of a ms)."""
+        glGenerateMipmap and filters better) or by the GL (elsewhere: a GPU makes them in a fraction of a ms).
+        ``shader_dir``: where the GLSL files are read from (``render.py --floor`` draws with trivial ones)."""
         self.ctx = ctx
         with ctx:
-            self._create(ctx, shadow_map_px, anisotropy, cpu_mipmaps)
+            self._create(ctx, shadow_map_px, anisotropy, cpu_mipmaps, shader_dir)
 
     def _create(self, ctx: moderngl.Context, shadow_map_px: int, anisotropy: float | None,
-                cpu_mipmaps: bool | None) -> None:
+                cpu_mipmaps: bool | None, shader_dir: Path) -> None:
         software = "llvmpipe" in ctx.info.get("GL_RENDERER", "")
         self.anisotropy = anisotropy or (1.0 if software else 16.0)
         self.cpu_mipmaps = software if cpu_mipmaps is None else cpu_mipmaps
-        self.programs = ProgramCache(ctx)
+        self.programs = ProgramCache(ctx, shader_dir)
         self._textures: dict[str, moderngl.Texture] = {}
         self._buffers: dict[str, moderngl.Buffer] = {}
         self._vao_cache: dict[tuple[int, bool], dict[str, moderngl.VertexArray]] = {}  # by program (glo), depth only
@@ -480,14 +482,14 @@ class Renderer:
         if self._quad_vao is None:
             quad = self.ctx.buffer(np.array([-1, -1, 0, 0, 1, -1, 1, 0, -1, 1, 0, 1, 1, 1, 1, 1], np.float32))
             self._quad_vao = self.ctx.vertex_array(prog, [(quad, "2f 2x4", "in_pos")])  # in_uv: unused here
-        prog["u_mask"].value = 0
-        prog["u_extent"].value = tuple(float(v) for v in mask.viewport[2:])
+        set_uniforms = self.programs.setter(prog)
+        set_uniforms(u_mask=0, u_extent=tuple(float(v) for v in mask.viewport[2:]))
         self.ctx.disable(moderngl.DEPTH_TEST)  # the mask's own depth buffer would reject the quad
         for src, dst, direction in ((mask, scratch, (1.0, 0.0)), (scratch, mask, (0.0, 1.0))):
             texture = src.color_attachments[0]
             texture.filter = (moderngl.LINEAR, moderngl.LINEAR)  # taps land between texels
             texture.use(location=0)
-            prog["u_direction"].value = direction
+            set_uniforms(u_direction=direction)
             dst.use()
             self._quad_vao.render(moderngl.TRIANGLE_STRIP)
         self.ctx.enable(moderngl.DEPTH_TEST)
