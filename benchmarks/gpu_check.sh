@@ -22,7 +22,7 @@ export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
 {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1
   python3 benchmarks/render.py --rgb-only --frames 200
-  python3 benchmarks/render.py --frames 5
+  python3 benchmarks/render.py --frames 5 --floor  # the floor: what a GPU spends before shading
   python3 benchmarks/render.py --frames 5 --msaa 4
   python3 benchmarks/generate.py --frames 64 --workers 1 4 8 16 --device-note "$note"
   # triangles cost a GPU almost nothing: is the CPU the simplified sheet costs worth spending there?
