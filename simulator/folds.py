@@ -111,7 +111,9 @@ def hinge(step: HingeStep, pos: np.ndarray, page: np.ndarray, size_mm: tuple[flo
     ``relief`` is the (lowest, highest) z of the sheet before folding. Each layer then takes the paper's thickness
     plus that relief, so a sheet that was already creased still closes without passing through itself: turning by
     180° about a line at height h maps z to 2h - z, which clears the ``layers`` beneath by a thickness. The lift
-    grows as sin²(turn / 2): a nearly open fold needs none, and lifting it would step the paper at the crease.
+    grows as sin²(turn / 2): a nearly open fold needs none, and lifting it would step the paper at the crease. A
+    valley fold's line is never below the material on its crease, a mountain fold's never above it, so each layer
+    there turns on its own circle about the line and no two cross.
     """
     if step.angle_deg == 0.0:
         return pos
@@ -121,7 +123,9 @@ def hinge(step: HingeStep, pos: np.ndarray, page: np.ndarray, size_mm: tuple[flo
     layer = thickness_mm + (high - low)
     closing = np.sin(np.radians(step.angle_deg) / 2.0) ** 2
     rise = closing * (step.layers * layer / 2.0 + (high - low) / 2.0)
-    lift = low + rise if step.sense > 0 else high - rise
+    # a line between a stack's layers, or below a creased sheet's raised crease, turned them through each other
+    crease = pos[(page[..., step.axis] == step.at)][:, 2]
+    lift = max(low + rise, float(crease.max())) if step.sense > 0 else min(high - rise, float(crease.min()))
     if step.axis == 0:  # constant page x: the line runs along world y
         pivot = np.array([step.at, 0.0, lift])
         into = np.array([float(step.moving), 0.0, 0.0])
