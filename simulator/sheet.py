@@ -186,14 +186,15 @@ def rest_on_table(pos: np.ndarray) -> np.ndarray:
 
 
 def _apply(d: Deformation, pos: np.ndarray, page: np.ndarray, spec: SheetSpec,
-           gen: np.random.Generator) -> tuple[np.ndarray, list[Crease]]:
+           gen: np.random.Generator, name: str) -> tuple[np.ndarray, list[Crease]]:
+    """Deformation ``d`` (named ``name`` in errors) applied to the grid ``pos``; returns it and any creases made."""
     size = (spec.width_mm, spec.height_mm)
     if isinstance(d, Fold):
         return folds.fold(d, pos, page, size, spec.thickness_mm)
     if isinstance(d, DogEar):
         return folds.dog_ear(d, pos, page, size, spec.cell_mm, spec.thickness_mm)
     if isinstance(d, Curl):
-        return warps.curl(d, pos, size), []
+        return warps.curl(d, pos, size, name), []
     if isinstance(d, CreaseLines):
         return warps.crease_lines(d, pos, page, size, gen)
     if isinstance(d, Wrinkles):
@@ -216,8 +217,8 @@ def build_sheet(spec: SheetSpec, gen: np.random.Generator) -> Sheet:
     flat = coords.page_to_world(page, spec.height_mm)
     pos = flat
     creases: list[Crease] = []
-    for d in spec.deformations:
-        pos, new = _apply(d, pos, page, spec, gen)
+    for i, d in enumerate(spec.deformations):
+        pos, new = _apply(d, pos, page, spec, gen, f"sheet.deformations[{i}]")
         creases += new
     pos = rest_on_table(pos)
     uv = coords.page_to_uv(page, *size).reshape(-1, 2)

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.ndimage import map_coordinates
 
 from .deform import Crease, CreaseLines, Curl, Wrinkles
+from .errors import InputError
 
 
 def crease_profile(dist_mm: np.ndarray, width_mm: float) -> np.ndarray:
@@ -19,8 +20,11 @@ def crease_profile(dist_mm: np.ndarray, width_mm: float) -> np.ndarray:
     return np.exp(-np.abs(dist_mm) / width_mm)
 
 
-def curl(c: Curl, pos: np.ndarray, size_mm: tuple[float, float]) -> np.ndarray:
-    """Bend the sheet around a cylinder of ``radius_mm``: an edge strip curls up, or the whole page bows."""
+def curl(c: Curl, pos: np.ndarray, size_mm: tuple[float, float], name: str = "curl") -> np.ndarray:
+    """Bend the sheet around a cylinder of ``radius_mm``: an edge strip curls up, or the whole page bows.
+
+    InputError (naming ``name``) when part of the bent sheet stands at least the radius off the table on the
+    cylinder's side (a fold's flaps opened to ~110° stand ~50 mm high): the bend would take it through the axis."""
     w, h = size_mm
     r = c.radius_mm
     if c.edge == "whole":
@@ -40,6 +44,10 @@ def curl(c: Curl, pos: np.ndarray, size_mm: tuple[float, float]) -> np.ndarray:
     phi = s / r
     z = pos[..., 2]
     radial = r - sign * z  # distance from the cylinder's axis
+    through = (s != 0) & (radial <= 0)
+    if through.any():
+        raise InputError(f"{name}.radius_mm: {r:g} mm is less than the {float(np.abs(z[through]).max()):.0f} mm "
+                         "that the sheet stands in the curl (a fold's flaps): it would bend them through its axis")
     out = pos.copy()
     offset = radial * np.sin(phi)
     if c.edge == "whole":

@@ -8,6 +8,7 @@ import pytest
 from simulator import coords
 from simulator.crease_marks import REACH_MM, mark_creases
 from simulator.deform import Crease, CreaseLines, Curl, DogEar, Fold, Wrinkles
+from simulator.errors import InputError
 from simulator.folds import dog_ear_line
 from simulator.config import preset_scene
 from simulator.photograph import deformed_sheet, drawn_sheet
@@ -262,4 +263,15 @@ def test_a_sheet_creased_or_dog_eared_before_folding_does_not_pass_through_itsel
     line below a creased sheet's raised crease, or between the layers of a quarter fold's stack lifted for a
     dog-ear, the layers turned through each other along the crease (hundreds of crossing triangles each)."""
     s = _sheet(before, fold, Wrinkles(amplitude_mm=1.0, scale_mm=80.0), cell_mm=4.0)
+    assert len(self_intersections(s.vertices, s.faces)) == 0
+
+
+def test_a_curl_tighter_than_a_standing_flap_is_refused_naming_its_radius():
+    """A fold opened to 90° stands its flap ~140 mm high; bending that around a 60 mm cylinder would take it
+    through the axis (an inverted, self-crossing flap), so the sheet is refused with the parameter named."""
+    with pytest.raises(InputError, match=r"^sheet\.deformations\[1\]\.radius_mm: 60 mm is less than the 140 mm"):
+        _sheet(Fold(pattern="half", angle_deg=90.0, flap_side="low"), Curl(edge="whole", radius_mm=60.0, axis="y"),
+               cell_mm=4.0)
+    s = _sheet(Fold(pattern="half", angle_deg=90.0, flap_side="low"), Curl(edge="whole", radius_mm=300.0, axis="y"),
+               cell_mm=4.0)  # wider than the flap is high: bent, and clear of itself
     assert len(self_intersections(s.vertices, s.faces)) == 0
