@@ -87,6 +87,20 @@ def grid_lines(f: Fold, size_mm: tuple[float, float]) -> tuple[list[float], list
     return ([s.at for s in steps if s.axis == 0], [s.at for s in steps if s.axis == 1])
 
 
+def mirrored_cells(f: Fold, size_mm: tuple[float, float], gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """(R-1, C-1) bool: the grid cells that fold ``f`` turns over an odd number of times.
+
+    Their triangles are split along the mirrored diagonal, so a closed flap lies over the panel beneath it in the
+    same triangles: both layers then follow any later warp identically and never cross (a flap cut the other way
+    passes through the panel by as much as the warp's twist across a cell, far more than a paper's thickness)."""
+    cx, cy = (gx[:-1] + gx[1:]) / 2.0, (gy[:-1] + gy[1:]) / 2.0
+    odd = np.zeros((len(cy), len(cx)), bool)
+    for step in fold_plan(f, size_mm)[0]:
+        centre = cx[None, :] if step.axis == 0 else cy[:, None]
+        odd ^= centre > step.at if step.moving > 0 else centre < step.at
+    return odd
+
+
 def _rotate(v: np.ndarray, axis: np.ndarray, angle: float) -> np.ndarray:
     """Rodrigues rotation of vectors ``v`` (..., 3) about unit ``axis`` by ``angle`` radians."""
     c, s = np.cos(angle), np.sin(angle)

@@ -1,9 +1,11 @@
 """The paper sheet as a deformable triangle mesh on a rectilinear grid in page space.
 
 The grid's lines are page x positions (columns) and page y positions (rows); fold creases appear twice, as two
-coincident lines, so the two sides of a crease share no vertex and shading stays sharp across it. Each grid cell
-is split along the same diagonal everywhere, which lets :meth:`Sheet.uv_to_world` find the triangle under any UV
-by two binary searches and interpolate in exactly the triangles the GPU rasterises.
+coincident lines, so the two sides of a crease share no vertex and shading stays sharp across it. A fold's flap
+is the mirror image of the panel it closes onto, cell for cell: the panels between creases are divided evenly and the
+flap's cells are split along the mirrored diagonal (:attr:`Sheet.flip`). Wrinkles then move a closed flap's vertices
+exactly as the ones beneath it, and the layers keep their gap. :meth:`Sheet.uv_to_world` finds the cell under any
+UV by two binary searches and interpolates in exactly the triangles the GPU rasterises.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class Sheet:
     grid_y: np.ndarray  # (R,) page y of the grid rows
     gloss: float = 0.04  # specular weight of the paper (SheetSpec.gloss)
     ao: np.ndarray | None = None  # (N,) ambient visibility from a finer mesh (simplify.py); None: from this one
+    flip: np.ndarray | None = None  # (R-1, C-1) bool: cell split along b–d, not a–c (grid_faces); None: none
 
     def uv_to_world(self, uv: np.ndarray) -> np.ndarray:
         """World position (K, 3) of UVs (K, 2) on the deformed mesh, exact for its triangulation.
@@ -81,9 +84,14 @@ class Sheet:
         v = self.vertices.astype(np.float64)
         a, b = v[j * cols + i], v[j * cols + i + 1]
         c, d = v[(j + 1) * cols + i + 1], v[(j + 1) * cols + i]
-        lower = (fy >= fx)[:, None]  # triangle (a, d, c) below the a–c diagonal in page space, else (a, c, b)
         fx, fy = fx[:, None], fy[:, None]
-        return np.where(lower, (1 - fy) * a + (fy - fx) * d + fx * c, (1 - fx) * a + (fx - fy) * b + fy * c)
+        lower = fy >= fx  # triangle (a, d, c) below the a–c diagonal in page space, else (a, c, b)
+        split_ac = np.where(lower, (1 - fy) * a + (fy - fx) * d + fx * c, (1 - fx) * a + (fx - fy) * b + fy * c)
+        if self.flip is None:
+            return split_ac
+        near = fx + fy <= 1  # triangle (a, d, b) before the b–d diagonal, else (b, d, c)
+        split_bd = np.where(near, (1 - fx - fy) * a + fx * b + fy * d, (fx + fy - 1) * c + (1 - fx) * d + (1 - fy) * b)
+        return np.where(self.flip[j, i][:, None], split_bd, split_ac)
 
     def page_xy(self, uv: np.ndarray) -> np.ndarray:
         """Page mm (K, 2) of UVs (K, 2), clamped to the page."""
@@ -110,38 +118,46 @@ class Sheet:
 
 
 def grid_lines(extent: float, cell_mm: float, creases: list[float]) -> np.ndarray:
-    """Evenly spaced grid coordinates over [0, extent] with each crease inserted twice (nearby lines dropped)."""
-    n = max(1, int(np.ceil(extent / cell_mm - 1e-9)))
-    lines = np.linspace(0.0, extent, n + 1)
-    step = extent / n
-    for c in creases:
-        lines = lines[np.abs(lines - c) > 0.35 * step]
-    return np.sort(np.concatenate([lines, np.repeat(np.asarray(creases, dtype=np.float64), 2)]))
+    """Grid coordinates over [0, extent], each stretch between creases (and the edges) divided evenly into cells of
+    at most ``cell_mm``, so each crease is a grid line twice. Stretches of equal length (a fold's panels) get
+    the same lines, so the grid is its own mirror image about a crease between them."""
+    cuts = np.unique(np.concatenate([[0.0, extent], np.asarray(creases, dtype=np.float64)]))
+    stretches = [np.linspace(a, b, max(1, int(np.ceil((b - a) / cell_mm - 1e-9))) + 1)
+                 for a, b in zip(cuts[:-1], cuts[1:])]
+    return np.concatenate(stretches)
 
 
-def grid_faces(rows: int, cols: int) -> np.ndarray:
-    """Two CCW (seen from +z on the flat sheet) triangles per cell, split along the a–c diagonal."""
+def grid_faces(rows: int, cols: int, flip: np.ndarray | None = None) -> np.ndarray:
+    """Two CCW (seen from +z on the flat sheet) triangles per cell: (a, d, c) and (a, c, b) split along the a–c
+    diagonal, or where ``flip`` (rows-1, cols-1) is set (a, d, b) and (b, d, c) along b–d (a b above d c on the
+    page: a the cell's first row and column)."""
     j, i = np.mgrid[0 : rows - 1, 0 : cols - 1]
-    a = (j * cols + i).ravel()
+    a = j * cols + i
     b, c, d = a + 1, a + cols + 1, a + cols
-    return np.concatenate([np.stack([a, d, c], 1), np.stack([a, c, b], 1)]).astype(np.int32)
+    first, second = np.stack([a, d, c], -1), np.stack([a, c, b], -1)
+    if flip is not None:
+        first = np.where(flip[..., None], np.stack([a, d, b], -1), first)
+        second = np.where(flip[..., None], np.stack([b, d, c], -1), second)
+    return np.concatenate([first.reshape(-1, 3), second.reshape(-1, 3)]).astype(np.int32)
 
 
-def grid_normals(pos: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals (R, C, 3) of the grid's triangles.
+def grid_normals(pos: np.ndarray, gx: np.ndarray, gy: np.ndarray, flip: np.ndarray | None = None) -> np.ndarray:
+    """Area-weighted unit vertex normals (R, C, 3) of the triangles of :func:`grid_faces`.
 
     The zero-width cells between a fold crease's two copies are left out, so each copy takes only its own side's
     faces and the crease shades sharply.
     """
     a, b, c, d = pos[:-1, :-1], pos[:-1, 1:], pos[1:, 1:], pos[1:, :-1]
     real = ((np.diff(gy)[:, None] > 0) & (np.diff(gx)[None, :] > 0))[..., None]
-    lower = np.cross(d - a, c - a) * real  # triangle (a, d, c), twice its area along its normal
-    upper = np.cross(c - a, b - a) * real  # triangle (a, c, b)
+    flip = np.zeros(real.shape, bool) if flip is None else flip[..., None]
+    # twice each triangle's area along its normal: (a, d, c) and (a, c, b), or (a, d, b) and (b, d, c) where flipped
+    first = np.where(flip, np.cross(d - a, b - a), np.cross(d - a, c - a)) * real
+    second = np.where(flip, np.cross(d - b, c - b), np.cross(c - a, b - a)) * real
     n = np.zeros_like(pos)
-    n[:-1, :-1] += lower + upper
-    n[1:, 1:] += lower + upper
-    n[1:, :-1] += lower
-    n[:-1, 1:] += upper
+    n[:-1, :-1] += first + np.where(flip, 0.0, second)
+    n[1:, 1:] += second + np.where(flip, 0.0, first)
+    n[1:, :-1] += first + np.where(flip, second, 0.0)
+    n[:-1, 1:] += second + np.where(flip, first, 0.0)
     length = np.linalg.norm(n, axis=-1, keepdims=True)
     return np.where(length > 0, n / np.maximum(length, 1e-30), [0.0, 0.0, 1.0])
 
@@ -205,14 +221,11 @@ def _apply(d: Deformation, pos: np.ndarray, page: np.ndarray, spec: SheetSpec,
 def build_sheet(spec: SheetSpec, gen: np.random.Generator) -> Sheet:
     """Mesh the page, apply ``spec.deformations`` in order, and rest the result on the table."""
     size = (spec.width_mm, spec.height_mm)
-    fold_x, fold_y = [], []
-    for d in spec.deformations:
-        if isinstance(d, Fold):
-            lx, ly = folds.grid_lines(d, size)
-            fold_x += lx
-            fold_y += ly
+    fold = next((d for d in spec.deformations if isinstance(d, Fold)), None)  # at most one (check_order)
+    fold_x, fold_y = folds.grid_lines(fold, size) if fold else ([], [])
     gx = grid_lines(spec.width_mm, spec.cell_mm, fold_x)
     gy = grid_lines(spec.height_mm, spec.cell_mm, fold_y)
+    flip = folds.mirrored_cells(fold, size, gx, gy) if fold else None
     page = np.stack(np.meshgrid(gx, gy), axis=-1)  # (R, C, 2) page mm
     flat = coords.page_to_world(page, spec.height_mm)
     pos = flat
@@ -222,10 +235,10 @@ def build_sheet(spec: SheetSpec, gen: np.random.Generator) -> Sheet:
         creases += new
     pos = rest_on_table(pos)
     uv = coords.page_to_uv(page, *size).reshape(-1, 2)
-    faces = grid_faces(len(gy), len(gx))
+    faces = grid_faces(len(gy), len(gx), flip)
     vertices = pos.reshape(-1, 3)
-    normals = grid_normals(pos, gx, gy).reshape(-1, 3)
+    normals = grid_normals(pos, gx, gy, flip).reshape(-1, 3)
     return Sheet(vertices=vertices.astype(np.float32), flat_vertices=flat.reshape(-1, 3).astype(np.float32),
                  uv=uv.astype(np.float32), faces=faces, normals=normals.astype(np.float32),
                  creases=creases, width_mm=spec.width_mm, height_mm=spec.height_mm, grid_x=gx, grid_y=gy,
-                 gloss=spec.gloss)
+                 gloss=spec.gloss, flip=flip)

@@ -126,7 +126,7 @@ def simplify_sheet(sheet: Sheet, camera: Camera, tol_px: float, gap_mm: float = 
     checked = _keys(leaves, cols)  # these passed as plain fans
     for _ in range(CHECKS):
         leaves = _balance(leaves, rows, cols)
-        tris, index, mids = _triangulate(leaves, rows, cols)
+        tris, index, mids = _triangulate(leaves, rows, cols, sheet.flip)
         # a leaf is drawn as checked unless balancing made it or gave its fan a middle vertex (size 1 is exact)
         suspect = np.flatnonzero((leaves[:, 2] > 1) & (mids.any(axis=1) | ~np.isin(_keys(leaves, cols), checked)))
         bad = _failing(fields, camera, tol, leaves, mids, suspect, grid)
@@ -372,16 +372,19 @@ def _split(leaves: np.ndarray, which: np.ndarray, rows: int, cols: int) -> np.nd
 
 # --- triangles -----------------------------------------------------------------------------------------------------
 
-def _fans(nodes: np.ndarray, size: int, mids: np.ndarray, cols: int) -> np.ndarray:
+def _fans(nodes: np.ndarray, size: int, mids: np.ndarray, cols: int, flip: np.ndarray | None = None) -> np.ndarray:
     """(n, FAN, 3) fine vertex ids of each node's fan: centre to the loop a, d, c, b (the rotation of
     :func:`sheet.grid_faces`' triangles), with each side's middle vertex where ``mids`` (n, 4: sides a-d, d-c,
     c-b, b-a) says. A side without its middle gives a degenerate triangle, later dropped. Size-1 nodes are the
-    grid's own two triangles."""
+    grid's own two triangles, split along the diagonal the sheet's ``flip`` (R-1, C-1) gives their cell."""
     j0, i0 = nodes[:, 0], nodes[:, 1]
     vid = lambda dj, di: (j0 + dj) * cols + i0 + di  # noqa: E731  (a vertex of each node, by offset)
     if size == 1:
         a, b, c, d = vid(0, 0), vid(0, 1), vid(1, 1), vid(1, 0)
         two = np.stack([np.stack([a, d, c], 1), np.stack([a, c, b], 1)], 1)
+        if flip is not None:
+            two = np.where(flip[j0, i0][:, None, None], np.stack([np.stack([a, d, b], 1), np.stack([b, d, c], 1)], 1),
+                           two)
         return np.concatenate([two, np.repeat(two[:, :1], FAN - 2, axis=1)], axis=1)
     s, h = size, size // 2
     corners = [vid(0, 0), vid(s, 0), vid(s, s), vid(0, s)]  # a, d, c, b
@@ -394,10 +397,11 @@ def _fans(nodes: np.ndarray, size: int, mids: np.ndarray, cols: int) -> np.ndarr
     return np.stack([centre, loop, np.roll(loop, -1, axis=1)], axis=-1)
 
 
-def _triangulate(leaves: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _triangulate(leaves: np.ndarray, rows: int, cols: int,
+                 flip: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each (balanced) leaf's fan in fine vertex ids (L, FAN, 3), each side split where the neighbour is smaller,
-    padded with the leaf's first triangle; the leaf index of every fine cell (rows-1, cols-1); and which sides of
-    each leaf have their middle vertex (L, 4)."""
+    padded with the leaf's first triangle (single cells split as the sheet's ``flip`` says); the leaf index of every
+    fine cell (rows-1, cols-1); and which sides of each leaf have their middle vertex (L, 4)."""
     size, index = _size_map(leaves, rows, cols)
     tris, all_mids = np.empty((len(leaves), FAN, 3), int), np.zeros((len(leaves), 4), bool)
     for s in np.unique(leaves[:, 2]):
@@ -409,7 +413,7 @@ def _triangulate(leaves: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, 
                 jj, ii = j0 + dj, i0 + di
                 there = (jj >= 0) & (jj < rows - 1) & (ii >= 0) & (ii < cols - 1)
                 mids[there, k] = size[jj[there], ii[there]] < s
-        tris[sel] = _fans(leaves[sel, :2], int(s), mids, cols)
+        tris[sel] = _fans(leaves[sel, :2], int(s), mids, cols, flip)
         all_mids[sel] = mids
     degenerate = (tris[..., 0] == tris[..., 1]) | (tris[..., 1] == tris[..., 2]) | (tris[..., 0] == tris[..., 2])
     return np.where(degenerate[..., None], tris[:, :1], tris), index, all_mids
@@ -429,8 +433,9 @@ def _simplified(sheet: Sheet, leaves: np.ndarray, tris: np.ndarray, index: np.nd
         vertices=sheet.vertices[used], flat_vertices=sheet.flat_vertices[used], uv=sheet.uv[used],
         faces=remap.reshape(-1, 3).astype(np.int32), normals=sheet.normals[used], creases=sheet.creases,
         width_mm=sheet.width_mm, height_mm=sheet.height_mm, grid_x=sheet.grid_x, grid_y=sheet.grid_y,
-        gloss=sheet.gloss, ao=f.ao[used].astype(np.float32), cell_leaf=index, leaf_faces=np.searchsorted(used, tris),
-        leaf_box=box, leaf_single=size == 1, flat_xy=f.xy[used], ring=sheet.outline())
+        gloss=sheet.gloss, flip=sheet.flip, ao=f.ao[used].astype(np.float32), cell_leaf=index,
+        leaf_faces=np.searchsorted(used, tris), leaf_box=box, leaf_single=size == 1, flat_xy=f.xy[used],
+        ring=sheet.outline())
 
 
 # --- interpolation ---------------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def test_uv_to_world_on_flat_sheet_is_page_to_world():
 
 @pytest.mark.parametrize("deformations", [
     (Fold(pattern="half", angle_deg=40),),
+    (Fold(pattern="quarter", angle_deg=30), Wrinkles(amplitude_mm=2.0, scale_mm=30.0)),  # cells split both ways
     (CreaseLines(count=5), DogEar(angle_deg=30), Curl(), Wrinkles(amplitude_mm=2.0)),
 ])
 def test_uv_to_world_is_exact_on_the_deformed_mesh(deformations):
@@ -82,6 +83,35 @@ def test_normals_are_unit_and_sharp_across_a_fold():
     row = len(s.grid_y) // 2
     left, right = s.normals[row * len(s.grid_x) + cols[0]], s.normals[row * len(s.grid_x) + cols[1]]
     assert np.degrees(np.arccos(np.clip(left @ right, -1, 1))) == pytest.approx(80.0, abs=1.0)
+
+
+def test_a_folds_panels_are_mirror_images_cell_for_cell():
+    """Each stretch between creases is divided evenly, so the grid is its own mirror about each crease, and the cells
+    a fold turns over (once) are split along the other diagonal: a closed flap lies over the panel triangle on
+    triangle."""
+    s = _sheet(Fold(pattern="letter", angle_deg=30), cell_mm=2.3)
+    for c in (W / 3, 2 * W / 3):
+        side = s.grid_x[s.grid_x <= c + 1e-9]
+        mirror = 2 * c - side[side >= 2 * c - W / 3 - 1e-9]
+        assert np.isin(np.round(mirror, 6), np.round(s.grid_x, 6)).all()
+    centre = (s.grid_x[:-1] + s.grid_x[1:]) / 2
+    assert (s.flip == ((centre < W / 3) | (centre > 2 * W / 3))[None, :]).all()
+    assert _sheet(cell_mm=2.3).flip is None
+
+
+def test_normals_agree_with_the_triangles_drawn():
+    """The vertex normals are the area-weighted normals of the sheet's own faces, cells split either way (the
+    zero-width strips that join a crease's two copies left out, so the crease shades sharply)."""
+    s = _sheet(Fold(pattern="quarter", angle_deg=120), Wrinkles(amplitude_mm=2.0, scale_mm=30.0), cell_mm=3.0)
+    v = s.vertices.astype(np.float64)
+    faces = s.faces[_face_areas(s.flat_vertices.astype(np.float64), s.faces) > 1e-9]
+    tri = v[faces]
+    area_normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    n = np.zeros_like(v)
+    for k in range(3):
+        np.add.at(n, faces[:, k], area_normal)
+    n /= np.linalg.norm(n, axis=1, keepdims=True)
+    assert np.abs(n - s.normals).max() < 1e-4
 
 
 def test_to_trimesh_keeps_every_vertex():
