@@ -44,9 +44,9 @@ class Camera:
     dist: tuple[float, float, float, float, float] = field(default=(0.0, 0.0, 0.0, 0.0, 0.0), metadata=rng(-1.0, 1.0))
 
     def check(self, name: str = "") -> None:
+        """The target on or above the table (with ``tilt_deg`` ≤ 85° the camera is then above it too), and a lens
+        that does not fold the image."""
         prefix = f"{name}." if name else ""
-        if self.position()[2] <= 0.0:
-            raise InputError(f"{prefix}tilt_deg: camera is below the table (height {self.position()[2]:.1f} mm)")
         if self.target[2] < 0.0:
             raise InputError(f"{prefix}target: {self.target[2]} mm is below the table (z must be ≥ 0)")
         lens_limit(self, name or "camera")  # refuses a distortion that folds inside the frame

@@ -60,8 +60,8 @@ class PageSpec:
     grid: str = field(default="red", metadata=choices(*GRID_SCHEME_NAMES))
     minor_grid: str = field(default="lines", metadata=choices("lines", "dots"))
     trace_width_mm: float = field(default=0.28, metadata=rng(0.05, 1.5))
-    trace_rgb: tuple[int, int, int] = (25, 25, 30)
-    paper_rgb: tuple[int, int, int] = (255, 255, 255)
+    trace_rgb: tuple[int, int, int] = field(default=(25, 25, 30), metadata=rng(0, 255))
+    paper_rgb: tuple[int, int, int] = field(default=(255, 255, 255), metadata=rng(0, 255))
     header: bool = False
     redacted_lines: int = field(default=0, metadata=rng(0, len(REDACTABLE)))  # header lines under a bar (if any)
     seed: int = field(default=0, metadata=rng(0))
@@ -75,9 +75,6 @@ class PageSpec:
         for lead, gain in self.lead_gain_mm_mv.items():
             if gain not in (5.0, 10.0, 20.0):
                 raise InputError(f"{prefix}lead_gain_mm_mv.{lead}: {gain} is not one of 5, 10, 20 mm/mV")
-        for c in (*self.trace_rgb, *self.paper_rgb):
-            if not 0 <= c <= 255:
-                raise InputError(f"{prefix}trace_rgb/paper_rgb: {c} is not a 0–255 colour value")
 
     def gain_for(self, lead: str) -> float:
         """Gain in mm/mV of a lead (per-lead override matched case-insensitively)."""

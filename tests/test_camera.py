@@ -77,6 +77,7 @@ def test_scene_parameters_round_trip_through_dicts():
     (Camera, {"focal_mm": -5.0}, "camera.focal_mm"),
     (Camera, {"tilt_deg": 95.0}, "camera.tilt_deg"),
     (Camera, {"target": [0.0, 0.0, -10.0]}, "camera.target"),
+    (Camera, {"target": [0.0, 0.0, -1000.0]}, "camera.target"),  # the camera below the table too: the target's fault
     (Camera, {"width_px": 0}, "camera.width_px"),
     (Camera, {"distance_mm": 0.0}, "camera.distance_mm"),
     (Camera, {"projection": "fisheye"}, "camera.projection"),

@@ -96,6 +96,8 @@ def test_extends_cycle_is_an_error(tmp_path):
     ({"page": {"one_of": [{"layout": "12x1", "rhythm_leads": ["II"]}]}}, "rhythm strips go with"),
     ({"page": {"one_of": 3}}, "page.one_of: expected a list of mappings"),
     ({"page.redacted_lines": 5}, "page.redacted_lines: 5 is out of range"),
+    ({"page.trace_rgb": [20, 20, 300]}, "page.trace_rgb[2]: 300 is out of range (must be ≤ 255)"),
+    ({"page.paper_rgb": [255, -1, 255]}, "page.paper_rgb[1]: -1 is out of range (must be ≥ 0)"),
     ({"post.msaa": 3}, "post.msaa: 3 is not one of"),
     ({"post.msaa": 4}, "post.msaa: 4 would smooth the edges twice; set scene.post.edge_aa: false"),
     ({"background.photographer": "yes"}, "background.photographer"),
