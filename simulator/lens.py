@@ -2,9 +2,10 @@
 :func:`camera.project_points` puts it, so the rasteriser draws the final image directly, every layer at once.
 
 Between vertices the image is straight (a triangle stays a triangle): a straight line of length ``L`` pixels misses
-the true curve by about ``L² |d''| / 8``, where ``d''`` is the distortion's second derivative in pixels. With the
-default 1.5 mm sheet mesh, the ~80 px table grid and occluder grids of 10 mm, that is below 0.01 px on the sheet
-and about 0.2 px on the table at the presets' strongest distortion. Ground-truth layers come from the same
+the true curve by about ``L² |d''| / 8``, where ``d''`` is the distortion's second derivative in pixels. The sheet's
+cells are small (the simplifier merges them only within 0.05 px, :func:`lens_span`), occluders are meshed in 10 mm
+grids, and the table's grid is refined until its cells in the frame stray by at most ``table.STRAY_PX``, the table
+then drawn deeper by more than that so it never shows through the sheet. Ground-truth layers come from the same
 rasterisation as the colour, so they agree with the image exactly.
 
 The polynomial holds only over the part of the field it was fitted to: far outside the frame it folds back (barrel
@@ -58,6 +59,29 @@ def lens_limit(cam: Camera, name: str = "camera") -> float:
         return float(r[fold])
     raise InputError(f"{name}.dist: {list(cam.dist)} folds the image back on itself inside the frame (the distorted "
                      f"radius peaks at {g[fold]:.3f} but the corners are at {corner:.3f}, in focal lengths)")
+
+
+def lens_span(camera: Camera, ray: np.ndarray, tol_px: float) -> float:
+    """The longest triangle edge (normalised image coordinates), over the part of the image that the undistorted
+    rays ``ray`` (K, 2) span, that the lens cannot bend by more than ``tol_px``. The drawn point is the linear
+    interpolation of the distortion D over the triangle (in perspective-corrected weights), which misses D by at
+    most half its largest second derivative times the squared radius of the triangle's smallest enclosing circle
+    (Waldron 1998), a radius at most the longest edge over √3: √2 κ L² / 6 for both components together, κ bounding
+    |D_xx| + |D_xy| + |D_yy| (pixels per normalised unit squared), measured numerically."""
+    from .camera import distort, to_pixels  # camera.py imports this module
+
+    if not has_distortion(camera):
+        return np.inf
+    lo, hi = ray.min(axis=0), ray.max(axis=0)
+    h = 1e-3 * max(float((hi - lo).max()), 1e-6)
+    x, y = np.meshgrid(np.linspace(lo[0], hi[0], 24), np.linspace(lo[1], hi[1], 24))
+    image = lambda dx, dy: to_pixels(camera, distort(camera, np.stack([x + dx, y + dy], axis=-1)))  # noqa: E731
+    centre = image(0, 0)
+    d_xx = (image(h, 0) - 2 * centre + image(-h, 0)) / h**2
+    d_yy = (image(0, h) - 2 * centre + image(0, -h)) / h**2
+    d_xy = (image(h, h) - image(h, -h) - image(-h, h) + image(-h, -h)) / (4 * h**2)
+    kappa = float((np.abs(d_xx) + np.abs(d_xy) + np.abs(d_yy)).max())
+    return float(np.sqrt(6 * tol_px / (np.sqrt(2) * kappa))) if kappa > 0 else np.inf
 
 
 def lens_uniforms(cam: Camera) -> dict:

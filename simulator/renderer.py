@@ -42,7 +42,7 @@ from .occluders import Occluder, SolidMesh, occluder_mesh, photographer_mesh
 from .programs import SHADER_DIR, ProgramCache
 from .reuse import LastResult
 from .shadows import SHADOW_MAP_PX, ShadowView, light_scale, light_view_proj, shadow_mask_scale, vertex_ao
-from .table import table_mesh
+from .table import depth_push, table_mesh
 
 # page masks packed in one RGBA8 integer texture: name -> (channel, bit); bit None = the whole byte (lead index + 1)
 MASK_CHANNELS = {"trace": (0, None), "grid": (1, 0), "text": (2, 0), "marks": (2, 1), "ink": (3, 0)}
@@ -56,6 +56,8 @@ GT_TARGET_LAYERS = ({"uv"}, {"depth"}, {"object", "sheet"}, {"normal"}, {f"mask_
 LIGHT_TERMS = ("u_diffuse", "u_spec_paper", "u_spec_ink")  # lighting.frag's outputs, as scene.frag samples them
 MIPMAPPED_KEPT = 3  # mipmapped textures kept per name, by size: ~20 MB each for a 2200x1700 page
 FBO_STEP_PX = 64  # framebuffers grow in steps of this, so frames of nearby sizes share them
+DEPTH_STEPS = 4  # the table is drawn at least this many 24-bit depth steps deeper than it is (_clip_push)
+TABLE_PUSH_STRIDE = 97  # every this many sheet vertices (with its outline) is where the table depth push is measured
 EDGE_MARGIN_PX = 2.0  # edge AA: pixels around a flagged lighting texel that FXAA may change (edge_tiles.geom)
 EDGE_BLOCK_PX = 12  # edge AA: pixels per side, about, of the blocks it is drawn over (edge_tiles.geom)
 EDGE_STEP_MM = 0.5  # edge AA: a depth step between lighting texels that flags them (plus 0.4% of the depth)
@@ -99,6 +101,21 @@ def _power_of_two(size: tuple[int, int]) -> tuple[int, int]:
     return tuple(1 << max(0, int(v) - 1).bit_length() for v in size)
 
 
+def _clip_push(cam: Camera, proj: np.ndarray, push: float, deepest_mm: float) -> float:
+    """The clip-space z added to the table's vertices (scene.vert) to draw it deeper by :func:`table.depth_push`'s
+    ``push`` at unchanged image positions: eye distances times 1 + ``push`` (perspective), or ``push`` mm farther
+    (orthographic); and by at least ``DEPTH_STEPS`` steps of the depth buffer where the table under the sheet is
+    deepest (``deepest_mm``). The lens moves only vertices, so a table cell is drawn up to ``table.STRAY_PX`` pixels
+    from where the lens puts its inside, and its depth with it; and metres from the camera one depth step is more than
+    the paper's 0.25 mm above the table. Either showed the table through the sheet. Nothing lies beneath the table, so
+    drawing it deeper hides nothing it should show; the far plane leaves room for twice the eye distance."""
+    w = deepest_mm if cam.projection == "perspective" else 1.0  # clip w, which divides the added z
+    steps = 2.0 * w * DEPTH_STEPS * 2.0**-24  # window depth is (NDC z + 1) / 2
+    if cam.projection == "perspective":
+        return max(float(proj[2, 3] * (1.0 / (1.0 + min(push, 1.0)) - 1.0)), steps)
+    return max(float(-proj[2, 2] * push), steps)
+
+
 def _draw(vaos: dict[str, moderngl.VertexArray], item: tuple) -> None:
     """Draw one item of the scene's draw list: the indexed sheet or table, or an occluder's run of triangles."""
     kind, first, count, _ = item
@@ -140,7 +157,8 @@ class Renderer:
         self._mipmapped: dict[tuple[str, int, int], moderngl.Texture] = {}  # by name and size, least recent first
         self._last_page: LastResult[tuple[moderngl.Texture, moderngl.Texture]] = LastResult()  # what they hold
         self._last_sheet: LastResult[tuple[np.ndarray, float]] = LastResult()  # the sheet buffers' bounding sphere
-        self._last_table: LastResult[int] = LastResult()  # the table buffers' index count
+        self._last_table: LastResult[tuple[int, tuple[float, float]]] = LastResult()  # index count, depth push
+        self._table_push = 0.0  # u_depth_push of the table this frame (scene.vert)
         self._last_solids: LastResult[list[SolidMesh]] = LastResult()  # the meshes in the occluders' buffer
         # all shadow maps share one depth atlas (slots side by side), so the shader needs one sampler
         self._shadow_px = shadow_map_px
@@ -286,14 +304,16 @@ class Renderer:
         self._fbos = (ms, resolved, gt, mask, blurred, light, aa)
 
     # --- scene geometry --------------------------------------------------------------------------------------------
-    def _geometry(self, sheet, background: Background, cam: Camera, ao: bool) -> tuple[list[tuple], np.ndarray, float]:
+    def _geometry(self, sheet, background: Background, cam: Camera,
+                  ao: bool) -> tuple[list[tuple], np.ndarray, float, tuple[float, float]]:
         """Upload sheet, table (:mod:`table`: its grid, without what the sheet hides from ``cam``) and occluders
         (with the photographer, placed by ``cam``); returns draw items (kind, first, count, occluder mesh), the
-        bounding sphere (x, y, z, r) of the shadow casters, and the table's half-diagonal."""
+        bounding sphere (x, y, z, r) of the shadow casters, the table's half-diagonal and how much deeper the table
+        is drawn with its greatest depth under the sheet (:func:`table.depth_push`)."""
         # the sheet and the table are uploaded again only for another sheet object, camera or table (reuse.py)
         centre, radius = self._last_sheet.get((sheet,), (ao,), lambda: self._upload_sheet(sheet, ao))
         half = background.size_mm / 2.0
-        table_size = self._last_table.get((sheet,), (cam, background.size_mm, background.texture_mm),
+        table_size, (push, deepest) = self._last_table.get((sheet,), (cam, background.size_mm, background.texture_mm),
                                           lambda: self._upload_table_mesh(sheet, cam, centre, half, background))
         meshes = self._last_solids.get((), (background.occluders, background.photographer, cam),
                                        lambda: self._upload_solids(background, cam))
@@ -308,7 +328,7 @@ class Renderer:
         if meshes:
             verts = np.asarray(sheet.vertices, np.float32)
             centre, radius = _bounding_sphere(np.concatenate([verts] + [m.vertices for m in meshes]))
-        return items, np.append(centre, radius), half * np.sqrt(2.0)
+        return items, np.append(centre, radius), half * np.sqrt(2.0), (push, deepest)
 
     def _upload_sheet(self, sheet, ao: bool) -> tuple[np.ndarray, float]:
         """The sheet's vertices (with their ambient visibility when ``ao``) and faces; returns its bounding sphere."""
@@ -332,13 +352,17 @@ class Renderer:
         self._buffer("solid_vbo", np.concatenate([np.zeros((0, 9), np.float32), *solids]))  # empty without occluders
         return meshes
 
-    def _upload_table_mesh(self, sheet, cam: Camera, centre: np.ndarray, half: float, background: Background) -> int:
+    def _upload_table_mesh(self, sheet, cam: Camera, centre: np.ndarray, half: float,
+                           background: Background) -> tuple[int, tuple[float, float]]:
         """The table top's mesh for this camera, without what ``sheet`` hides (:mod:`table`); returns its index
-        count."""
-        t_pos, t_nrm, t_uv, faces = table_mesh(cam, sheet.outline(), centre[:2], half, background.texture_mm)
+        count and how much deeper it is drawn under the sheet, with its greatest depth there
+        (:func:`table.depth_push`)."""
+        outline = sheet.outline()
+        t_pos, t_nrm, t_uv, faces = table_mesh(cam, outline, centre[:2], half, background.texture_mm)
         self._buffer("table_vbo", _interleave(t_pos, t_nrm, t_uv, np.ones(len(t_pos))))
         self._buffer("table_ibo", faces.astype(np.int32))
-        return int(faces.size)
+        under = np.concatenate([outline, np.asarray(sheet.vertices)[::TABLE_PUSH_STRIDE]]).astype(np.float64)
+        return int(faces.size), depth_push(cam, under)
 
     def _vaos(self, program: moderngl.Program, depth_only: bool) -> dict[str, moderngl.VertexArray]:
         """``program``'s vertex arrays over the sheet, table and occluder buffers, made once and kept until a buffer
@@ -366,7 +390,7 @@ class Renderer:
         set_uniforms = self.programs.setter(prog)
         vaos = self._vaos(prog, depth_only=False)
         for item in items:
-            set_uniforms(**prepare(item))
+            set_uniforms(u_depth_push=self._table_push if item[0] == "table" else 0.0, **prepare(item))
             _draw(vaos, item)
 
     # --- passes ----------------------------------------------------------------------------------------------------
@@ -393,10 +417,11 @@ class Renderer:
                 passes: set[str], msaa: int, edge_aa: bool, read_back: bool) -> dict[str, np.ndarray]:
         ctx = self.ctx
         size = (cam.width_px, cam.height_px)
-        items, sphere, table_reach = self._geometry(sheet, background, cam,
-                                                    ao="rgb" in passes and lighting.ao_strength > 0)
+        items, sphere, table_reach, push = self._geometry(sheet, background, cam,
+                                                          ao="rgb" in passes and lighting.ao_strength > 0)
         far = far_plane(cam, table_reach + sphere[3])
         view, proj = gl_matrices(cam, far)
+        self._table_push = _clip_push(cam, proj, *push)
         # where every pass puts a vertex: the camera's view-projection, then its lens (scene.vert, lens.glsl)
         projection = dict(u_view_proj=(proj @ view).astype(np.float32).T, **lens_uniforms(cam))
         ms, resolved, gt, mask, blurred, light, aa = self._framebuffers(size, msaa)

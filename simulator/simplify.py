@@ -13,7 +13,7 @@ close to that fan:
 - its normal within ``NORMAL_TOL`` and its ambient visibility within ``AO_TOL``, so shading does not change;
 - where the GPU draws it, within ``LENS_TOL_PX`` of where :func:`camera.project_points` (and so the ground truth's
   sample positions) puts it: a lens bends straight lines, but triangles are drawn straight between distorted
-  vertices. A bound from the distortion's curvature clears the small triangles (:func:`_lens_span`); larger ones
+  vertices. A bound from the distortion's curvature clears the small triangles (:func:`lens.lens_span`); larger ones
   are probed where a straight triangle strays most (:data:`LENS_PROBES`).
 
 Neighbouring leaves differ by at most a factor of two in size, and a leaf beside smaller ones adds the middle vertex
@@ -31,6 +31,7 @@ import dataclasses
 import numpy as np
 
 from .camera import Camera, camera_space, distort, normalized_coords, project_points, to_pixels
+from .lens import lens_span
 from .shadows import vertex_ao
 from .sheet import Sheet
 
@@ -121,7 +122,7 @@ def simplify_sheet(sheet: Sheet, camera: Camera, tol_px: float, gap_mm: float = 
                      depth if camera.projection == "perspective" else np.ones_like(depth), ray,
                      np.asarray(sheet.normals, np.float64), ao.astype(np.float64))
     tol = _Tolerance(min(tol_px / _px_per_mm(fields, rows, cols), gap_mm / 2), LENS_TOL_PX,
-                     _lens_span(camera, ray, LENS_TOL_PX))
+                     lens_span(camera, ray, LENS_TOL_PX))
     leaves = _grow_leaves(fields, camera, tol, grid)
     checked = _keys(leaves, cols)  # these passed as plain fans
     for _ in range(CHECKS):
@@ -149,27 +150,6 @@ def _failing(f: _Fields, camera: Camera, tol: _Tolerance, leaves: np.ndarray, mi
         sel = which[leaves[which, 2] == s]
         bad.append(sel[~_fan_ok(f, camera, tol, leaves[sel, :2], int(s), mids[sel], grid)])
     return np.concatenate(bad)
-
-
-def _lens_span(camera: Camera, ray: np.ndarray, tol_px: float) -> float:
-    """The longest triangle edge (normalised image coordinates) over the sheet's part of the image that the lens
-    cannot bend by more than ``tol_px``. The drawn point is the linear interpolation of the distortion D over the
-    triangle (in perspective-corrected weights), which misses D by at most half its largest second derivative times
-    the squared radius of the triangle's smallest enclosing circle (Waldron 1998), a radius at most the longest edge
-    over √3: √2 κ L² / 6 for both components together, κ bounding |D_xx| + |D_xy| + |D_yy| (pixels per normalised
-    unit squared), measured numerically."""
-    if not any(camera.dist):
-        return np.inf
-    lo, hi = ray.min(axis=0), ray.max(axis=0)
-    h = 1e-3 * max(float((hi - lo).max()), 1e-6)
-    x, y = np.meshgrid(np.linspace(lo[0], hi[0], 24), np.linspace(lo[1], hi[1], 24))
-    image = lambda dx, dy: to_pixels(camera, distort(camera, np.stack([x + dx, y + dy], axis=-1)))  # noqa: E731
-    centre = image(0, 0)
-    d_xx = (image(h, 0) - 2 * centre + image(-h, 0)) / h**2
-    d_yy = (image(0, h) - 2 * centre + image(0, -h)) / h**2
-    d_xy = (image(h, h) - image(h, -h) - image(-h, h) + image(-h, -h)) / (4 * h**2)
-    kappa = float((np.abs(d_xx) + np.abs(d_xy) + np.abs(d_yy)).max())
-    return float(np.sqrt(6 * tol_px / (np.sqrt(2) * kappa))) if kappa > 0 else np.inf
 
 
 def _px_per_mm(f: _Fields, rows: int, cols: int) -> float:
@@ -308,7 +288,7 @@ def _fan_ok(f: _Fields, camera: Camera, tol: _Tolerance, nodes: np.ndarray, size
 
 def _lens_ok(f: _Fields, camera: Camera, tol: _Tolerance, tris: np.ndarray) -> np.ndarray:
     """(n,) whether each node's fan triangles ``tris`` (n, T, 3) are drawn where the lens puts their points: true
-    at once for nodes whose triangles are too small on screen for the lens's curvature to matter (_lens_span), else
+    at once for nodes whose triangles are too small on screen for the lens's curvature to matter (lens.lens_span), else
     probed where a straight triangle strays most from the curve (:data:`LENS_PROBES`)."""
     corners = f.ray[tris]  # (n, T, 3, 2)
     edges = np.linalg.norm(corners - np.roll(corners, 1, axis=2), axis=-1).max(axis=(1, 2))

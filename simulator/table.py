@@ -15,34 +15,90 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .camera import Camera, camera_space, normalized_coords, project_points
-from .lens import lens_limit
+from .camera import Camera, camera_space, distort, normalized_coords, project_points, to_pixels
+from .lens import has_distortion, lens_limit, lens_span
 
 TABLE_Z_MM = -0.25  # the table top sits a hair below the paper so the flat sheet never z-fights with it
 CELL_PX = 80.0  # the grid's cells where the camera sees them, in pixels at the target's distance
 MAX_CELLS = 200  # per side
 COVER_PX = 8  # pixel of the sheet-coverage mask, in image pixels
 MARGIN_PX = 24  # kept cells reach this far under the sheet: the colour pass reads lighting texels a few px past it
+STRAY_PX = 4.0
+"""How far the lens may move a point inside a table cell in the frame from where the cell is drawn (straight between
+its corners), and the table's depth with it: the renderer draws the table deeper by a pixel more than this many
+pixels' depth change (:func:`depth_push`), so it never shows through the sheet lying a quarter millimetre above it."""
 
 
 def grid_lines(cam: Camera, centre_xy: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
-    """Grid lines (x, y in mm): about ``CELL_PX`` apart in the image over the part of the table the lens can show
-    (within :func:`lens.lens_limit`), then straight to the table's edges."""
+    """Grid lines (x, y in mm): over the part of the table the lens can show (within :func:`lens.lens_limit`), about
+    ``CELL_PX`` apart in the image, or closer where the lens would bend a cell in the frame by more than
+    ``STRAY_PX`` (:func:`lens.lens_span`); then straight to the table's edges."""
     lo, hi = centre_xy - half, centre_xy + half
     edges = np.array([lo[0], hi[0]]), np.array([lo[1], hi[1]])
-    cell = max(CELL_PX * cam.distance_mm / cam.fx, 2.0 * half / MAX_CELLS)
-    n = int(np.ceil(2.0 * half / cell))
-    xs, ys = np.linspace(lo[0], hi[0], n + 1), np.linspace(lo[1], hi[1], n + 1)
-    x, y = np.meshgrid(xs, ys)
-    pts = camera_space(cam, np.stack([x, y, np.full_like(x, TABLE_Z_MM)], axis=-1))
-    seen = (pts[..., 2] > 0) & (np.hypot(*np.moveaxis(normalized_coords(cam, pts), -1, 0)) <= lens_limit(cam))
-    if not seen.any():
-        return edges
+    finest = 2.0 * half / MAX_CELLS
+    cell = max(CELL_PX * cam.distance_mm / cam.fx, finest)
+    for _ in range(3):
+        n = int(np.ceil(2.0 * half / cell))
+        xs, ys = np.linspace(lo[0], hi[0], n + 1), np.linspace(lo[1], hi[1], n + 1)
+        x, y = np.meshgrid(xs, ys)
+        pts = camera_space(cam, np.stack([x, y, np.full_like(x, TABLE_Z_MM)], axis=-1))
+        ray = normalized_coords(cam, pts)
+        seen = (pts[..., 2] > 0) & (np.hypot(*np.moveaxis(ray, -1, 0)) <= lens_limit(cam))
+        if not seen.any():
+            return edges
+        near = _in_frame(cam, pts, seen)
+        if not has_distortion(cam) or not near.any() or cell <= finest:
+            break
+        longest, span = _longest_diagonal(ray, seen, near), lens_span(cam, ray[near], STRAY_PX)
+        if longest <= span:
+            break
+        cell = max(0.95 * cell * span / longest, finest)
     rows, cols = np.nonzero(seen)
     # one more line each side, so every cell that reaches into the seen region is in the fine part
     fine_x = xs[max(cols.min() - 1, 0): cols.max() + 2]
     fine_y = ys[max(rows.min() - 1, 0): rows.max() + 2]
     return np.unique(np.r_[edges[0], fine_x]), np.unique(np.r_[edges[1], fine_y])
+
+
+def _in_frame(cam: Camera, pts: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """(R, C) bool: seen grid points the lens puts in the frame, or within a quarter of its size around it."""
+    xy = to_pixels(cam, distort(cam, normalized_coords(cam, pts[seen])))
+    margin = 0.25 * np.array([cam.width_px, cam.height_px])
+    inside = np.zeros(seen.shape, bool)
+    inside[seen] = ((xy >= -margin) & (xy <= [cam.width_px, cam.height_px] + margin)).all(axis=1)
+    return inside
+
+
+def _longest_diagonal(ray: np.ndarray, seen: np.ndarray, near: np.ndarray) -> float:
+    """The longest diagonal (normalised image coordinates), so the longest triangle edge, of the seen cells with a
+    corner ``near`` the frame."""
+    cells = seen[:-1, :-1] & seen[1:, 1:] & seen[:-1, 1:] & seen[1:, :-1]
+    cells &= near[:-1, :-1] | near[1:, 1:] | near[:-1, 1:] | near[1:, :-1]
+    diagonals = np.maximum(np.linalg.norm(ray[1:, 1:] - ray[:-1, :-1], axis=-1),
+                           np.linalg.norm(ray[1:, :-1] - ray[:-1, 1:], axis=-1))
+    return float(diagonals[cells].max()) if cells.any() else 0.0
+
+
+def depth_push(cam: Camera, points: np.ndarray) -> tuple[float, float]:
+    """How far the table must be drawn deeper, along its view rays, under the sheet's world ``points`` (K, 3): the
+    change of its depth over ``STRAY_PX`` + 1 pixels there (in or near the frame), relative to the depth for a
+    perspective camera (the factor minus one by which the eye distance grows), in millimetres for an orthographic
+    one; and the table's greatest depth there (mm). The lens is included: the derivatives are taken through
+    :func:`camera.project_points`."""
+    on_table = np.column_stack([points[:, 0], points[:, 1], np.full(len(points), TABLE_Z_MM)])
+    xy, z = project_points(cam, on_table)
+    steps = [project_points(cam, on_table + shift) for shift in ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0])]  # 1 mm
+    jac = np.stack([s_xy - xy for s_xy, _ in steps], axis=-1)  # (K, 2, 2): pixels per mm of table x and y
+    grad = np.stack([s_z - z for _, s_z in steps], axis=-1)  # (K, 2): depth per mm of table x and y
+    margin = 0.25 * np.array([cam.width_px, cam.height_px])
+    ok = (z > 0) & np.isfinite(xy).all(axis=1) & (np.abs(np.linalg.det(jac)) > 1e-9)
+    ok &= ((xy >= -margin) & (xy <= [cam.width_px, cam.height_px] + margin)).all(axis=1)
+    if not ok.any():
+        return 0.0, 0.0
+    per_px = np.linalg.solve(np.swapaxes(jac[ok], 1, 2), grad[ok][..., None])[..., 0]  # depth per pixel (u, v)
+    change = (STRAY_PX + 1.0) * np.linalg.norm(per_px, axis=1)
+    push = (change / z[ok]).max() if cam.projection == "perspective" else change.max()
+    return float(push), float(z[ok].max())
 
 
 def hidden_cells(cam: Camera, outline: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

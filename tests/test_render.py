@@ -166,6 +166,59 @@ def test_the_table_fills_a_strongly_distorted_tilted_frame_where_the_lens_puts_i
         assert np.percentile(near, 99) < 0.15, f"{dist}: table depth off by {np.percentile(near, 99):.3f} mm"
 
 
+@pytest.mark.parametrize("change", [
+    dict(width_px=320, height_px=240, tilt_deg=30.0, dist=(-0.04, 0.0, 0.0, 0.0, 0.0)),  # a small, distorted frame
+    dict(width_px=640, height_px=480, focal_mm=1000.0, distance_mm=12000.0, tilt_deg=20.0),  # 12 m away
+])
+def test_the_table_never_shows_through_the_sheet(renderer, page, change):
+    """The paper lies 0.25 mm above the table. A small frame's table cells are drawn pixels away from where the lens
+    puts their inside (1 367 pixels inside this sheet showed table), and 12 m away one depth step is more than
+    0.25 mm (14 434): the table is drawn deeper along its own view rays (scene.vert), so no pixel inside the sheet's
+    outline shows it."""
+    layout, textures, _ = page
+    size = (layout.width_mm, layout.height_mm)
+    sheet, cam, light, bg, _, _ = scene("phone_photo", 64, size, deformations=(), occluders=())
+    cam = dataclasses.replace(cam, **change)
+    obj = renderer.render(sheet, textures, cam, light, bg, passes={"object"})["object"]
+    xy, _ = project_points(cam, sheet.outline().astype(np.float64))
+    inside = np.zeros(obj.shape, np.uint8)
+    cv2.fillPoly(inside, [np.round(xy * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    inside = cv2.erode(inside, np.ones((5, 5), np.uint8), borderValue=0) > 0
+    assert inside.mean() > 0.2 and (obj == 1).any()
+    assert np.count_nonzero(inside & (obj == 1)) == 0
+
+
+@pytest.mark.parametrize("size, k1", [((320, 240), -0.06), ((320, 240), 0.04), ((1600, 1200), -0.06)])
+def test_table_cells_in_the_frame_are_drawn_near_where_the_lens_puts_them(page, size, k1):
+    """The table's grid is fine enough that a point inside a cell in the frame (an edge's middle, drawn straight and
+    perspective-correct between the distorted corners) lies within about ``STRAY_PX`` of where the lens puts it:
+    the depth push assumes that (with ~80 px cells everywhere, these 320 px frames' cells strayed by 11 and 16 px)."""
+    from simulator.camera import camera_space, normalized_coords
+    from simulator.lens import lens_limit
+    from simulator.table import STRAY_PX, TABLE_Z_MM, grid_lines
+    layout, _, _ = page
+    _, cam, _, _, _, _ = scene("phone_photo", 64, (layout.width_mm, layout.height_mm), deformations=())
+    cam = dataclasses.replace(cam, width_px=size[0], height_px=size[1], tilt_deg=35.0, dist=(k1, 0.0, 0.0, 0.0, 0.0))
+    xs, ys = grid_lines(cam, np.array([140.0, 108.0]), 600.0)
+    grid = np.stack([*np.meshgrid(xs, ys), np.full((len(ys), len(xs)), TABLE_Z_MM)], axis=-1)
+    xy, z = project_points(cam, grid.reshape(-1, 3))
+    xy, z = xy.reshape(*grid.shape[:2], 2), z.reshape(grid.shape[:2])
+    worst = 0.0
+    for a, b in (((slice(None), slice(0, -1)), (slice(None), slice(1, None))),  # along x, along y, the diagonal
+                 ((slice(0, -1), slice(None)), (slice(1, None), slice(None))),
+                 ((slice(0, -1), slice(1, None)), (slice(1, None), slice(0, -1)))):
+        mid = (grid[a] + grid[b]) / 2.0
+        exact, _ = project_points(cam, mid.reshape(-1, 3))
+        exact = exact.reshape(*mid.shape[:2], 2)
+        wa, wb = 1.0 / z[a], 1.0 / z[b]  # the rasteriser's perspective-correct weights
+        drawn = (xy[a] * wa[..., None] + xy[b] * wb[..., None]) / (wa + wb)[..., None]
+        radius = np.hypot(*np.moveaxis(normalized_coords(cam, camera_space(cam, mid)), -1, 0))
+        ok = (radius < lens_limit(cam)) & (z[a] > 0) & (z[b] > 0)
+        ok &= (exact >= 0).all(axis=-1) & (exact < size).all(axis=-1)
+        worst = max(worst, float(np.linalg.norm(drawn - exact, axis=-1)[ok].max()))
+    assert 0.2 < worst < STRAY_PX + 1.0
+
+
 @pytest.mark.parametrize("name", ["phone_photo", "folded_letter", "crumpled"])
 def test_leaving_out_the_table_under_the_sheet_changes_nothing(renderer, page, monkeypatch, name):
     """The table's cells inside the sheet's projected outline are not drawn (a CPU rasteriser would shade them under
