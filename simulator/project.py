@@ -9,7 +9,9 @@ shader applies, :mod:`lens`). A sample is ``visible`` when
 3. if the pixel shows the sheet, it shows *this part* of its *printed side*: the rendered UV at the pixel lies within
    a few pixel footprints of the sample's UV on the page, and the pixel is not the blank back. This catches a flap
    folded flat on top, where depth alone cannot tell two layers a paper's thickness apart, and a flap whose print
-   faces the table.
+   faces the table;
+4. if the pixel shows something else (the sample lies on the sheet's silhouette, and the pixel's centre just misses
+   the sheet), the printed side faces the camera there: seen from behind, the sheet's edge shows its blank back.
 It reads the ``depth``, ``uv`` and ``object`` layers of the same render.
 """
 
@@ -50,7 +52,21 @@ def project_samples(sheet, camera: Camera, uv_samples: np.ndarray, layers: dict[
     footprint = z[idx] / camera.fx if camera.projection == "perspective" else 1.0 / camera.ortho_px_per_mm
     same_layer = page_dist <= tol_footprints * footprint + 0.25
     visible[idx] = unobstructed & (~on_sheet | (same_layer & (obj == SHEET_FRONT)))
+    edge = idx[visible[idx] & ~on_sheet]
+    if edge.size:
+        visible[edge] = _faces_camera(sheet, camera, uv[edge], world[edge])
     return xy, visible
+
+
+def _faces_camera(sheet, camera: Camera, uv: np.ndarray, world: np.ndarray) -> np.ndarray:
+    """(K,) whether the printed side of the sheet faces the camera at page UVs ``uv`` (world points ``world``): its
+    normal, from the mesh 0.05 mm either side along the page's axes, against the direction to the camera."""
+    step = 0.05 / np.array([sheet.width_mm, sheet.height_mm])
+    along_u = sheet.uv_to_world(uv + [step[0], 0.0]) - sheet.uv_to_world(uv - [step[0], 0.0])
+    along_v = sheet.uv_to_world(uv + [0.0, step[1]]) - sheet.uv_to_world(uv - [0.0, step[1]])
+    front = np.cross(along_v, along_u)  # v runs down the page: (v × u) is +z on a flat sheet, the printed side up
+    toward = camera.position() - (world if camera.projection == "perspective" else np.asarray(camera.target))
+    return (front * toward).sum(axis=1) > 0.0
 
 
 def bounding_box(xy: np.ndarray) -> list[float] | None:

@@ -288,6 +288,25 @@ def test_fold_hides_the_samples_behind_it(renderer, page):
                    for uv in uvs)
 
 
+@pytest.mark.parametrize("name", ["phone_photo", "scanner"])  # perspective, orthographic
+def test_a_sample_on_the_sheets_silhouette_is_seen_only_from_its_printed_side(page, name):
+    """Where a sample's pixel centre just misses the sheet (it lies on the silhouette: the pixel shows the table far
+    behind), it counts as visible only if the printed side faces the camera there: turned over, the sheet shows the
+    camera its blank back, and no sample on it is visible. (Before, every such sample counted as visible.)"""
+    layout, _, uvs = page
+    size = (layout.width_mm, layout.height_mm)
+    sheet, cam, _, _, _, _ = scene(name, 3, size, deformations=())
+    v = sheet.vertices.astype(np.float64)
+    turned = dataclasses.replace(sheet, vertices=np.column_stack([v[:, 0], size[1] - v[:, 1], 2.0 - v[:, 2]]))
+    h, w = cam.height_px, cam.width_px
+    beside = {"depth": np.full((h, w), 1e4, np.float32), "object": np.ones((h, w), np.uint8),
+              "uv": np.zeros((h, w, 2), np.float32)}
+    uv = np.concatenate(uvs)[::7]
+    face_up = project_samples(sheet, cam, uv, beside, size)[1]
+    face_down = project_samples(turned, cam, uv, beside, size)[1]
+    assert face_up.mean() > 0.9 and not face_down.any()
+
+
 def test_an_occluder_hides_samples_under_it(renderer, page):
     layout, textures, uvs = page
     size = (layout.width_mm, layout.height_mm)
