@@ -11,7 +11,8 @@ shader applies, :mod:`lens`). A sample is ``visible`` when
    folded flat on top, where depth alone cannot tell two layers a paper's thickness apart, and a flap whose print
    faces the table;
 4. if the pixel shows something else (the sample lies on the sheet's silhouette, and the pixel's centre just misses
-   the sheet), the printed side faces the camera there: seen from behind, the sheet's edge shows its blank back.
+   the sheet), a neighbouring pixel shows this part of the printed side, and the printed side faces the camera
+   there: seen from behind, the sheet's edge shows its blank back, and beyond a fold's rim its print is not drawn.
 It reads the ``depth``, ``uv`` and ``object`` layers of the same render.
 """
 
@@ -50,12 +51,29 @@ def project_samples(sheet, camera: Camera, uv_samples: np.ndarray, layers: dict[
     shown = layers["uv"][row, col].astype(np.float64)
     page_dist = np.linalg.norm((shown - uv[idx]) * np.asarray(page_size_mm), axis=1)
     footprint = z[idx] / camera.fx if camera.projection == "perspective" else 1.0 / camera.ortho_px_per_mm
-    same_layer = page_dist <= tol_footprints * footprint + 0.25
-    visible[idx] = unobstructed & (~on_sheet | (same_layer & (obj == SHEET_FRONT)))
-    edge = idx[visible[idx] & ~on_sheet]
-    if edge.size:
-        visible[edge] = _faces_camera(sheet, camera, uv[edge], world[edge])
+    footprint = np.broadcast_to(footprint, idx.shape)
+    reach = tol_footprints * footprint + 0.25  # page mm within which a pixel shows "this part" of the page
+    visible[idx] = unobstructed & (~on_sheet | ((page_dist <= reach) & (obj == SHEET_FRONT)))
+    edge = visible[idx] & ~on_sheet
+    if edge.any():
+        beside = _printed_beside(layers, row[edge], col[edge], uv[idx[edge]], reach[edge] + 1.5 * footprint[edge],
+                                 page_size_mm)
+        facing = _faces_camera(sheet, camera, uv[idx[edge]], world[idx[edge]])
+        visible[idx[edge]] = beside & facing
     return xy, visible
+
+
+def _printed_beside(layers: dict[str, np.ndarray], row: np.ndarray, col: np.ndarray, uv: np.ndarray,
+                    reach_mm: np.ndarray, page_size_mm: tuple[float, float]) -> np.ndarray:
+    """(K,) whether one of the 8 pixels around (row, col) shows the printed side within ``reach_mm`` of ``uv``."""
+    h, w = layers["object"].shape
+    found = np.zeros(len(row), bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            r, c = np.clip(row + dy, 0, h - 1), np.clip(col + dx, 0, w - 1)
+            dist = np.linalg.norm((layers["uv"][r, c].astype(np.float64) - uv) * np.asarray(page_size_mm), axis=1)
+            found |= (layers["object"][r, c] == SHEET_FRONT) & (dist <= reach_mm)
+    return found
 
 
 def _faces_camera(sheet, camera: Camera, uv: np.ndarray, world: np.ndarray) -> np.ndarray:

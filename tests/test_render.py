@@ -289,22 +289,28 @@ def test_fold_hides_the_samples_behind_it(renderer, page):
 
 
 @pytest.mark.parametrize("name", ["phone_photo", "scanner"])  # perspective, orthographic
-def test_a_sample_on_the_sheets_silhouette_is_seen_only_from_its_printed_side(page, name):
+def test_a_sample_on_the_sheets_silhouette_is_seen_only_from_its_printed_side(renderer, page, name):
     """Where a sample's pixel centre just misses the sheet (it lies on the silhouette: the pixel shows the table far
-    behind), it counts as visible only if the printed side faces the camera there: turned over, the sheet shows the
-    camera its blank back, and no sample on it is visible. (Before, every such sample counted as visible.)"""
-    layout, _, uvs = page
+    behind, as set here at every sample's pixel), it counts as visible only if a pixel beside it shows its part of
+    the printed side, facing the camera: turned over, the sheet shows the camera its blank back, and no sample on it
+    is visible; and with the pixels around it showing table too, its print is drawn nowhere near, so it is not
+    visible either. (Before, every such sample counted as visible.)"""
+    layout, textures, uvs = page
     size = (layout.width_mm, layout.height_mm)
-    sheet, cam, _, _, _, _ = scene(name, 3, size, deformations=())
+    sheet, cam, light, bg, _, _ = scene(name, 3, size, deformations=(), occluders=())
     v = sheet.vertices.astype(np.float64)
     turned = dataclasses.replace(sheet, vertices=np.column_stack([v[:, 0], size[1] - v[:, 1], 2.0 - v[:, 2]]))
-    h, w = cam.height_px, cam.width_px
-    beside = {"depth": np.full((h, w), 1e4, np.float32), "object": np.ones((h, w), np.uint8),
-              "uv": np.zeros((h, w, 2), np.float32)}
-    uv = np.concatenate(uvs)[::7]
-    face_up = project_samples(sheet, cam, uv, beside, size)[1]
-    face_down = project_samples(turned, cam, uv, beside, size)[1]
-    assert face_up.mean() > 0.9 and not face_down.any()
+    uv = np.concatenate(uvs)[::53]  # a few pixels apart
+    seen = []
+    for mesh, spread in ((sheet, 0), (turned, 0), (sheet, 1)):
+        layers = renderer.render(mesh, textures, cam, light, bg, passes={"uv", "depth", "object"})
+        xy, _ = project_samples(mesh, cam, uv, layers, size)
+        for dy in range(-spread, spread + 1):
+            for dx in range(-spread, spread + 1):
+                row, col = np.floor(xy[:, 1]).astype(int) + dy, np.floor(xy[:, 0]).astype(int) + dx
+                layers["object"][row, col], layers["depth"][row, col] = 1, 1e4
+        seen.append(project_samples(mesh, cam, uv, layers, size)[1])
+    assert seen[0].mean() > 0.9 and not seen[1].any() and not seen[2].any()
 
 
 def test_an_occluder_hides_samples_under_it(renderer, page):
