@@ -17,6 +17,7 @@ from .ink import add_ink
 from .layout import PageLayout, plan_page
 from .output import write_image, write_masks, write_sidecar
 from .page import PageImage, render_page
+from .provenance import made_by
 from .records import Record
 from .reuse import LastResult
 from .scene import Scene
@@ -84,6 +85,7 @@ def write_frame(out_dir: Path, name: str, frame: Frame, image_format: str = "png
         files.append(fname)
     write_truth_record(out_dir, name, frame.layout)
     truth["truth_record"] = name
+    truth["made_by"] = made_by()
     files += [f"{name}.hea", f"{name}.dat"]
     write_sidecar(out_dir, name, truth)
     files.append(f"{name}.json")

@@ -51,6 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="image format; auto (default): JPEG for photographed frames, PNG for flat pages")
     p.add_argument("--jpeg-quality", type=int, default=None,
                    help="JPEG quality 1-100 (default: the scene's own, drawn by the preset)")
+    p.add_argument("--allow-other-version", action="store_true",
+                   help="finish a set that another version of the simulator or its libraries began (run.json lists "
+                        "both; each manifest line names its frame's code)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (the summary is still printed)")
     p.set_defaults(func=run)
 
@@ -116,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
               gt_passes=passes, image_format=args.image_format, jpeg_quality=args.jpeg_quality)
     check_run(out, {"seed": job.seed, "count": job.count, "config": json.loads(json.dumps(config)),
                     "inputs": list(job.sources), "gt_passes": list(passes), "image_format": job.image_format,
-                    "jpeg_quality": job.jpeg_quality})
+                    "jpeg_quality": job.jpeg_quality}, args.allow_other_version)
     sweep_partial(out)
     done = done_frames(read_manifest(out))
     todo = [i for i in range(job.count) if i not in done]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .atomic import sweep_temporaries, write_json_atomic
 from .errors import InputError
+from .provenance import difference, made_by
 
 MANIFEST = "manifest.jsonl"
 RUN_FILE = "run.json"
@@ -43,27 +44,36 @@ def scene_hash(scene_dict: dict) -> str:
     return hashlib.sha256(json.dumps(scene_dict, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def check_run(out_dir: Path, run: dict) -> None:
+def check_run(out_dir: Path, run: dict, other_version_ok: bool = False) -> None:
     """Write ``run.json``, or check that an existing one asked for the same set (else a one-line InputError).
 
     A larger ``count`` extends the set (frame i depends only on (seed, i), so the frames made stay valid), as long as
-    the frame names keep their width."""
+    the frame names keep their width. ``made_by`` lists the versions that made the set (:mod:`provenance`): a set
+    begun by other code or libraries is finished only with ``other_version_ok``, which adds this one to the list."""
     path = out_dir / RUN_FILE
-    if path.exists():
-        try:
-            old = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            raise InputError(f"--output: {path} is unreadable; use a new folder") from None
-        for key in run:
-            if old.get(key) == run[key] or key == "count" and _extends(old.get(key), run[key]):
-                continue
-            hint = " (a larger count extends a set; a smaller one is refused)" if key == "count" else ""
-            raise InputError(f"--output: {out_dir} holds a run with a different {key}{hint}; "
-                             f"use a new folder or the same command")
-        if old.get("count") == run["count"]:
-            return
-        run = {**old, **run}  # the set, extended
-    write_json_atomic(path, run)
+    if not path.exists():
+        write_json_atomic(path, {**run, "made_by": [made_by()]})
+        return
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        raise InputError(f"--output: {path} is unreadable; use a new folder") from None
+    for key in run:
+        if old.get(key) == run[key] or key == "count" and _extends(old.get(key), run[key]):
+            continue
+        hint = " (a larger count extends a set; a smaller one is refused)" if key == "count" else ""
+        raise InputError(f"--output: {out_dir} holds a run with a different {key}{hint}; "
+                         f"use a new folder or the same command")
+    makers = old.get("made_by") or [None]  # None: a run.json from before versions were recorded
+    changed = difference(makers[-1])
+    if changed:
+        if not other_version_ok:
+            raise InputError(f"--output: {out_dir} was begun with {changed}, whose frames this one would not "
+                             f"match; use a new folder, or --allow-other-version to finish the set anyway")
+        makers = [*makers, made_by()]
+    merged = {**old, **run, "made_by": makers}  # the set, perhaps extended or finished by another version
+    if merged != old:
+        write_json_atomic(path, merged)
 
 
 def _extends(old_count: object, count: int) -> bool:

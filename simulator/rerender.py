@@ -1,10 +1,11 @@
 """``python -m simulator rerender``: frames again from their JSON sidecars, with more passes or changed parameters.
 
 A sidecar's ``scene`` holds every parameter and its ``source`` the input and window, so a frame comes back byte for
-byte (same machine, same versions). ``--gt-passes`` adds ground-truth layers its run did not ask for; ``--set``
-changes parameters of those frames only (a larger camera, no noise, another light). A simulated record is rebuilt
-by replaying its run's draws (``run.json`` of the run the frame belongs to). A frame of ``page`` or of a sweep names
-no source: give its record with ``--input``.
+byte (same machine, same versions: its ``made_by`` says which, and frames made by another are noted after the run).
+``--gt-passes`` adds ground-truth layers its run did not ask for; ``--set`` changes parameters of those frames only
+(a larger camera, no noise, another light). A simulated record is rebuilt by replaying its run's draws (``run.json``
+of the run the frame belongs to). A frame of ``page`` or of a sweep names no source: give its record with
+``--input``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .frame import write_frame
 from .generate import parse_passes
 from .manifest import RUN_FILE, scene_hash
 from .output import prepare_output_dir
+from .provenance import difference
 from .records import Record, load_record, read_header
 from .scene import Scene
 from .sweep import with_values
@@ -169,4 +171,8 @@ def run(args: argparse.Namespace) -> int:
     for path in tqdm(paths, unit="frame", disable=args.no_progress or len(paths) < 2 or None):
         rerender_one(path, out, passes, values, args.input, args.image_format, args.jpeg_quality)
     print(f"{len(paths)} frame{'s' if len(paths) > 1 else ''} rendered again into {out}")
+    other = [(p, d) for p in paths if (d := difference(read_sidecar(p).get("made_by")))]
+    if other:
+        print(f"note: {len(other)} of them ({other[0][0].name} first) were made with {other[0][1]}, so they may "
+              f"differ from their originals beyond the values set")
     return 0

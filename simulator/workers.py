@@ -28,6 +28,7 @@ from .errors import InputError
 from .frame import Frame, render_frame, write_frame
 from .layout import STANDARD_12, plan_page
 from .manifest import frame_dir, frame_name, scene_hash, sha256_file
+from .provenance import code_fingerprint
 from .records import Record, load_record, read_header
 from .reuse import forget_all
 from .scene import Scene
@@ -157,7 +158,7 @@ def _frame_entry(job: Job, index: int) -> dict:
             error["errno"] = errno.errorcode.get(exc.errno, str(exc.errno))  # ENOSPC: the run stops (generate.py)
         return error
     return {**entry, "status": "ok", "record": record.name, "input": source, "window": window,
-            "preset": scene.preset, "scene_hash": scene_hash(scene.to_dict()),
+            "preset": scene.preset, "scene_hash": scene_hash(scene.to_dict()), "code": code_fingerprint(),
             "files": {f"{sub}/{f}": sha256_file(out / f) for f in files},
             "warnings": sorted({str(w.message) for w in caught})}
 

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from simulator import provenance
 from simulator.cli import main
 from simulator.manifest import read_manifest
+from simulator.provenance import made_by
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "assets" / "records"
@@ -75,9 +77,10 @@ def test_reference_run_writes_frames_and_manifest(reference):
             assert (reference / name).is_file() and len(digest) == 64
         truth = json.loads((reference / f"{entry['name']}.json").read_text())
         assert truth["source"]["frame"] == entry["frame"] and truth["scene"]["preset"] == entry["preset"]
+        assert truth["made_by"] == made_by() and entry["code"] == made_by()["code"]
     assert {e["preset"] for e in entries.values()} == {"clean", "scanner", "crumpled"}  # flat and photographed
     run = json.loads((reference / "run.json").read_text())
-    assert run["seed"] == 7 and run["count"] == COUNT
+    assert run["seed"] == 7 and run["count"] == COUNT and run["made_by"] == [made_by()]
 
 
 def test_two_workers_give_identical_files(reference, small_config, tmp_path):
@@ -161,6 +164,47 @@ def test_resume_with_a_different_seed_is_refused(reference, tmp_path, capsys):
                  "--no-progress"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "different seed" in err and "\n" not in err
+
+
+def test_a_set_begun_by_other_code_is_finished_only_when_asked(reference, small_config, tmp_path, capsys):
+    """Other code may draw other bytes for the same (seed, i): finishing a set that another version began is refused
+    in one line naming the difference, unless --allow-other-version; then run.json lists both versions and each
+    manifest line names the code that made its frame."""
+    out = tmp_path / "older"
+    shutil.copytree(reference, out)
+    run = json.loads((out / "run.json").read_text())
+    older = {**made_by(), "code": "0123456789abcdef"}
+    (out / "run.json").write_text(json.dumps({**run, "made_by": [older]}))
+    manifest = out / "manifest.jsonl"
+    kept = [line for line in manifest.read_text().splitlines() if json.loads(line)["frame"] < COUNT - 2]
+    manifest.write_text("".join(f"{line}\n" for line in kept))  # the last two frames are left to do
+    assert generate(out, small_config) == 2
+    err = capsys.readouterr().err.strip()
+    assert "begun with code 0123456789abcdef" in err and "--allow-other-version" in err and "\n" not in err
+    assert len(manifest_by_frame(out)) == COUNT - 2  # nothing was done
+    assert generate(out, small_config, "--allow-other-version") == 0
+    assert json.loads((out / "run.json").read_text())["made_by"] == [older, made_by()]
+    assert differing(out, reference) == ["run.json"]
+    assert generate(out, small_config) == 0  # this version made the last frames: a rerun needs no flag
+
+
+def test_the_code_fingerprint_follows_the_code_and_shaders(tmp_path, monkeypatch):
+    """A copy of the code has the same fingerprint; a changed shader gives another."""
+    real = provenance.code_fingerprint()
+    for folder in ("simulator", "shaders"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(provenance, "ROOT", tmp_path)
+    try:
+        provenance.code_fingerprint.cache_clear()
+        assert provenance.code_fingerprint() == real
+        shader = tmp_path / "shaders" / "blit.frag"
+        shader.write_text(shader.read_text() + "\n// changed\n")
+        provenance.code_fingerprint.cache_clear()
+        assert provenance.code_fingerprint() != real
+    finally:
+        monkeypatch.undo()
+        provenance.code_fingerprint.cache_clear()
+    assert provenance.code_fingerprint() == real
 
 
 def test_bad_config_is_one_line_and_exit_2(tmp_path, capsys):

@@ -76,6 +76,23 @@ def test_a_simulated_record_is_rebuilt_from_its_run(tmp_path: Path, capsys) -> N
     assert "run.json" in capsys.readouterr().err
 
 
+def test_a_frame_made_by_other_code_is_noted(run: Path, tmp_path: Path, capsys) -> None:
+    """Its sidecar's made_by says another version drew it: the frame is rendered, with a note that it may differ."""
+    old = tmp_path / "old"
+    old.mkdir()
+    path = sidecars(run)[0]
+    for f in path.parent.glob(f"{path.stem}*"):
+        shutil.copy(f, old / f.name)
+    sidecar = json.loads(path.read_text())
+    sidecar["made_by"] = {**sidecar["made_by"], "code": "0123456789abcdef"}
+    (old / path.name).write_text(json.dumps(sidecar))
+    assert main(["rerender", str(old / path.name), "-o", str(tmp_path / "again"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "note: 1 of them" in out and "code 0123456789abcdef" in out
+    assert main(["rerender", str(path), "-o", str(tmp_path / "same"), "--no-progress"]) == 0
+    assert "note" not in capsys.readouterr().out
+
+
 def test_set_changes_that_value_of_that_frame(run: Path, tmp_path: Path) -> None:
     path = next(p for p in sidecars(run) if json.loads(p.read_text())["scene"]["sheet"] is not None)
     assert main(["rerender", str(path), "-o", str(tmp_path), "--set", "camera.width_px=320",
