@@ -131,10 +131,16 @@ def validate_config(config: dict) -> None:
     for key in GENERATOR_KEYS:
         if key in config:
             raise InputError(f"{key}: set per frame by the generator; remove it from the config")
-    _check(config, Scene, "", {})
+    check_tree(config)
     rng = np.random.default_rng(0)
     for _ in range(64):  # cross-field checks (each dataclass's check()) on many draws
         sample_scene(config, rng)
+
+
+def check_tree(tree: dict) -> None:
+    """Check a (partial) Scene tree whose values may be distributions: keys, types, and that every distribution stays
+    within its key's range; draws nothing."""
+    _check(tree, Scene, "", {})
 
 
 def _strip_optional(tp: Any) -> Any:

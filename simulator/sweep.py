@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .config import sample_values
+from .config import check_tree, sample_values
 from .errors import InputError
 from .frame import Frame, write_frame
 from .output import prepare_output_dir
@@ -76,14 +76,24 @@ def with_values(scene: Scene, values: Mapping[str, Any]) -> Scene:
 
 def grid(base: Scene, axes: Mapping[str, Sequence[Any]]) -> list[Variant]:
     """Every combination of the axes' values (the last axis varies fastest)."""
-    keys = list(axes)
+    values = {key: list(axis) for key, axis in axes.items()}
+    for key, axis in values.items():
+        if not axis:
+            raise InputError(f"{key}: a sweep axis needs at least one value")
+    keys = list(values)
     return [Variant(dict(zip(keys, combo)), with_values(base, dict(zip(keys, combo))))
-            for combo in itertools.product(*(list(axes[k]) for k in keys))]
+            for combo in itertools.product(*values.values())]
 
 
 def random_draws(base: Scene, distributions: Mapping[str, Any], n: int, seed: int = 0) -> list[Variant]:
     """``n`` variants whose keys are drawn from config distributions, e.g.
     ``{"camera.tilt_deg": {"uniform": [0, 30]}}``."""
+    if n < 1:
+        raise InputError(f"n: {n} draws; a sweep needs at least one")
+    tree = base.to_dict()
+    for key, node in distributions.items():
+        set_path(tree, key, node)
+    check_tree(tree)  # every distribution within its key's range, before anything is drawn
     rng = np.random.default_rng(seed)
     variants = []
     for _ in range(n):

@@ -42,6 +42,22 @@ def test_bad_keys_and_values_name_the_key():
         grid(BASE, {"page.dpi": [20]})
 
 
+def test_a_sweep_is_checked_before_anything_is_drawn():
+    """A distribution reaching out of its key's range is refused before any draw (it would fail at a random one),
+    and an empty axis or a count below one is refused rather than giving no frames."""
+    from simulator.config import preset_scene
+    photo = preset_scene("phone_photo", 0)
+    with pytest.raises(InputError, match=r"^camera\.tilt_deg: 95\.0 is out of range"):
+        random_draws(photo, {"camera.tilt_deg": {"uniform": [0, 95]}}, 3)
+    with pytest.raises(InputError, match=r"^lighting\.lights\[0\]\.intensity: -1\.0 is out of range"):
+        random_draws(photo, {"lighting.lights.0.intensity": {"uniform": [-1, 2]}}, 3)
+    with pytest.raises(InputError, match=r"^n: 0 draws"):
+        random_draws(photo, {"camera.tilt_deg": {"uniform": [0, 30]}}, 0)
+    with pytest.raises(InputError, match=r"^camera\.tilt_deg: a sweep axis needs at least one value"):
+        grid(photo, {"camera.tilt_deg": [], "camera.roll_deg": [0, 5]})
+    assert len(random_draws(photo, {"lighting.lights.0.intensity": {"uniform": [0.5, 2]}}, 3)) == 3
+
+
 def test_set_path_indexes_lists():
     tree = {"lights": [{"intensity": 1.0}, {"intensity": 2.0}]}
     set_path(tree, "lights.1.intensity", 5.0)
