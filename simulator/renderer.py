@@ -33,7 +33,7 @@ import moderngl
 import numpy as np
 
 from .background import Background, table_texture
-from .camera import GL_NEAR_MM, Camera, extrinsics, far_plane, gl_matrices
+from .camera import GL_NEAR_MM, Camera, extrinsics, far_plane, gl_matrices, project_points
 from .errors import InputError
 from .lens import lens_uniforms
 from .lighting import MAX_LIGHTS, MAX_SHADOW_LIGHTS, Lighting
@@ -101,6 +101,22 @@ def _power_of_two(size: tuple[int, int]) -> tuple[int, int]:
     return tuple(1 << max(0, int(v) - 1).bit_length() for v in size)
 
 
+def most_texels_per_pixel(sheet, cam: Camera, texture_shape: tuple[int, ...]) -> float:
+    """The most page-texture texels one image pixel spans along any edge of the sheet's triangles with an end in the
+    frame (through the lens): above 1.5 the masks are gathered over each pixel's footprint (gt.frag)."""
+    xy, z = project_points(cam, np.asarray(sheet.vertices, np.float64))
+    texels = np.asarray(sheet.uv, np.float64) * [texture_shape[1], texture_shape[0]]
+    faces = np.asarray(sheet.faces)
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    a, b = edges[:, 0], edges[:, 1]
+    in_frame = (z > 0) & (xy >= 0).all(axis=1) & (xy < [cam.width_px, cam.height_px]).all(axis=1)
+    use = (in_frame[a] | in_frame[b]) & (z[a] > 0) & (z[b] > 0)
+    px = np.linalg.norm(xy[a[use]] - xy[b[use]], axis=1)
+    tx = np.linalg.norm(texels[a[use]] - texels[b[use]], axis=1)
+    real = tx > 1e-6  # not the zero-length edges across a fold crease's two copies
+    return float((tx[real] / np.maximum(px[real], 1e-9)).max()) if real.any() else 0.0
+
+
 def _clip_push(cam: Camera, proj: np.ndarray, push: float, deepest_mm: float) -> float:
     """The clip-space z added to the table's vertices (scene.vert) to draw it deeper by :func:`table.depth_push`'s
     ``push`` at unchanged image positions: eye distances times 1 + ``push`` (perspective), or ``push`` mm farther
@@ -157,6 +173,7 @@ class Renderer:
         self._mipmapped: dict[tuple[str, int, int], moderngl.Texture] = {}  # by name and size, least recent first
         self._last_page: LastResult[tuple[moderngl.Texture, moderngl.Texture]] = LastResult()  # what they hold
         self._last_sheet: LastResult[tuple[np.ndarray, float]] = LastResult()  # the sheet buffers' bounding sphere
+        self._last_minified: LastResult[bool] = LastResult()  # whether the page's masks are minified (gt.frag)
         self._last_table: LastResult[tuple[int, tuple[float, float]]] = LastResult()  # index count, depth push
         self._table_push = 0.0  # u_depth_push of the table this frame (scene.vert)
         self._last_solids: LastResult[list[SolidMesh]] = LastResult()  # the meshes in the occluders' buffer
@@ -447,7 +464,9 @@ class Renderer:
             if read_back:
                 layers["rgb"] = self._read(final, 0, 3, "f4")
         if passes & GT_PASSES:
-            self._gt_pass(gt, cam, projection, items, page_masks, passes)
+            minified = bool(passes & GT_TARGET_LAYERS[-1]) and self._last_minified.get(
+                (sheet,), (cam, page.rgb.shape), lambda: most_texels_per_pixel(sheet, cam, page.rgb.shape) > 1.5)
+            self._gt_pass(gt, cam, projection, items, page_masks, passes, minified)
             if read_back:
                 layers.update(self._read_gt(gt, passes))
         if not read_back:
@@ -650,9 +669,11 @@ class Renderer:
                 texture.use(location=i + 1)
             self._draw_items(prog, [item for item in items if item[0] != "occluder"], prepare)
 
-    def _gt_pass(self, fbo, cam: Camera, projection: dict, items, page_masks, passes: set[str]) -> None:
-        """The ground-truth targets (gt.frag), writing only those the requested ``passes`` are read from."""
-        prog = self.programs.get("scene.vert", "gt.frag")
+    def _gt_pass(self, fbo, cam: Camera, projection: dict, items, page_masks, passes: set[str],
+                 minified: bool) -> None:
+        """The ground-truth targets (gt.frag), writing only those the requested ``passes`` are read from; page masks
+        gathered over each pixel's footprint where ``minified`` (a pixel covers more than 1.5 texels somewhere)."""
+        prog = self.programs.get("scene.vert", "gt.frag", defines=("MINIFIED_MASKS",) if minified else ())
         set_uniforms = self.programs.setter(prog)
         r, t = extrinsics(cam)
         set_uniforms(**projection, u_depth_row=(*r[2], t[2]), u_masks=0)
