@@ -163,7 +163,7 @@ def project_points(cam: Camera, world: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def far_plane(cam: Camera, scene_radius_mm: float) -> float:
     """A far clip plane that keeps the whole scene (sheet, table, occluders) in the depth range, with as much again
-    to spare: the table's depth is pushed back (renderer.TABLE_DEPTH_OFFSET), and past the far plane it would vanish.
+    to spare: the table is drawn deeper than it is (renderer._clip_push), and past the far plane it would vanish.
     (Depth precision is set by the near plane: a farther far plane costs none.)"""
     return 2.0 * (cam.distance_mm + 2.0 * scene_radius_mm + 100.0)
 

@@ -65,7 +65,7 @@ def project_samples(sheet, camera: Camera, uv_samples: np.ndarray, layers: dict[
 
 def _printed_beside(layers: dict[str, np.ndarray], row: np.ndarray, col: np.ndarray, uv: np.ndarray,
                     reach_mm: np.ndarray, page_size_mm: tuple[float, float]) -> np.ndarray:
-    """(K,) whether one of the 8 pixels around (row, col) shows the printed side within ``reach_mm`` of ``uv``."""
+    """(K,) whether a pixel of the 3×3 block around (row, col) shows the printed side within ``reach_mm`` of ``uv``."""
     h, w = layers["object"].shape
     found = np.zeros(len(row), bool)
     for dy in (-1, 0, 1):

@@ -330,8 +330,8 @@ class Renderer:
         # the sheet and the table are uploaded again only for another sheet object, camera or table (reuse.py)
         centre, radius = self._last_sheet.get((sheet,), (ao,), lambda: self._upload_sheet(sheet, ao))
         half = background.size_mm / 2.0
-        table_size, (push, deepest) = self._last_table.get((sheet,), (cam, background.size_mm, background.texture_mm),
-                                          lambda: self._upload_table_mesh(sheet, cam, centre, half, background))
+        table_size, push = self._last_table.get((sheet,), (cam, background.size_mm, background.texture_mm),
+                                                lambda: self._upload_table_mesh(sheet, cam, centre, half, background))
         meshes = self._last_solids.get((), (background.occluders, background.photographer, cam),
                                        lambda: self._upload_solids(background, cam))
         # counts are explicit: the reused buffers may hold stale data past this frame's end
@@ -345,7 +345,7 @@ class Renderer:
         if meshes:
             verts = np.asarray(sheet.vertices, np.float32)
             centre, radius = _bounding_sphere(np.concatenate([verts] + [m.vertices for m in meshes]))
-        return items, np.append(centre, radius), half * np.sqrt(2.0), (push, deepest)
+        return items, np.append(centre, radius), half * np.sqrt(2.0), push
 
     def _upload_sheet(self, sheet, ao: bool) -> tuple[np.ndarray, float]:
         """The sheet's vertices (with their ambient visibility when ``ao``) and faces; returns its bounding sphere."""
@@ -434,11 +434,11 @@ class Renderer:
                 passes: set[str], msaa: int, edge_aa: bool, read_back: bool) -> dict[str, np.ndarray]:
         ctx = self.ctx
         size = (cam.width_px, cam.height_px)
-        items, sphere, table_reach, push = self._geometry(sheet, background, cam,
-                                                          ao="rgb" in passes and lighting.ao_strength > 0)
+        items, sphere, table_reach, (push, deepest) = self._geometry(
+            sheet, background, cam, ao="rgb" in passes and lighting.ao_strength > 0)
         far = far_plane(cam, table_reach + sphere[3])
         view, proj = gl_matrices(cam, far)
-        self._table_push = _clip_push(cam, proj, *push)
+        self._table_push = _clip_push(cam, proj, push, deepest)
         # where every pass puts a vertex: the camera's view-projection, then its lens (scene.vert, lens.glsl)
         projection = dict(u_view_proj=(proj @ view).astype(np.float32).T, **lens_uniforms(cam))
         ms, resolved, gt, mask, blurred, light, aa = self._framebuffers(size, msaa)

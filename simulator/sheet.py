@@ -127,17 +127,23 @@ def grid_lines(extent: float, cell_mm: float, creases: list[float]) -> np.ndarra
     return np.concatenate(stretches)
 
 
-def grid_faces(rows: int, cols: int, flip: np.ndarray | None = None) -> np.ndarray:
-    """Two CCW (seen from +z on the flat sheet) triangles per cell: (a, d, c) and (a, c, b) split along the a–c
-    diagonal, or where ``flip`` (rows-1, cols-1) is set (a, d, b) and (b, d, c) along b–d (a b above d c on the
-    page: a the cell's first row and column)."""
-    j, i = np.mgrid[0 : rows - 1, 0 : cols - 1]
-    a = j * cols + i
-    b, c, d = a + 1, a + cols + 1, a + cols
+def cell_triangles(a, b, c, d, flip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Cells' two CCW (seen from +z on the flat sheet) triangles from their corner ids (arrays of one shape; a b above
+    d c on the page, a the first row and column): (a, d, c) and (a, c, b), split along a–c, or where ``flip`` is set
+    (a, d, b) and (b, d, c), along b–d."""
     first, second = np.stack([a, d, c], -1), np.stack([a, c, b], -1)
     if flip is not None:
         first = np.where(flip[..., None], np.stack([a, d, b], -1), first)
         second = np.where(flip[..., None], np.stack([b, d, c], -1), second)
+    return first, second
+
+
+def grid_faces(rows: int, cols: int, flip: np.ndarray | None = None) -> np.ndarray:
+    """The grid's faces: every cell's two :func:`cell_triangles` (``flip`` (rows-1, cols-1) as there), first ones
+    first."""
+    j, i = np.mgrid[0 : rows - 1, 0 : cols - 1]
+    a = j * cols + i
+    first, second = cell_triangles(a, a + 1, a + cols + 1, a + cols, flip)
     return np.concatenate([first.reshape(-1, 3), second.reshape(-1, 3)]).astype(np.int32)
 
 

@@ -33,7 +33,7 @@ import numpy as np
 from .camera import Camera, camera_space, distort, normalized_coords, project_points, to_pixels
 from .lens import lens_span
 from .shadows import vertex_ao
-from .sheet import Sheet
+from .sheet import Sheet, cell_triangles
 
 NORMAL_TOL = 0.01  # unit-normal difference (0.6°): diffuse light changes by under 1%
 AO_TOL = 0.01  # ambient visibility (0.25-1)
@@ -360,11 +360,8 @@ def _fans(nodes: np.ndarray, size: int, mids: np.ndarray, cols: int, flip: np.nd
     j0, i0 = nodes[:, 0], nodes[:, 1]
     vid = lambda dj, di: (j0 + dj) * cols + i0 + di  # noqa: E731  (a vertex of each node, by offset)
     if size == 1:
-        a, b, c, d = vid(0, 0), vid(0, 1), vid(1, 1), vid(1, 0)
-        two = np.stack([np.stack([a, d, c], 1), np.stack([a, c, b], 1)], 1)
-        if flip is not None:
-            two = np.where(flip[j0, i0][:, None, None], np.stack([np.stack([a, d, b], 1), np.stack([b, d, c], 1)], 1),
-                           two)
+        two = np.stack(cell_triangles(vid(0, 0), vid(0, 1), vid(1, 1), vid(1, 0),
+                                      None if flip is None else flip[j0, i0]), 1)
         return np.concatenate([two, np.repeat(two[:, :1], FAN - 2, axis=1)], axis=1)
     s, h = size, size // 2
     corners = [vid(0, 0), vid(s, 0), vid(s, s), vid(0, s)]  # a, d, c, b
