@@ -37,16 +37,18 @@ def grid_lines(cam: Camera, centre_xy: np.ndarray, half: float) -> tuple[np.ndar
     edges = np.array([lo[0], hi[0]]), np.array([lo[1], hi[1]])
     finest = 2.0 * half / MAX_CELLS
     cell = max(CELL_PX * cam.distance_mm / cam.fx, finest)
+    limit = lens_limit(cam)
     for _ in range(3):
         n = int(np.ceil(2.0 * half / cell))
         xs, ys = np.linspace(lo[0], hi[0], n + 1), np.linspace(lo[1], hi[1], n + 1)
         x, y = np.meshgrid(xs, ys)
         pts = camera_space(cam, np.stack([x, y, np.full_like(x, TABLE_Z_MM)], axis=-1))
         ray = normalized_coords(cam, pts)
-        seen = (pts[..., 2] > 0) & (np.hypot(*np.moveaxis(ray, -1, 0)) <= lens_limit(cam))
+        seen = (pts[..., 2] > 0) & (np.hypot(*np.moveaxis(ray, -1, 0)) <= limit)
         if not seen.any():
             return edges
-        near = _in_frame(cam, pts, seen)
+        near = np.zeros(seen.shape, bool)
+        near[seen] = near_frame(cam, to_pixels(cam, distort(cam, ray[seen])))
         if not has_distortion(cam) or not near.any() or cell <= finest:
             break
         longest, span = _longest_diagonal(ray, seen, near), lens_span(cam, ray[near], STRAY_PX)
@@ -60,13 +62,11 @@ def grid_lines(cam: Camera, centre_xy: np.ndarray, half: float) -> tuple[np.ndar
     return np.unique(np.r_[edges[0], fine_x]), np.unique(np.r_[edges[1], fine_y])
 
 
-def _in_frame(cam: Camera, pts: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """(R, C) bool: seen grid points the lens puts in the frame, or within a quarter of its size around it."""
-    xy = to_pixels(cam, distort(cam, normalized_coords(cam, pts[seen])))
-    margin = 0.25 * np.array([cam.width_px, cam.height_px])
-    inside = np.zeros(seen.shape, bool)
-    inside[seen] = ((xy >= -margin) & (xy <= [cam.width_px, cam.height_px] + margin)).all(axis=1)
-    return inside
+def near_frame(cam: Camera, xy: np.ndarray) -> np.ndarray:
+    """(K,) bool: image points (K, 2) in the frame or within a quarter of its size around it, where a table cell
+    reaching into the frame may have its corners."""
+    size = np.array([cam.width_px, cam.height_px])
+    return ((xy >= -0.25 * size) & (xy <= 1.25 * size)).all(axis=1)
 
 
 def _longest_diagonal(ray: np.ndarray, seen: np.ndarray, near: np.ndarray) -> float:
@@ -90,9 +90,7 @@ def depth_push(cam: Camera, points: np.ndarray) -> tuple[float, float]:
     steps = [project_points(cam, on_table + shift) for shift in ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0])]  # 1 mm
     jac = np.stack([s_xy - xy for s_xy, _ in steps], axis=-1)  # (K, 2, 2): pixels per mm of table x and y
     grad = np.stack([s_z - z for _, s_z in steps], axis=-1)  # (K, 2): depth per mm of table x and y
-    margin = 0.25 * np.array([cam.width_px, cam.height_px])
-    ok = (z > 0) & np.isfinite(xy).all(axis=1) & (np.abs(np.linalg.det(jac)) > 1e-9)
-    ok &= ((xy >= -margin) & (xy <= [cam.width_px, cam.height_px] + margin)).all(axis=1)
+    ok = (z > 0) & np.isfinite(xy).all(axis=1) & (np.abs(np.linalg.det(jac)) > 1e-9) & near_frame(cam, xy)
     if not ok.any():
         return 0.0, 0.0
     per_px = np.linalg.solve(np.swapaxes(jac[ok], 1, 2), grad[ok][..., None])[..., 0]  # depth per pixel (u, v)
