@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import tomllib
 import types
 import typing
@@ -22,7 +23,7 @@ import numpy as np
 import yaml
 
 from . import distributions as dists
-from .errors import InputError
+from .errors import InputError, brief
 from .params import _check_value, _convert, type_hints
 from .scene import Scene
 
@@ -30,6 +31,20 @@ PRESET_DIR = Path(__file__).parent / "presets"
 SUFFIXES = (".yaml", ".yml", ".toml")
 GENERATOR_KEYS = ("seed",)  # drawn by the generator for every frame; a config may not set them
 ONE_OF = "one_of"  # a list (or weighted choice) of partial mappings; the pick fills keys its siblings leave unset
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader reading exponent numbers as YAML 1.2 does: PyYAML follows YAML 1.1, where ``1e-3`` and
+    ``2.5e3`` are strings (it wants ``1.0e-3`` and ``2.5e+3``), which someone writing a config never means."""
+
+
+_EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT_FLOAT, list("-+0123456789"))
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML text (safe: plain data only), with exponent numbers read as floats."""
+    return yaml.load(text, Loader=_Loader)
 
 
 def preset_names() -> list[str]:
@@ -47,7 +62,7 @@ def _read(path: Path) -> dict:
     except OSError as exc:
         raise InputError(f"--config: cannot read {path} ({exc.strerror or exc})") from None
     try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+        data = tomllib.loads(text) if path.suffix == ".toml" else load_yaml(text)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"--config: {path.name} is not valid {path.suffix[1:].upper()} ({first})") from None
@@ -89,7 +104,7 @@ def _resolve(node: Any, base: Path, chain: tuple[Path, ...]) -> Any:
     merged: dict = {}
     for parent in [parents] if isinstance(parents, str) else parents:
         if not isinstance(parent, str):
-            raise InputError(f"extends: {parent!r} is not a preset name or file name")
+            raise InputError(f"extends: {brief(parent)} is not a preset name or file name")
         merged = merge(merged, _load(parent, base, chain))
     return merge(merged, node)
 
@@ -180,7 +195,7 @@ def _check(node: Any, tp: Any, name: str, meta: typing.Mapping) -> None:
             _check_value(label, value, meta)
         return
     if not isinstance(node, dict):
-        raise InputError(f"{label}: expected a mapping of {bare.__name__} fields, got {node!r}")
+        raise InputError(f"{label}: expected a mapping of {bare.__name__} fields, got {brief(node)}")
     if ONE_OF in node:
         rest = {k: v for k, v in node.items() if k != ONE_OF}
         for option in _one_of(node[ONE_OF], f"{name + '.' if name else ''}{ONE_OF}").options:
@@ -189,8 +204,9 @@ def _check(node: Any, tp: Any, name: str, meta: typing.Mapping) -> None:
     cls = bare
     variants = getattr(cls, "VARIANTS", None)
     if variants:
-        if node.get("kind") not in variants:
-            raise InputError(f"{label}.kind: {node.get('kind')!r} is not one of {', '.join(map(repr, variants))}")
+        if not isinstance(node.get("kind"), str) or node["kind"] not in variants:  # a drawn kind is no str
+            raise InputError(f"{label}.kind: {brief(node.get('kind'))} is not one of {', '.join(map(repr, variants))}"
+                             " (to draw the kind, choose between whole mappings)")
         cls, node = variants[node["kind"]], {k: v for k, v in node.items() if k != "kind"}
     fields, hints = _fields(cls), type_hints(cls)
     prefix = f"{name}." if name else ""
@@ -206,7 +222,7 @@ def _one_of(node: Any, name: str) -> dists.Distribution:
     if isinstance(node, (list, dict)):
         d = dists.parse({"choice": node} if isinstance(node, list) else node, name)
     if d is None or d.kind != "choice" or not all(isinstance(o, dict) for o in d.options):
-        raise InputError(f"{name}: expected a list of mappings (or a choice of mappings), got {node!r}")
+        raise InputError(f"{name}: expected a list of mappings (or a choice of mappings), got {brief(node)}")
     return d
 
 

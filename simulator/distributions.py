@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, brief
 
 NAMES = ("constant", "uniform", "normal", "log_uniform", "choice", "int_uniform", "int_normal", "int_log_uniform")
+INT64 = (-2.0**63, 2.0**63 - 1024)  # the integers numpy draws, as the nearest floats inside them
 EXTRA_KEYS = {"normal": {"clip"}, "int_normal": {"clip"}, "choice": {"weights"}}
 
 
@@ -77,10 +78,14 @@ def is_distribution(node: Any) -> bool:
 
 
 def _pair(name: str, kind: str, value: Any) -> tuple[float, float]:
+    """Two finite numbers whose difference is finite too (numpy cannot draw across a wider span)."""
     if (not isinstance(value, (list, tuple)) or len(value) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
-        raise InputError(f"{name}: {kind} needs two numbers [a, b], got {value!r}")
-    return float(value[0]), float(value[1])
+        raise InputError(f"{name}: {kind} needs two numbers [a, b], got {brief(value)}")
+    a, b = float(value[0]), float(value[1])
+    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(b - a)):
+        raise InputError(f"{name}: {kind} needs two finite numbers [a, b], got {brief(value)}")
+    return a, b
 
 
 def parse(node: dict, name: str) -> Distribution:
@@ -99,8 +104,8 @@ def parse(node: dict, name: str) -> Distribution:
         return _parse_choice(node, name)
     lo, hi = _pair(name, kind, value)
     if kind in ("normal", "int_normal"):
-        if hi < 0 or not math.isfinite(lo) or not math.isfinite(hi):
-            raise InputError(f"{name}: {kind} needs [mean, std] with std ≥ 0, got {value!r}")
+        if hi < 0:
+            raise InputError(f"{name}: {kind} needs [mean, std] with std ≥ 0, got {brief(value)}")
         clip = _pair(f"{name}.clip", "clip", node["clip"]) if "clip" in node else None
         if clip is not None and clip[0] > clip[1]:
             raise InputError(f"{name}.clip: low {clip[0]} is above high {clip[1]}")
@@ -110,7 +115,9 @@ def parse(node: dict, name: str) -> Distribution:
     if kind in ("log_uniform", "int_log_uniform") and lo <= 0:
         raise InputError(f"{name}: {kind} needs low > 0, got {lo}")
     if kind.startswith("int_") and not (lo.is_integer() and hi.is_integer()):
-        raise InputError(f"{name}: {kind} bounds must be integers, got {value!r}")
+        raise InputError(f"{name}: {kind} bounds must be integers, got {brief(value)}")
+    if kind.startswith("int_") and not (INT64[0] <= lo and hi <= INT64[1]):
+        raise InputError(f"{name}: {kind} bounds must fit in 64 bits, got {brief(value)}")
     return Distribution(kind, (lo, hi))
 
 
@@ -122,14 +129,19 @@ def _parse_choice(node: dict, name: str) -> Distribution:
         options, weights = tuple(value), tuple(value.values())
     elif isinstance(value, list) and value:
         options = tuple(value)
-        weights = tuple(node.get("weights", [1.0] * len(options)))
+        weights = node.get("weights", [1.0] * len(options))
+        if not isinstance(weights, list):
+            raise InputError(f"{name}: weights needs a list of numbers, one per option, got {brief(weights)}")
+        weights = tuple(weights)
     else:
-        raise InputError(f"{name}: choice needs a non-empty list or a value: weight mapping, got {value!r}")
+        raise InputError(f"{name}: choice needs a non-empty list or a value: weight mapping, got {brief(value)}")
     if len(weights) != len(options):
         raise InputError(f"{name}: {len(options)} options but {len(weights)} weights")
     for w in weights:
         if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0 or not math.isfinite(w):
-            raise InputError(f"{name}: choice weight {w!r} is not a number ≥ 0")
+            raise InputError(f"{name}: choice weight {brief(w)} is not a number ≥ 0")
     if sum(weights) <= 0:
         raise InputError(f"{name}: choice weights add up to 0")
+    if not math.isfinite(sum(weights)):
+        raise InputError(f"{name}: choice weights add up to more than a float holds")
     return Distribution("choice", options=options, weights=tuple(float(w) for w in weights))

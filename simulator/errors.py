@@ -11,6 +11,14 @@ class InputError(ValueError):
 
 
 EXIT_BAD_INPUT = 2
+BRIEF_CHARS = 60
+
+
+def brief(value: object, limit: int = BRIEF_CHARS) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error lines that quote what the user wrote (a whole
+    sub-tree of a config can be thousands of characters)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def run_command(handler: Callable[[], int | None]) -> int:

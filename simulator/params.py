@@ -13,7 +13,7 @@ import types
 import typing
 from typing import Any, TypeVar
 
-from .errors import InputError
+from .errors import InputError, brief
 
 T = TypeVar("T")
 
@@ -43,7 +43,7 @@ def to_dict(obj: Any) -> Any:
 
 def _check_value(name: str, value: Any, meta: typing.Mapping) -> None:
     if "choices" in meta and value not in meta["choices"]:
-        raise InputError(f"{name}: {value!r} is not one of {', '.join(map(repr, meta['choices']))}")
+        raise InputError(f"{name}: {brief(value)} is not one of {', '.join(map(repr, meta['choices']))}")
     if "range" in meta and isinstance(value, (int, float)) and not isinstance(value, bool):
         lo, hi, lo_open = meta["range"]
         if value != value:  # NaN
@@ -71,10 +71,10 @@ def _convert(name: str, tp: Any, value: Any) -> Any:
                 return _convert(name, arg, value)
             except InputError as exc:
                 errors.append(str(exc))
-        raise InputError(errors[0] if len(errors) == 1 else f"{name}: {value!r} does not fit {tp}")
+        raise InputError(errors[0] if len(errors) == 1 else f"{name}: {brief(value)} does not fit {tp}")
     if origin is typing.Literal:
         if value not in args:
-            raise InputError(f"{name}: {value!r} is not one of {', '.join(map(repr, args))}")
+            raise InputError(f"{name}: {brief(value)} is not one of {', '.join(map(repr, args))}")
         return value
     if origin in (tuple, list):
         if not isinstance(value, (list, tuple)):
@@ -96,19 +96,19 @@ def _convert(name: str, tp: Any, value: Any) -> Any:
         return from_dict(tp, value, name)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"{name}: expected a number, got {value!r}")
+            raise InputError(f"{name}: expected a number, got {brief(value)}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
-            raise InputError(f"{name}: expected an integer, got {value!r}")
+            raise InputError(f"{name}: expected an integer, got {brief(value)}")
         return int(value)
     if tp is bool:
         if not isinstance(value, bool):
-            raise InputError(f"{name}: expected true or false, got {value!r}")
+            raise InputError(f"{name}: expected true or false, got {brief(value)}")
         return value
     if tp is str:
         if not isinstance(value, str):
-            raise InputError(f"{name}: expected a string, got {value!r}")
+            raise InputError(f"{name}: expected a string, got {brief(value)}")
         return value
     return value
 
@@ -131,8 +131,8 @@ def from_dict(cls: type[T], data: Any, name: str = "") -> T:
     variants = getattr(cls, "VARIANTS", None)
     if variants and cls not in variants.values():  # the union itself, not one of its variants
         kind = data.get("kind")
-        if kind not in variants:
-            raise InputError(f"{prefix}kind: {kind!r} is not one of {', '.join(map(repr, variants))}")
+        if not isinstance(kind, str) or kind not in variants:
+            raise InputError(f"{prefix}kind: {brief(kind)} is not one of {', '.join(map(repr, variants))}")
         cls = variants[kind]
         data = {k: v for k, v in data.items() if k != "kind"}
     elif "kind" in data and getattr(cls, "KIND", None) == data["kind"]:

@@ -50,6 +50,13 @@ def test_choice_weights():
     ({"choice": [1, 2], "weights": [0, 0]}, "add up to 0"),
     ({"uniform": [0, 1], "clip": [0, 1]}, "unknown key 'clip'"),
     ({"int_uniform": [0.5, 2]}, "must be integers"),
+    # found by mutating the presets' configs: each was a numpy traceback when the first frame was drawn
+    ({"uniform": [float("nan"), 1]}, "two finite numbers"),
+    ({"log_uniform": [1, float("inf")]}, "two finite numbers"),
+    ({"uniform": [-1e308, 1e308]}, "two finite numbers"),  # numpy cannot draw across a span wider than a float
+    ({"int_uniform": [0, 2**70]}, "fit in 64 bits"),
+    ({"choice": [1, 2], "weights": 3}, "weights needs a list"),
+    ({"choice": [1, 2], "weights": [1e308, 1e308]}, "more than a float holds"),
 ])
 def test_bad_distributions(node, message):
     with pytest.raises(InputError, match=message):
@@ -102,11 +109,28 @@ def test_extends_cycle_is_an_error(tmp_path):
     ({"post.msaa": 4}, "post.msaa: 4 would smooth the edges twice; set scene.post.edge_aa: false"),
     ({"background.photographer": "yes"}, "background.photographer"),
     ({"lighting": {"lights": [{"kind": "point", "size_mm": -1.0}]}}, "size_mm: -1.0 is out of range"),
+    ({"sheet.deformations": [{"kind": {"choice": ["curl", "wrinkles"]}}]}, "kind: {'choice'"),  # was a TypeError
 ])
 def test_validation_names_the_key(config, message):
     with pytest.raises(InputError) as err:
         validate_config(expand_dotted(config))
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_an_error_quotes_at_most_a_short_piece_of_what_was_written():
+    """A mistake inside a preset-sized sub-tree quotes its start, not the thousands of characters after it."""
+    options = [{"camera": {"width_px": 320 + i, "target": [{"uniform": [0, 1]}, 0.0, 0.0]}} for i in range(40)]
+    with pytest.raises(InputError) as err:
+        validate_config({"one_of": [*options, "1e3"]})
+    assert str(err.value).startswith("one_of: expected a list of mappings") and len(str(err.value)) < 160
+
+
+def test_yaml_numbers_with_an_exponent_are_numbers(tmp_path):
+    """PyYAML follows YAML 1.1, where 1e-3 and 2.5e3 are strings; a config means numbers."""
+    (tmp_path / "c.yaml").write_text("extends: phone_photo\npost.read_noise: 2e-3\ncamera.focal_mm: 2.6E1\n")
+    config = load_config(tmp_path / "c.yaml")
+    assert config["post"]["read_noise"] == 0.002 and config["camera"]["focal_mm"] == 26.0
+    validate_config(config)
 
 
 def test_one_of_fills_what_its_siblings_leave_unset():
