@@ -166,11 +166,12 @@ def _columns(spec: PageSpec, record: Record) -> tuple[list[list[str]], list[str]
 def _check_lead_names(record: Record, spec: PageSpec) -> None:
     """Lead names the user typed must be standard leads or leads of the record (case-insensitive)."""
     known = {n.lower() for n in STANDARD_12} | {n.lower() for n in record.lead_names}
-    for option, names in (("--rhythm-leads", spec.rhythm_leads), ("--lead-gain", tuple(spec.lead_gain_mm_mv))):
+    for option, names in (("page.rhythm_leads (--rhythm-leads)", spec.rhythm_leads),
+                          ("page.lead_gain_mm_mv (--lead-gain)", tuple(spec.lead_gain_mm_mv))):
         for name in names:
             if name.lower() not in known:
                 raise InputError(f"{option}: unknown lead name {name!r} "
-                                 f"(not a standard lead nor a lead of {record.name})")
+                                 f"(not a standard lead nor a lead of record {record.name})")
 
 
 def plan_page(record: Record, spec: PageSpec) -> PageLayout:

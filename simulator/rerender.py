@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 from tqdm import tqdm
 
-from .errors import InputError
+from .config import load_yaml
+from .errors import InputError, brief
 from .frame import write_frame
 from .generate import parse_passes
 from .manifest import RUN_FILE, scene_hash
@@ -60,36 +61,65 @@ def parse_values(items: list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise InputError(f"--set: {item!r} is not KEY=VALUE")
         try:
-            values[key.strip()] = yaml.safe_load(text)
+            values[key.strip()] = load_yaml(text)
         except yaml.YAMLError:
             raise InputError(f"--set: the value of {key.strip()} ({text!r}) is not YAML") from None
     return values
 
 
-def read_sidecar(path: Path) -> dict:
-    """A frame's sidecar (InputError if the file is not one)."""
+def _no_constant(name: str) -> None:
+    """Python's json reads NaN and Infinity, which JSON has not (our sidecars never hold them; writing one back
+    would fail after rendering)."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _read_json(path: Path) -> Any:
+    """A JSON file, strictly (InputError names the first problem)."""
     try:
-        sidecar = json.loads(path.read_text())
+        return json.loads(path.read_text(), parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+    except ValueError as exc:
+        raise InputError(f"{path}: not JSON ({exc})") from None
+
+
+def read_sidecar(path: Path) -> dict:
+    """A frame's sidecar (InputError if the file is not one)."""
+    sidecar = _read_json(path)
     if not isinstance(sidecar, dict) or not isinstance(sidecar.get("scene"), dict):
         raise InputError(f"{path}: no 'scene' in it, so not a frame sidecar of this tool")
+    source = sidecar.get("source")
+    if source is not None and not (isinstance(source, dict) and isinstance(source.get("input", ""), str)):
+        raise InputError(f"{path}: its source is {brief(source)}, not the mapping with an input path that "
+                         f"generate writes")
     return sidecar
 
 
 def _run_of(path: Path) -> dict | None:
     """The ``run.json`` of the generate run a frame sidecar sits in (DIR/000/frame.json → DIR/run.json), if any."""
     run_file = path.resolve().parent.parent / RUN_FILE
-    try:
-        return json.loads(run_file.read_text()) if run_file.is_file() else None
-    except json.JSONDecodeError:
-        raise InputError(f"{run_file}: unreadable (not JSON)") from None
+    if not run_file.is_file():
+        return None
+    run = _read_json(run_file)
+    if not (isinstance(run, dict) and isinstance(run.get("config"), dict) and isinstance(run.get("inputs"), list)):
+        raise InputError(f"{run_file}: not a generate run's record (no config and inputs in it)")
+    return run
+
+
+def _run_frame(path: Path, source: dict) -> tuple[int, int]:
+    """(run seed, frame index) of a generate frame's source, checked: they seed the frame's draws."""
+    values = source.get("run_seed"), source.get("frame")
+    for key, value in zip(("run_seed", "frame"), values):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InputError(f"{path}: source.{key} is {brief(value)}, not an integer ≥ 0 as generate writes it")
+    return values
 
 
 def _window(path: str, scene: Scene) -> Record:
     """The window of record ``path`` that ``scene``'s page shows, read as generate reads it."""
     header = read_header(path)
-    return load_record(path, scene.page.start_s, window_s(scene, tuple(header.sig_name), header.fs), header)
+    duration = window_s(scene, tuple(header.sig_name), header.fs, header.record_name)
+    return load_record(path, scene.page.start_s, duration, header)
 
 
 def _record(path: Path, sidecar: dict, scene: Scene, record_path: str | None, run: dict | None) -> Record:
@@ -98,10 +128,8 @@ def _record(path: Path, sidecar: dict, scene: Scene, record_path: str | None, ru
         return _window(record_path, scene)
     source = sidecar.get("source") or {}
     if source.get("input") == SYNTHETIC:
-        if run is None:
-            raise InputError(f"{path}: its simulated record is rebuilt from its run's draws, but the run's "
-                             f"{RUN_FILE} is not two folders up")
-        _, record, drawn = draw_frame(source["run_seed"], source["frame"], run["config"], tuple(run["inputs"]))
+        run_seed, index = _run_frame(path, source)
+        _, record, drawn = draw_frame(run_seed, index, run["config"], tuple(run["inputs"]))
         if scene_hash(drawn.to_dict()) != scene_hash(sidecar["scene"]):
             raise InputError(f"{path}: its run's {RUN_FILE} draws another scene for frame {source['frame']} "
                              f"(another run, or another version of the simulator)")
@@ -126,13 +154,27 @@ class SidecarFrame:
     run: dict | None
 
 
-def load_sidecar(path: Path, values: dict[str, Any] | None = None, record_path: str | None = None) -> SidecarFrame:
-    """Everything needed to render the frame of sidecar ``path`` again (InputError names what is missing)."""
+def _scene_and_run(path: Path, values: dict[str, Any] | None) -> tuple[dict, Scene, dict | None]:
+    """A sidecar, its scene with any values set, and its generate run (None for others), all checked; cheap
+    beside reading its record, so ``run`` checks every sidecar before it writes anything."""
     sidecar = read_sidecar(path)
     scene = Scene.from_dict(sidecar["scene"])
     if values:
         scene = with_values(scene, values)
-    run = _run_of(path) if "run_seed" in (sidecar.get("source") or {}) else None  # a generate frame's run
+    source = sidecar.get("source") or {}
+    run = None
+    if "run_seed" in source:  # a generate frame
+        _run_frame(path, source)
+        run = _run_of(path)
+    if source.get("input") == SYNTHETIC and run is None:
+        raise InputError(f"{path}: its simulated record is rebuilt from its run's draws, but the run's "
+                         f"{RUN_FILE} is not two folders up")
+    return sidecar, scene, run
+
+
+def load_sidecar(path: Path, values: dict[str, Any] | None = None, record_path: str | None = None) -> SidecarFrame:
+    """Everything needed to render the frame of sidecar ``path`` again (InputError names what is missing)."""
+    sidecar, scene, run = _scene_and_run(path, values)
     return SidecarFrame(sidecar, scene, _record(path, sidecar, scene, record_path, run), run)
 
 
@@ -167,6 +209,8 @@ def run(args: argparse.Namespace) -> int:
     if len(set(stems)) < len(stems):
         raise InputError(f"two sidecars named {next(s for s in stems if stems.count(s) > 1)}.json would write the "
                          f"same files; rerender them into separate folders")
+    for path in paths:
+        _scene_and_run(path, values)
     out = prepare_output_dir(out)
     for path in tqdm(paths, unit="frame", disable=args.no_progress or len(paths) < 2 or None):
         rerender_one(path, out, passes, values, args.input, args.image_format, args.jpeg_quality)

@@ -70,10 +70,11 @@ def render_scene(scene: Scene, record: Record, passes: Iterable[str] = ()) -> Fr
     return render_frame(scene, record, renderer=process_renderer(), passes=tuple(passes))
 
 
-def window_s(scene: Scene, lead_names: tuple[str, ...], fs: float) -> float:
-    """Seconds of signal the scene's page shows for a record with these leads (planned on an empty record)."""
-    probe = Record(name="probe", fs=fs, signals=np.zeros((1, len(lead_names))), lead_names=tuple(lead_names),
-                   path=Path("probe"))
+def window_s(scene: Scene, lead_names: tuple[str, ...], fs: float, name: str) -> float:
+    """Seconds of signal the scene's page shows for record ``name`` with these leads (planned on an empty record
+    of that name, so an error names the record)."""
+    probe = Record(name=name, fs=fs, signals=np.zeros((1, len(lead_names))), lead_names=tuple(lead_names),
+                   path=Path(name))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return plan_page(probe, scene.page).signals.shape[0] / fs
@@ -92,12 +93,12 @@ def pick_window(source: str, scene: Scene, rng: np.random.Generator) -> tuple[Re
     """The record window the frame shows (start uniform over the record), and the scene with ``page.start_s`` set
     (and the layout fitted to the record's leads)."""
     if source == SYNTHETIC:
-        record = synthetic_record(rng, window_s(scene, STANDARD_12, SYNTHETIC_FS))
+        record = synthetic_record(rng, window_s(scene, STANDARD_12, SYNTHETIC_FS, SYNTHETIC))
         start_s = 0.0
     else:
         header = read_header(source)
         scene = fit_layout(scene, tuple(header.sig_name))
-        duration = window_s(scene, tuple(header.sig_name), header.fs)
+        duration = window_s(scene, tuple(header.sig_name), header.fs, header.record_name)
         n_window = int(round(duration * header.fs))
         start = int(rng.integers(0, max(0, header.sig_len - n_window) + 1))
         start_s = start / header.fs

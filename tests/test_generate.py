@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -11,12 +12,16 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simulator import provenance
 from simulator.cli import main
+from simulator.config import preset_scene
+from simulator.errors import InputError
 from simulator.manifest import read_manifest
 from simulator.provenance import made_by
+from simulator.workers import pick_window
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "assets" / "records"
@@ -248,6 +253,14 @@ def test_a_bad_record_fails_its_frames_and_the_run_goes_on(tmp_path, small_confi
     failed = [e for e in entries.values() if e["status"] == "failed"]
     assert all("truncated" in e["reason"] for e in failed)
     assert f"{len(failed)} × record" in capsys.readouterr().out
+
+
+def test_an_unknown_rhythm_lead_names_the_config_key_and_the_record():
+    """The window is planned on a stand-in record before the record is read: its error must name the real one."""
+    scene = preset_scene("clean", 0)
+    scene = dataclasses.replace(scene, page=dataclasses.replace(scene.page, rhythm_leads=("XYZ",)))
+    with pytest.raises(InputError, match=r"^page.rhythm_leads .*'XYZ' .*record 00001_lr\)$"):
+        pick_window(str(RECORDS / "ptbxl" / "00001_lr"), scene, np.random.default_rng(0))
 
 
 def test_clean_preset_equals_the_page_command(tmp_path):

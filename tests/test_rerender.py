@@ -74,6 +74,21 @@ def test_a_simulated_record_is_rebuilt_from_its_run(tmp_path: Path, capsys) -> N
     capsys.readouterr()
     assert main(["rerender", str(alone), "-o", str(tmp_path / "nope")]) == 2
     assert "run.json" in capsys.readouterr().err
+    # an edited source or run.json is refused in one line (a numpy seed error, a TypeError before)
+    sidecar = json.loads(path.read_text())
+    edited = path.with_name("edited.json")
+    for seed, message in (("x", "source.run_seed is 'x', not an integer"), (None, "source.run_seed is None"),
+                          (float("nan"), "not JSON (NaN is not a JSON value)")):
+        edited.write_text(json.dumps({**sidecar, "source": {**sidecar["source"], "run_seed": seed}}))
+        assert main(["rerender", str(edited), "-o", str(tmp_path / "nope")]) == 2
+        assert message in capsys.readouterr().err
+    edited.write_text(json.dumps({**sidecar, "source": -1}))
+    assert main(["rerender", str(edited), "-o", str(tmp_path / "nope")]) == 2
+    assert "its source is -1, not the mapping" in capsys.readouterr().err
+    (out / "run.json").write_text("[]")
+    assert main(["rerender", str(path), "-o", str(tmp_path / "nope")]) == 2
+    assert "not a generate run's record" in capsys.readouterr().err
+    assert not (tmp_path / "nope").exists()
 
 
 def test_a_frame_made_by_other_code_is_noted(run: Path, tmp_path: Path, capsys) -> None:
