@@ -57,7 +57,9 @@ def check_run(out_dir: Path, run: dict, other_version_ok: bool = False) -> None:
     try:
         old = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
-        raise InputError(f"--output: {path} is unreadable; use a new folder") from None
+        old = None
+    if not isinstance(old, dict):
+        raise InputError(f"--output: {path} is unreadable (not a run's settings); use a new folder")
     for key in run:
         if old.get(key) == run[key] or key == "count" and _extends(old.get(key), run[key]):
             continue

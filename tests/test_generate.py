@@ -171,6 +171,17 @@ def test_resume_with_a_different_seed_is_refused(reference, tmp_path, capsys):
     assert code == 2 and "different seed" in err and "\n" not in err
 
 
+@pytest.mark.parametrize("settings", ["[]", "null", "{not json"])
+def test_a_damaged_run_json_is_refused_and_nothing_is_touched(reference, small_config, tmp_path, capsys, settings):
+    out = tmp_path / "damaged"
+    shutil.copytree(reference, out)
+    (out / "run.json").write_text(settings)
+    before = files_of(out)
+    assert generate(out, small_config) == 2
+    err = capsys.readouterr().err.strip()
+    assert "run.json is unreadable" in err and "\n" not in err and files_of(out) == before
+
+
 def test_a_set_begun_by_other_code_is_finished_only_when_asked(reference, small_config, tmp_path, capsys):
     """Other code may draw other bytes for the same (seed, i): finishing a set that another version began is refused
     in one line naming the difference, unless --allow-other-version; then run.json lists both versions and each
