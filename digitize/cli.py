@@ -1,12 +1,16 @@
 """``ecg-digitize`` / ``python -m digitize``: ``run`` digitizes images into WFDB records, ``train`` fits the U-Net.
 
-Bad input prints one ``error: ...`` line to stderr and exits 2.
+Bad input prints one ``error: ...`` line to stderr and exits 2; in a batch, an image that cannot be read is
+reported and skipped, and the run exits 1 at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+
+from tqdm import tqdm
 
 from simulator.errors import InputError, run_command
 
@@ -35,13 +39,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         from .naive import digitize_naive
         digitize = digitize_naive
-    for path in images:
-        result = digitize(read_rgb(path), layout, cal)
+    failed = 0
+    bar = tqdm(images, unit="image", disable=len(images) < 2 or None, dynamic_ncols=True)
+    for path in bar:
+        try:
+            result = digitize(read_rgb(path), layout, cal)
+        except InputError as exc:  # one unreadable image in a batch is skipped, as generate skips a bad record
+            if len(images) == 1:
+                raise
+            failed += 1
+            bar.write(f"skipped {exc}", file=sys.stderr)
+            continue
         name = path.stem
         write_record(out, name, signal_matrix(result.signals, result.n_samples), cal.fs)
         write_detections(out, name, {"image": str(path), **result.detections})
         d = result.detections
-        print(f"{name}: {d['px_per_mm']:.3f} px/mm, rotation {d['rotation_deg']:+.2f} deg, {len(d['rows'])} rows")
+        bar.write(f"{name}: {d['px_per_mm']:.3f} px/mm, rotation {d['rotation_deg']:+.2f} deg, {len(d['rows'])} rows")
+    if failed:
+        print(f"error: {failed} of {len(images)} images could not be digitized (listed above)", file=sys.stderr)
+        return 1
     return 0
 
 

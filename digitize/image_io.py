@@ -10,6 +10,9 @@ import numpy as np
 from simulator.errors import InputError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+MIN_SIDE_PX = 64  # below this a page's 4-6 rows of traces are a few pixels tall: nothing to read
+
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # our own line says why an image is unreadable
 
 
 def read_rgb(path: Path | str) -> np.ndarray:
@@ -20,6 +23,9 @@ def read_rgb(path: Path | str) -> np.ndarray:
     img = cv2.imread(str(p), cv2.IMREAD_COLOR)
     if img is None or img.size == 0:
         raise InputError(f"image {p}: cannot be read as an image")
+    if min(img.shape[:2]) < MIN_SIDE_PX:
+        raise InputError(f"image {p}: {img.shape[1]}×{img.shape[0]} px is too small to hold an ECG "
+                         f"(at least {MIN_SIDE_PX} px a side)")
     return np.ascontiguousarray(img[:, :, ::-1])
 
 
@@ -40,6 +46,11 @@ def expand_inputs(items: list[str]) -> list[Path]:
             raise InputError(f"image {p}: not found")
     if not out:
         raise InputError("no input images given")
+    stems: dict[str, Path] = {}
+    for path in out:  # each image's record is named after it: two of one name would overwrite each other
+        if stems.setdefault(path.stem, path) != path:
+            raise InputError(f"images {stems[path.stem]} and {path} would both write record {path.stem}; "
+                             f"digitize them into separate folders")
     return out
 
 

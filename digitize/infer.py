@@ -43,6 +43,7 @@ def predict_trace(model: UNet, rgb: np.ndarray, tile: int = 512) -> np.ndarray:
     scale = min(1.0, MAX_SIDE / max(h, w))
     img = cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else rgb
     ih, iw = img.shape[:2]
+    tile = min(tile, -(-(max(ih, iw) + 2 * OVERLAP) // 8) * 8)  # no tile larger than the padded image needs
     step = tile - 2 * OVERLAP
     ny, nx = max(1, int(np.ceil(ih / step))), max(1, int(np.ceil(iw / step)))
     padded = cv2.copyMakeBorder(img, OVERLAP, ny * step - ih + OVERLAP, OVERLAP, nx * step - iw + OVERLAP,

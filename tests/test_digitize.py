@@ -12,6 +12,7 @@ import wfdb
 
 from digitize.cli import main
 from digitize.grid import estimate_pitch, estimate_rotation, rotate
+from digitize.infer import predict_trace
 from digitize.ink import colour_maps
 from digitize.layouts import LEAD_NAMES, parse_layout
 from digitize.model import UNet, to_input
@@ -118,6 +119,38 @@ def test_cli_bad_inputs_exit_2_with_one_line(tmp_path, page_dir, capsys, make_in
     assert main(args + ["--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_a_batch_skips_the_images_it_cannot_read_and_says_so(page_dir, tmp_path, capsys):
+    """Like generate with a bad record: the others are digitized, each bad one named, exit 1 at the end."""
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "page.png").write_bytes((page_dir / "page.png").read_bytes())
+    (batch / "fake.png").write_text("not a png")
+    cv2.imwrite(str(batch / "tiny.png"), np.full((10, 10, 3), 255, np.uint8))
+    assert main(["run", str(batch), "--output", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "error: 2 of 3 images could not be digitized (listed above)"
+    assert any("fake.png: cannot be read" in line for line in err)
+    assert any("tiny.png: 10×10 px is too small" in line for line in err)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["page.dat", "page.hea", "page.json"]
+
+
+def test_two_images_of_one_name_are_refused_before_anything_is_written(page_dir, tmp_path, capsys):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "page.png").write_bytes((page_dir / "page.png").read_bytes())
+    assert main(["run", str(tmp_path / "a"), str(tmp_path / "b"), "--output", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "would both write record page" in err and err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_a_tile_larger_than_the_image_is_the_image_sized_tile():
+    """--tile 100000 asked OpenCV for 30 GB of padding; a tile beyond the padded image changes nothing."""
+    model = UNet(4).eval()
+    rgb = np.random.default_rng(0).integers(0, 256, (200, 300, 3), dtype=np.uint8)
+    fitted = predict_trace(model, rgb, tile=368)  # 300 px + 2 × 32 px of context, a multiple of 8
+    assert np.array_equal(predict_trace(model, rgb, tile=100_000), fitted) and fitted.shape == (200, 300)
 
 
 def test_unet_forward_backward_shapes():
