@@ -1,8 +1,9 @@
 """Batch scoring: a reference folder against a digitized folder, returning every figure as plain dataclasses.
 
 A digitized record matches a reference record by relative name, else by stem, else as ``<stem>-<suffix>`` (one per
-image, as in the Kaggle layout ``<id>-<type>``). A reference with no match is a missing record, scored as the
-Challenge does (an all-NaN estimate). An unreadable record is reported in ``errors`` and skipped.
+image, as in the Kaggle layout ``<id>-<type>``); a match by stem that two references share is refused. A reference
+with no match is a missing record, scored as the Challenge does (an all-NaN estimate). An unreadable record is
+reported in ``errors`` and skipped.
 """
 
 from __future__ import annotations
@@ -94,6 +95,22 @@ def _matches(name: str, est: dict[str, Path], ref_stems: set[str]) -> list[str]:
     if exact:
         return exact[:1]
     return sorted(n for n in est if _stem(n).startswith(stem + "-") and _stem(n) not in ref_stems)
+
+
+def _check_unambiguous(refs: dict[str, Path], ests: dict[str, Path], ref_stems: set[str]) -> None:
+    """A digitized record matched by stem must have one reference of that stem: with ``a/r1`` and ``b/r1`` as
+    references, a digitized ``r1`` would be scored against both (InputError)."""
+    seen: dict[str, str] = {}
+    for name in sorted(refs):
+        other = seen.setdefault(_stem(name), name)
+        if other == name:
+            continue
+        for candidate in (other, name):
+            loose = [n for n in _matches(candidate, ests, ref_stems) if n != candidate]
+            if loose:
+                raise InputError(f"digitized record {loose[0]} could be reference {other} or {name} (same name); "
+                                 f"point --reference at one copy of each record, or give the digitized records "
+                                 f"the references' subfolders")
 
 
 def _shift(x: np.ndarray, lag: int) -> np.ndarray:
@@ -240,6 +257,7 @@ def score_folders(reference: str | Path, digitized: str | Path, metric: str = "c
     records: list[RecordScore] = []
     errors: list[dict[str, str]] = []
     ref_stems = {_stem(n) for n in refs}
+    _check_unambiguous(refs, ests, ref_stems)
     for ref_name, ref_path in refs.items():
         try:
             ref = load_record(ref_name, ref_path)

@@ -107,6 +107,23 @@ def test_cli_bad_inputs_one_line_exit_2(tmp_path: Path, capsys):
         assert len(err) == 1 and err[0].startswith("error:"), (argv, err)
 
 
+def test_a_digitized_record_two_references_could_own_is_refused(tmp_path: Path, capsys):
+    """ref/x/r1 and ref/y/r1 against a flat est/r1: scoring one estimate twice would be silently wrong."""
+    ref, est = tmp_path / "ref", tmp_path / "est"
+    write(ref / "x", "r1", signals())
+    write(ref / "y", "r1", signals())
+    write(est, "r1", signals())
+    assert main(["snr", "--reference", str(ref), "--digitized", str(est)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: digitized record r1 could be reference x/r1 or y/r1 (same name); point "
+                          "--reference at one copy") and "\n" not in err
+    for sub in ("x", "y"):  # with the references' subfolders each is matched by its relative name
+        write(est / sub, "r1", signals())
+    (est / "r1.hea").unlink()
+    result = score_folders(ref, est)
+    assert [r.name for r in result.records] == ["x/r1", "y/r1"] and all(r.snr > 100 for r in result.records)
+
+
 def test_unreadable_record_is_reported_and_skipped(folders, capsys):
     ref, est = folders
     (est / "b.hea").write_text("b 3 100 1000\nb.dat 16 1000(0)/mV 16 0 0 0 0 I\n")  # lies about its signals
