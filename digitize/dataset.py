@@ -56,15 +56,28 @@ def _crop(image: np.ndarray, mask: np.ndarray, centre: tuple[float, float], tile
     return img, msk
 
 
+def _read_frame(image_path: Path, mask_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A frame's RGB image and its trace mask as 0/255, checked to be readable and of one size (InputError): a
+    mask of another size would teach the net ink where there is none."""
+    image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
+    mask = cv2.imread(str(mask_path), cv2.IMREAD_UNCHANGED)
+    for path, array in ((image_path, image), (mask_path, mask)):
+        if array is None or array.size == 0:
+            raise InputError(f"--data: {path} cannot be read as an image")
+    if mask.ndim == 3:
+        mask = mask[:, :, 0]
+    if mask.shape != image.shape[:2]:
+        raise InputError(f"--data: {mask_path.name} is {mask.shape[1]}×{mask.shape[0]} px but its image "
+                         f"{image_path.name} is {image.shape[1]}×{image.shape[0]}")
+    return image[:, :, ::-1], (mask > 0).astype(np.uint8) * 255
+
+
 def build_bank(pairs: list[tuple[Path, Path]], crops_per_frame: int, tile: int, rng: np.random.Generator,
                progress=None) -> CropBank:
     """Cut every frame into ``crops_per_frame`` crops, most centred on trace ink."""
     images, masks = [], []
     for image_path, mask_path in (progress(pairs) if progress else pairs):
-        rgb = cv2.imread(str(image_path), cv2.IMREAD_COLOR)[:, :, ::-1]
-        trace = (cv2.imread(str(mask_path), cv2.IMREAD_UNCHANGED) > 0).astype(np.uint8) * 255
-        if trace.ndim == 3:
-            trace = trace[:, :, 0]
+        rgb, trace = _read_frame(image_path, mask_path)
         ys, xs = np.nonzero(trace)
         h, w = trace.shape
         for _ in range(crops_per_frame):

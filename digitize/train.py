@@ -62,6 +62,8 @@ def train(data: list[Path], out: Path, cfg: TrainConfig, resume: bool = False, s
     """
     if cfg.tile % 8:
         raise InputError(f"--tile: {cfg.tile} is not a multiple of 8")
+    if stop_after is not None and stop_after < 1:
+        raise InputError(f"--stop-after: {stop_after} epochs must be at least 1")
     _seed_all(cfg.seed, cfg.threads)
     model = UNet(cfg.width)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
