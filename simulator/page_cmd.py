@@ -11,6 +11,7 @@ from .output import prepare_output_dir
 from .params import from_dict
 from .records import load_record
 from .scene import Scene
+from .truth import RECORD_NAME
 
 MAX_PAGE_S = 60.0  # no layout shows more than this, so never read more of a long record
 
@@ -76,6 +77,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec = page_spec_from_args(args)
+    if args.name is not None and not RECORD_NAME.fullmatch(args.name):
+        raise InputError(f"--name: {args.name!r} is not a WFDB record name (letters, digits, - and _ only)")
     out = prepare_output_dir(args.output)
     record = load_record(args.record, spec.start_s, spec.duration_s if spec.duration_s else MAX_PAGE_S)
     name = args.name or record.name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import types
 import typing
 from typing import Any, TypeVar
@@ -97,6 +98,8 @@ def _convert(name: str, tp: Any, value: Any) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(f"{name}: expected a number, got {brief(value)}")
+        if not math.isfinite(value):  # NaN passes every range comparison; inf overflows integer conversions
+            raise InputError(f"{name}: {value} is not a finite number")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):

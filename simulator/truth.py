@@ -119,12 +119,15 @@ def _wfdb_header(name: str, fs: float, sig_names: list[str], digital: np.ndarray
     return "".join(f"{line}\n" for line in lines)
 
 
+RECORD_NAME = re.compile(r"[-\w]+")  # what wfdb accepts as a record name: letters, digits, - and _
+
+
 def _check_wfdb_names(name: str, sig_names: list[str]) -> None:
     """Refuse the names wfdb refuses, with its messages: a record name of letters, digits, - and _; lead names
     unique, without control characters or surrounding whitespace."""
     if "." in name:
         raise ValueError("Record name must not contain '.'")
-    if not re.fullmatch(r"[-\w]+", name):
+    if not RECORD_NAME.fullmatch(name):
         raise ValueError("File names should only contain alphanumerics, hyphens, and an extension. eg. record-100.dat")
     for sig in sig_names:
         if sig[:1].isspace() or sig[-1:].isspace():

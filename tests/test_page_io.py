@@ -174,6 +174,9 @@ def test_bad_records_fail_cleanly_and_leave_the_output_intact(tmp_path: Path, ca
     (["--dpi", "50"], "dpi"), (["--dpi", "601"], "dpi"), (["--speed", "30"], "speed"), (["--gain", "7"], "gain"),
     (["--layout", "3x4+4"], "rhythm"), (["--layout", "12x1+1"], "rhythm"), (["--duration", "40"], "duration"),
     (["--grid", "purple"], "grid"), (["--start", "99"], "start"), (["--paper", "legal"], "paper"),
+    # found by fuzzing the options: an OverflowError, and a wfdb ValueError after the image was written
+    (["--duration", "inf"], "duration_s: inf is not a finite number"), (["--start", "inf"], "start_s: inf"),
+    (["--trace-width", "nan"], "trace_width_mm: nan"), (["--name", "a b"], "--name: 'a b' is not a WFDB record"),
 ])
 def test_bad_options_fail_cleanly(tmp_path: Path, capsys, argv: list[str], word: str) -> None:
     code, err = run_cli(capsys, "page", str(PTBXL), "-o", str(tmp_path / "out"), *argv)
