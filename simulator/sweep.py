@@ -25,6 +25,7 @@ from .frame import Frame, write_frame
 from .output import prepare_output_dir
 from .records import Record
 from .scene import Scene
+from .truth import RECORD_NAME
 from .workers import render_scene
 
 
@@ -108,6 +109,8 @@ def render_sweep(variants: Sequence[Variant], record: Record, out_dir: Path | st
 
     Each frame's JSON carries ``"sweep": {"index": i, "params": {...}}``.
     """
+    if out_dir is not None and not RECORD_NAME.fullmatch(prefix):  # it names WFDB records: refused after the image
+        raise InputError(f"prefix: {prefix!r} is not a WFDB record name (letters, digits, - and _ only)")
     out = prepare_output_dir(out_dir) if out_dir is not None else None
     results = []
     for i, variant in enumerate(variants):
@@ -123,6 +126,9 @@ def contact_sheet(images: Sequence[np.ndarray], labels: Sequence[str], columns: 
     """Tile RGB images (resized to ``thumb_width``) in rows of ``columns``, each with its label; returns RGB uint8."""
     import cv2  # only the contact sheet needs it here
 
+    if not images or len(labels) != len(images) or columns < 1 or thumb_width < 1:
+        raise InputError(f"contact sheet: {len(images)} images, {len(labels)} labels, {columns} columns and "
+                         f"{thumb_width} px thumbnails; it needs at least one image, a label each, and ≥ 1 of both")
     thumbs = []
     for image, label in zip(images, labels):
         h, w = image.shape[:2]

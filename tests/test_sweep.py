@@ -87,6 +87,17 @@ def test_contact_sheet_tiles_thumbnails():
     sheet = contact_sheet(images, ["a", "b", "c"], columns=2, thumb_width=50)
     assert sheet.shape == (2 * 25, 2 * 50, 3) and sheet.dtype == np.uint8
     assert sheet[20, 60:90].mean() > 90  # the second thumbnail, below its label
+    for args in (([], [], 2), (images, ["a"], 2), (images, ["a", "b", "c"], 0)):  # were ValueError, ZeroDivision
+        with pytest.raises(InputError, match="^contact sheet: "):
+            contact_sheet(*args)
+
+
+def test_a_prefix_wfdb_cannot_name_is_refused_before_anything_is_written(tmp_path):
+    """The prefix names each frame's WFDB truth record, which wfdb refused after the image and masks were out."""
+    record = load_record(RECORD, 0.0, 10.0)
+    with pytest.raises(InputError, match="^prefix: 'my sweep' is not a WFDB record name"):
+        render_sweep(grid(BASE, {"page.grid": ["red"]}), record, out_dir=tmp_path / "out", prefix="my sweep")
+    assert not (tmp_path / "out").exists()
 
 
 def test_camera_sweep_reuses_one_renderer():
