@@ -7,27 +7,18 @@ Every variant is rendered with one renderer (one GL context); each frame's JSON 
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
-
 from simulator.atomic import write_image_atomic
 from simulator.config import preset_scene
 from simulator.records import load_record
 from simulator.sweep import contact_sheet, grid, render_sweep, with_values
+from sweep_cli import parse_args, run
 
-ROOT = Path(__file__).resolve().parent.parent
 TILTS = [0, 20, 40]
 AZIMUTHS = [-90, -30, 30, 90, 150, 210]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--record", default=str(ROOT / "assets" / "records" / "ptbxl" / "00001_lr"))
-    parser.add_argument("--output", default="/tmp/orbit.png", help="contact sheet image")
-    parser.add_argument("--frames", default=None, help="also write every frame with its ground truth here")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parse_args(__doc__, "/tmp/orbit.png")
 
     base = preset_scene("phone_photo", args.seed)
     base = with_values(base, {  # the whole sheet in view, a mildly curled edge, nothing on top
@@ -43,4 +34,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -6,17 +6,14 @@
 
 from __future__ import annotations
 
-import argparse
 import math
-from pathlib import Path
-
 
 from simulator.atomic import write_image_atomic
 from simulator.config import preset_scene
 from simulator.records import load_record
 from simulator.sweep import contact_sheet, grid, render_sweep, with_values
+from sweep_cli import parse_args, run
 
-ROOT = Path(__file__).resolve().parent.parent
 AZIMUTHS_DEG = [0, 90, 180, 270]
 ELEVATIONS_DEG = [25, 65]
 INTENSITIES = [0.6, 1.2]
@@ -36,12 +33,7 @@ def key_light_positions(target: tuple[float, float, float]) -> list[tuple[float,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--record", default=str(ROOT / "assets" / "records" / "ptbxl" / "00001_lr"))
-    parser.add_argument("--output", default="/tmp/lighting.png", help="contact sheet image")
-    parser.add_argument("--frames", default=None, help="also write every frame with its ground truth here")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parse_args(__doc__, "/tmp/lighting.png")
 
     base = preset_scene("crumpled", args.seed)  # relief shows the light best
     base = with_values(base, {"camera.width_px": 640, "camera.height_px": 480, "camera.distance_mm": 420.0,
@@ -61,4 +53,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
