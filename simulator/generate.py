@@ -23,7 +23,7 @@ from .frame import PHOTO_PASSES
 from .manifest import ManifestWriter, check_run, done_frames, read_manifest, sweep_partial
 from .output import prepare_output_dir
 from .records import find_records
-from .workers import SYNTHETIC, Job, run_local, run_ray
+from .workers import SYNTHETIC, Job, Todo, run_local, run_ray
 
 BUNDLED_RECORDS = Path(__file__).resolve().parent.parent / "assets" / "records"
 OUTPUT_FULL = ("ENOSPC", "EDQUOT", "EROFS")  # a frame's write failed for a reason no later frame escapes
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
                     "jpeg_quality": job.jpeg_quality}, args.allow_other_version)
     sweep_partial(out)
     done = done_frames(read_manifest(out))
-    todo = [i for i in range(job.count) if i not in done]
+    todo = Todo(job.count, frozenset(done))
     runner = run_ray if args.backend == "ray" else run_local
     results: Counter = Counter()
     failures: list[dict] = []

@@ -19,7 +19,7 @@ import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Collection, Iterable, Iterator
 
 import numpy as np
 
@@ -193,13 +193,33 @@ def _run_chunk(indices: list[int]) -> list[dict]:
     return [make_frame(_job, i) for i in indices]
 
 
-def _chunks(indices: list[int], workers: int) -> Iterator[list[int]]:
+@dataclass(frozen=True)
+class Todo(Collection[int]):
+    """The frames of a set still to make, in order: ``range(count)`` less those ``done``, drawn lazily, so memory
+    does not grow with the count (a mistyped ``--count 10000000000`` was a list that took all memory)."""
+
+    count: int
+    done: frozenset[int]
+
+    def __iter__(self) -> Iterator[int]:
+        return (i for i in range(self.count) if i not in self.done)
+
+    def __len__(self) -> int:
+        return self.count - sum(1 for i in self.done if 0 <= i < self.count)
+
+    def __contains__(self, index: object) -> bool:
+        return isinstance(index, int) and 0 <= index < self.count and index not in self.done
+
+
+def _chunks(indices: Collection[int], workers: int) -> Iterator[list[int]]:
+    """``indices`` in consecutive chunks of up to 8: about four per worker for short runs."""
     size = max(1, min(8, math.ceil(len(indices) / (workers * 4))))
-    for k in range(0, len(indices), size):
-        yield indices[k:k + size]
+    remaining = iter(indices)
+    while chunk := list(itertools.islice(remaining, size)):
+        yield chunk
 
 
-def run_local(job: Job, indices: list[int], workers: int) -> Iterator[dict]:
+def run_local(job: Job, indices: Collection[int], workers: int) -> Iterator[dict]:
     """Frames in this process (one worker) or in a spawn-context process pool."""
     if workers <= 1:
         for i in indices:
@@ -229,7 +249,7 @@ def _ray_chunk(job: Job, indices: list[int]) -> list[dict]:
     return [make_frame(job, i) for i in indices]
 
 
-def run_ray(job: Job, indices: list[int], workers: int) -> Iterator[dict]:
+def run_ray(job: Job, indices: Collection[int], workers: int) -> Iterator[dict]:
     """The same chunks as Ray tasks: on the cluster at ``RAY_ADDRESS``, or a local Ray with ``workers`` CPUs."""
     try:
         import ray

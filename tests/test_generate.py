@@ -21,7 +21,7 @@ from simulator.config import preset_scene
 from simulator.errors import InputError
 from simulator.manifest import read_manifest
 from simulator.provenance import made_by
-from simulator.workers import pick_window
+from simulator.workers import Todo, _chunks, pick_window
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "assets" / "records"
@@ -272,6 +272,13 @@ def test_an_unknown_rhythm_lead_names_the_config_key_and_the_record():
     scene = dataclasses.replace(scene, page=dataclasses.replace(scene.page, rhythm_leads=("XYZ",)))
     with pytest.raises(InputError, match=r"^page.rhythm_leads .*'XYZ' .*record 00001_lr\)$"):
         pick_window(str(RECORDS / "ptbxl" / "00001_lr"), scene, np.random.default_rng(0))
+
+
+def test_the_frames_to_make_are_drawn_lazily():
+    """A mistyped --count 10000000000 built a list of every index first, and the kernel killed the run."""
+    todo = Todo(10**12, frozenset({0, 2}))
+    assert len(todo) == 10**12 - 2 and next(_chunks(todo, 2)) == [1, 3, 4, 5, 6, 7, 8, 9]
+    assert list(Todo(5, frozenset({1, 7}))) == [0, 2, 3, 4] and len(Todo(5, frozenset({1, 7}))) == 4
 
 
 def test_clean_preset_equals_the_page_command(tmp_path):
