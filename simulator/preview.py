@@ -21,7 +21,7 @@ import numpy as np
 
 from .camera import Camera
 from .config import preset_scene
-from .errors import EXIT_BAD_INPUT, InputError
+from .errors import InputError, run_command
 from .frame import render_frame
 from .lighting import Lighting
 from .records import load_record
@@ -131,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     from .programs import ProgramCache
     from .renderer import Renderer
 
+    if args.seed < 0:
+        raise InputError(f"--seed: {args.seed} must be ≥ 0")
     view = View(preset=args.preset, seed=args.seed)
     if args.sidecar:
         from .rerender import load_sidecar
@@ -181,8 +183,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_INPUT) from None
+    sys.exit(run_command(main))

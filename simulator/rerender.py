@@ -85,6 +85,8 @@ def _read_json(path: Path) -> Any:
 
 def read_sidecar(path: Path) -> dict:
     """A frame's sidecar (InputError if the file is not one)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such sidecar")
     sidecar = _read_json(path)
     if not isinstance(sidecar, dict) or not isinstance(sidecar.get("scene"), dict):
         raise InputError(f"{path}: no 'scene' in it, so not a frame sidecar of this tool")
@@ -201,8 +203,6 @@ def run(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.sidecars]
     out = Path(args.output).resolve()
     for path in paths:  # checked before anything is written
-        if not path.is_file():
-            raise InputError(f"{path}: no such sidecar")
         if path.resolve().parent == out:
             raise InputError(f"--output: {out} holds {path.name}; its frame would be overwritten, use another folder")
     stems = [p.stem for p in paths]

@@ -67,6 +67,10 @@ def test_a_sidecar_opens_its_own_frame(tmp_path: Path):
     assert cli(["page", "assets/records/ptbxl/00001_lr", "-o", str(tmp_path / "flat"), "--dpi", "100"]) == 0
     with pytest.raises(InputError, match="flat page"):
         preview(["--sidecar", str(tmp_path / "flat" / "00001_lr.json"), "assets/records/ptbxl/00001_lr"])
+    with pytest.raises(InputError, match="no such sidecar"):  # was a FileNotFoundError traceback
+        preview(["--sidecar", str(tmp_path / "none.json")])
+    with pytest.raises(InputError, match=r"^--seed: -1 must be ≥ 0"):  # was found by the first frame, in the window
+        preview(["--seed", "-1"])
 
 
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (setup.sh installs it)")
