@@ -22,6 +22,8 @@ from simulator.errors import InputError
 from .conform import conform_estimate
 from .io import load_record
 from .kaggle2025 import final_score
+from .run_json import run_problem
+from .score import shifted
 
 THUMB_WIDTH = 640
 
@@ -38,6 +40,9 @@ def load_run(path: str | Path) -> dict[str, Any]:
         except (OSError, ValueError):
             continue
         if isinstance(data, dict) and "records" in data and "metric" in data:
+            found = run_problem(data)
+            if found:
+                raise InputError(f"{candidate}: not a run as `eval snr --json` writes it ({found})")
             data["label"] = candidate.stem if not path.is_dir() else path.name
             return _floats(data)
     raise InputError(f"no run JSON (written by `eval snr --json`) in {path}")
@@ -190,18 +195,13 @@ def _thumbnail(path: str | None) -> str:
 
 def _aligned(x: np.ndarray, lead: dict, metric: str) -> np.ndarray:
     """The digitized lead moved as the metric aligned it (for plotting)."""
-    out = np.full(x.size, np.nan)
     if metric == "kaggle2025":
         lag, offset = -int(lead["shift_samples"]), float(lead["vertical_shift"])
     elif lead.get("shift_applied"):
         lag, offset = int(lead["shift_samples"]), float(lead["shift_amplitude"])
     else:
         return x
-    if lag >= 0:
-        out[:max(x.size - lag, 0)] = x[lag:]
-    else:
-        out[-lag:] = x[:x.size + lag]
-    return out - offset
+    return shifted(x, lag) - offset
 
 
 def _traces(record: dict, metric: str) -> str:

@@ -113,10 +113,12 @@ def _check_unambiguous(refs: dict[str, Path], ests: dict[str, Path], ref_stems: 
                                  f"the references' subfolders")
 
 
-def _shift(x: np.ndarray, lag: int) -> np.ndarray:
-    """``x`` moved ``lag`` samples earlier (later if negative), NaN-padded, same length."""
+def shifted(x: np.ndarray, lag: int) -> np.ndarray:
+    """``x`` moved ``lag`` samples earlier (later if negative), NaN-padded, same length (all NaN when the lag is
+    longer than ``x``)."""
     if lag == 0:
         return x
+    lag = int(np.clip(lag, -x.size, x.size))
     out = np.full(x.size, np.nan)
     if lag > 0:
         out[:max(x.size - lag, 0)] = x[lag:]
@@ -173,7 +175,7 @@ def _clinical(ref: Record, columns: list[np.ndarray], leads: list, align: bool) 
         lead = by_name.get(name)
         if lead is None or lead.status != "ok":
             continue
-        est = _shift(columns[j], _lag(lead) if align else 0)
+        est = shifted(columns[j], _lag(lead) if align else 0)
         out.append(clinical_lead(name, ref.signal[:, j], est, ref.fs, beats))
     return out
 

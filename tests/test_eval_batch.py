@@ -164,6 +164,41 @@ def test_json_has_every_figure_and_report_is_one_html(folders, tmp_path: Path, c
     assert "phone" in text and 'src="http' not in text and "<link" not in text
 
 
+def test_a_report_plots_a_digitization_shorter_than_its_alignment_shift(tmp_path: Path, capsys):
+    """kaggle2025 shifted a 10-sample digitization by more than its length; plotting it was a numpy broadcast
+    error that stopped the whole report."""
+    ref, est = tmp_path / "ref", tmp_path / "est"
+    write(ref, "a", signals())
+    write(est, "a", signals()[900:910])
+    run = tmp_path / "k.json"
+    assert main(["snr", "--reference", str(ref), "--digitized", str(est), "--metric", "kaggle2025",
+                 "--json", str(run)]) == 0
+    shifts = [lead["shift_samples"] for lead in json.loads(run.read_text())["records"][0]["leads"]]
+    assert any(10 < s < 20 for s in shifts)  # the case: moved later by 1-2 times the digitized signal's length
+    assert main(["report", str(run), "-o", str(tmp_path / "r.html")]) == 0
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["records"][0]["leads"][0].update(snr="x"), "records[0].leads[0].snr: expected float, got str"),
+    (lambda d: d["records"][0].pop("fs"), "records[0].fs: missing"),
+    (lambda d: d.update(metric="f1"), "metric: 'f1' is not one of"),
+    (lambda d: d.update(records={}), "records: expected a list, got dict"),
+])
+def test_a_report_refuses_a_run_json_that_snr_did_not_write(folders, tmp_path: Path, capsys, edit, message):
+    """An edited or foreign run file is checked against RunResult's fields, not found out by a KeyError inside."""
+    ref, est = folders
+    run = tmp_path / "run.json"
+    assert main(["snr", "--reference", str(ref), "--digitized", str(est), "--json", str(run)]) == 0
+    data = json.loads(run.read_text())
+    edit(data)
+    run.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["report", str(run), "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {run}: not a run as `eval snr --json` writes it (") and message in err
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_kaggle_layout_scored_per_image(tmp_path: Path):
     sig = signals(1000, 12)
     leads = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
