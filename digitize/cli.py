@@ -20,7 +20,7 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "weights" 
 def cmd_run(args: argparse.Namespace) -> int:
     from simulator.output import prepare_output_dir
 
-    from .image_io import expand_inputs, read_rgb
+    from .image_io import expand_inputs, read_rgb, record_name
     from .layouts import parse_layout
     from .pipeline import Calibration
     from .wfdb_out import signal_matrix, write_detections, write_record
@@ -50,7 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             failed += 1
             bar.write(f"skipped {exc}", file=sys.stderr)
             continue
-        name = path.stem
+        name = record_name(path)
         write_record(out, name, signal_matrix(result.signals, result.n_samples), cal.fs)
         write_detections(out, name, {"image": str(path), **result.detections})
         d = result.detections

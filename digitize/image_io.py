@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import cv2
@@ -46,12 +47,19 @@ def expand_inputs(items: list[str]) -> list[Path]:
             raise InputError(f"image {p}: not found")
     if not out:
         raise InputError("no input images given")
-    stems: dict[str, Path] = {}
+    names: dict[str, Path] = {}
     for path in out:  # each image's record is named after it: two of one name would overwrite each other
-        if stems.setdefault(path.stem, path) != path:
-            raise InputError(f"images {stems[path.stem]} and {path} would both write record {path.stem}; "
+        name = record_name(path)
+        if names.setdefault(name, path) != path:
+            raise InputError(f"images {names[name]} and {path} would both write record {name}; "
                              f"digitize them into separate folders")
     return out
+
+
+def record_name(image: Path) -> str:
+    """The WFDB record an image's signals are written to: its stem, with each character wfdb refuses in a record
+    name (space, dot, ...) replaced by ``_`` (a phone's "IMG 0042.jpg" gives ``IMG_0042``)."""
+    return re.sub(r"[^-\w]", "_", image.stem)
 
 
 def _is_mask(p: Path) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -143,6 +144,15 @@ def test_two_images_of_one_name_are_refused_before_anything_is_written(page_dir,
     assert main(["run", str(tmp_path / "a"), str(tmp_path / "b"), "--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "would both write record page" in err and err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_an_image_name_wfdb_refuses_gives_a_record_name_it_takes(page_dir, tmp_path):
+    """A phone's "IMG 0042.scan.png" was a wfdb ValueError traceback: the record is IMG_0042_scan instead."""
+    image = tmp_path / "IMG 0042.scan.png"
+    image.write_bytes((page_dir / "page.png").read_bytes())
+    assert main(["run", str(image), "--output", str(tmp_path / "out")]) == 0
+    assert wfdb.rdheader(str(tmp_path / "out" / "IMG_0042_scan")).sig_name == list(LEAD_NAMES)
+    assert json.loads((tmp_path / "out" / "IMG_0042_scan.json").read_text())["image"] == str(image)
 
 
 def test_a_tile_larger_than_the_image_is_the_image_sized_tile():
