@@ -67,8 +67,20 @@ def resolve_config(preset: str | None, config_file: str | None) -> dict:
     return config
 
 
-def resolve_sources(inputs: list[str] | None) -> list[str]:
-    """Record base paths (and ``synthetic``) from the --input items; a path that does not exist is an error."""
+def _in_frame_folder(record: Path, output: Path) -> bool:
+    """Whether ``record`` lies in one of the numbered folders where generate writes frames in ``output``."""
+    try:
+        parts = record.resolve().relative_to(output.resolve()).parts
+    except ValueError:
+        return False
+    return len(parts) > 1 and parts[0].isdigit()
+
+
+def resolve_sources(inputs: list[str] | None, output: Path | None = None) -> list[str]:
+    """Record base paths (and ``synthetic``) from the --input items; a path that does not exist is an error.
+
+    The frames' own truth records (in ``output``'s numbered folders, when the output folder sits in an input folder)
+    are left out: they would feed the set its own frames, and change the inputs between a run and its resumption."""
     if not inputs:
         if not BUNDLED_RECORDS.is_dir():
             raise InputError("--input: no bundled records in this installation; give records or 'synthetic'")
@@ -82,6 +94,8 @@ def resolve_sources(inputs: list[str] | None) -> list[str]:
         if not (path.exists() or path.with_suffix(".hea").exists()):
             raise InputError(f"--input: {item} not found")
         found = find_records([item])
+        if output is not None:
+            found = [p for p in found if not _in_frame_folder(p, output)]
         if not found:
             raise InputError(f"--input: no WFDB records (.hea) under {item}")
         sources += [str(p) for p in found]
@@ -113,7 +127,7 @@ def parse_passes(text: str) -> tuple[str, ...]:
 def run(args: argparse.Namespace) -> int:
     passes = check_options(args)
     config = resolve_config(args.preset, args.config)
-    sources = resolve_sources(args.input)
+    sources = resolve_sources(args.input, Path(args.output))
     out = prepare_output_dir(args.output)
     job = Job(out_dir=str(out), seed=args.seed, count=args.count, config=config, sources=tuple(sources),
               gt_passes=passes, image_format=args.image_format, jpeg_quality=args.jpeg_quality)

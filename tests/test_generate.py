@@ -274,6 +274,18 @@ def test_an_unknown_rhythm_lead_names_the_config_key_and_the_record():
         pick_window(str(RECORDS / "ptbxl" / "00001_lr"), scene, np.random.default_rng(0))
 
 
+def test_an_output_folder_inside_the_input_folder_resumes(tmp_path, capsys):
+    """With --input data -o data/out, a rerun found the first run's truth records as inputs and refused to resume
+    ('a different inputs'); the frames' own records are no inputs, records beside the frame folders are."""
+    for data, out in ((tmp_path / "a", tmp_path / "a" / "out"), (tmp_path / "b", tmp_path / "b" / "ptbxl")):
+        shutil.copytree(RECORDS / "ptbxl", data / "ptbxl")
+        for count in (2, 3):
+            assert main(["generate", "-o", str(out), "-n", str(count), "--preset", "clean", "--input", str(data),
+                         "--no-progress"]) == 0, capsys.readouterr().err
+        assert json.loads((out / "run.json").read_text())["inputs"] == [str(data / "ptbxl" / "00001_lr")]
+        assert sorted(manifest_by_frame(out)) == [0, 1, 2]
+
+
 def test_the_frames_to_make_are_drawn_lazily():
     """A mistyped --count 10000000000 built a list of every index first, and the kernel killed the run."""
     todo = Todo(10**12, frozenset({0, 2}))
