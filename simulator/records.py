@@ -1,5 +1,7 @@
 """Reading WFDB records into millivolts, with every way a record can be wrong turned into one clear line.
 
+Single-segment records and multi-segment ones (fixed or variable layout, gaps read as NaN) alike.
+
 Checks happen before wfdb parses the data, so a broken record never reaches the page as a silently wrong image.
 
 A dataset run reads the same records again and again (the bundled three, or a folder smaller than the run), and
@@ -74,7 +76,7 @@ def _stamp(path: Path) -> tuple[int, int, int]:
 
 
 @lru_cache(maxsize=KEPT_HEADERS)
-def _parsed_header(base: str, stamp: tuple[int, int, int]) -> wfdb.Record:
+def _parsed_header(base: str, stamp: tuple[int, int, int]) -> wfdb.Record | wfdb.MultiRecord:
     """wfdb's parse of a header file, kept per version of the file (``stamp``)."""
     return wfdb.rdheader(base)
 
@@ -88,29 +90,77 @@ def _whole_record(base: str, stamps: tuple) -> tuple[np.ndarray, tuple[str, ...]
     return signals, tuple(rec.sig_name), tuple(rec.units)
 
 
-def read_header(path: Path | str) -> wfdb.Record:
-    """Parse and check a record's header and the presence and size of its data files. The header is shared with
-    later calls for the same file (do not modify it)."""
-    base = record_base(path)
+@dataclass(frozen=True)
+class Header:
+    """What the pipeline needs of a record's header, checked, alike for single- and multi-segment records."""
+
+    record_name: str
+    fs: float
+    sig_len: int
+    sig_name: tuple[str, ...]
+    files: tuple[str, ...]  # every file of the record (headers and data, beside the header): a change means re-read
+
+    @property
+    def n_sig(self) -> int:
+        return len(self.sig_name)
+
+
+def _parse(base: Path) -> wfdb.Record | wfdb.MultiRecord:
+    """wfdb's parse of ``base``'s header file (InputError when it is missing or malformed)."""
     hea = base.with_suffix(".hea")
     if not hea.is_file():
         raise InputError(f"record {base}: header file {hea.name} not found")
     try:
-        header = _parsed_header(str(base), _stamp(hea))
+        return _parsed_header(str(base), _stamp(hea))
     except Exception as exc:  # wfdb raises many kinds on a malformed header
         raise InputError(f"record {base}: unreadable header ({_first_line(exc)})") from None
-    if not header.n_sig or not header.sig_len:
-        raise InputError(f"record {base}: zero-length record (no samples)")
-    if header.fs is None or header.fs < MIN_FS_HZ:
-        raise InputError(f"record {base}: sampling frequency {header.fs} Hz is below {MIN_FS_HZ:g} Hz")
-    for fmt in header.fmt:
-        if fmt not in SUPPORTED_FORMATS:
-            raise InputError(f"record {base}: unsupported storage format {fmt}")
-    for unit in header.units:
+
+
+def _check_units(base: Path, units: list[str | None]) -> None:
+    for unit in units:
         if (unit or "mV").strip().lower() not in UNIT_TO_MV:
             raise InputError(f"record {base}: unknown signal units {unit!r} (expected mV, uV or V)")
-    _check_data_files(base, header)
-    return header
+
+
+def read_header(path: Path | str) -> Header:
+    """Parse and check a record's header and the presence and size of its data files: a single-segment record, or
+    a multi-segment one (each segment checked; its lead names from the layout segment or the first segment)."""
+    base = record_base(path)
+    parsed = _parse(base)
+    if not parsed.n_sig or not parsed.sig_len:
+        raise InputError(f"record {base}: zero-length record (no samples)")
+    if parsed.fs is None or parsed.fs < MIN_FS_HZ:
+        raise InputError(f"record {base}: sampling frequency {parsed.fs} Hz is below {MIN_FS_HZ:g} Hz")
+    if isinstance(parsed, wfdb.MultiRecord):
+        return _multi_segment_header(base, parsed)
+    for fmt in parsed.fmt:
+        if fmt not in SUPPORTED_FORMATS:
+            raise InputError(f"record {base}: unsupported storage format {fmt}")
+    _check_units(base, parsed.units)
+    _check_data_files(base, parsed)
+    return Header(parsed.record_name, float(parsed.fs), int(parsed.sig_len), tuple(parsed.sig_name),
+                  (base.with_suffix(".hea").name, *dict.fromkeys(parsed.file_name)))
+
+
+def _multi_segment_header(base: Path, parsed: wfdb.MultiRecord) -> Header:
+    """A multi-segment record (MIMIC's waveform databases, for one): every segment's files checked as a record;
+    ``~`` segments are gaps, read as NaN."""
+    names: tuple[str, ...] | None = None
+    files = [base.with_suffix(".hea").name]
+    for segment, length in zip(parsed.seg_name, parsed.seg_len):
+        if segment == "~":
+            continue
+        if not length:  # a variable layout's layout segment: the record's signals, no samples
+            layout = _parse(base.parent / segment)
+            _check_units(base.parent / segment, layout.units or [])
+            names, files = tuple(layout.sig_name or ()), [*files, f"{segment}.hea"]
+            continue
+        header = read_header(base.parent / segment)
+        names = names or header.sig_name
+        files += header.files
+    if not names:
+        raise InputError(f"record {base}: no segment of this multi-segment record has signals")
+    return Header(parsed.record_name, float(parsed.fs), int(parsed.sig_len), names, tuple(dict.fromkeys(files)))
 
 
 def _check_data_files(base: Path, header: wfdb.Record) -> None:
@@ -134,7 +184,7 @@ def _check_data_files(base: Path, header: wfdb.Record) -> None:
 
 
 def load_record(path: Path | str, start_s: float = 0.0, duration_s: float | None = None,
-                header: wfdb.Record | None = None) -> Record:
+                header: Header | None = None) -> Record:
     """Read ``duration_s`` seconds from ``start_s`` of a WFDB record, in mV (µV and V converted); ``header`` is
     the record's from :func:`read_header`, if the caller has it.
 
@@ -151,7 +201,7 @@ def load_record(path: Path | str, start_s: float = 0.0, duration_s: float | None
     stop = header.sig_len if duration_s is None else min(header.sig_len, start + int(np.ceil(duration_s * header.fs)))
     try:
         if header.n_sig * header.sig_len <= WHOLE_RECORD_VALUES:
-            stamps = tuple(_stamp(base.parent / f) for f in (base.with_suffix(".hea").name, *header.file_name))
+            stamps = tuple(_stamp(base.parent / f) for f in header.files)
             whole, names, units = _whole_record(str(base), stamps)
             physical = whole[start:stop]
         else:  # a long record: only the window
@@ -169,12 +219,35 @@ def load_record(path: Path | str, start_s: float = 0.0, duration_s: float | None
                   start_sample=start)
 
 
+def _segments(hea: Path) -> list[str]:
+    """The segment records a multi-segment header names (its record line reads ``name/segments ...``), read from
+    the text: parsing each header with wfdb would cost ~15 ms a record in a folder of thousands."""
+    try:
+        lines = [line.split() for line in hea.read_text(errors="replace").splitlines()
+                 if line.strip() and not line.lstrip().startswith("#")]
+    except OSError:
+        return []
+    if not lines or "/" not in lines[0][0]:
+        return []
+    count = lines[0][0].split("/")[1]
+    n = int(count) if count.isdigit() else 0
+    return [line[0] for line in lines[1:1 + n] if line[0] != "~"]
+
+
+def _records_in(folder: Path) -> list[Path]:
+    """Every record under ``folder``, less the segments of its multi-segment records (read through those)."""
+    headers = sorted(folder.rglob("*.hea"))
+    parts = {h.parent / name for h in headers for name in _segments(h)}
+    return [h.with_suffix("") for h in headers if h.with_suffix("") not in parts]
+
+
 def find_records(paths: list[Path | str]) -> list[Path]:
-    """Record base paths from files, folders (searched recursively for ``.hea``) and list files (one path a line)."""
+    """Record base paths from files, folders (searched recursively for ``.hea``; a multi-segment record's segments
+    are not records of their own) and list files (one path a line)."""
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(h.with_suffix("") for h in p.rglob("*.hea")))
+            found.extend(_records_in(p))
         elif p.suffix.lower() in (".txt", ".list", ".lst") and p.is_file():
             for line in p.read_text().splitlines():
                 if line.strip() and not line.startswith("#"):
