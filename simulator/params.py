@@ -49,10 +49,11 @@ def _check_value(name: str, value: Any, meta: typing.Mapping) -> None:
         lo, hi, lo_open = meta["range"]
         if value != value:  # NaN
             raise InputError(f"{name}: NaN is not allowed")
+        shown = f"{value:.6g}" if isinstance(value, int) and abs(value) >= 1e15 else value  # not 300 digits
         if lo is not None and (value <= lo if lo_open else value < lo):
-            raise InputError(f"{name}: {value} is out of range (must be {'>' if lo_open else '≥'} {lo})")
+            raise InputError(f"{name}: {shown} is out of range (must be {'>' if lo_open else '≥'} {lo})")
         if hi is not None and value > hi:
-            raise InputError(f"{name}: {value} is out of range (must be ≤ {hi})")
+            raise InputError(f"{name}: {shown} is out of range (must be ≤ {hi})")
 
 
 def _convert(name: str, tp: Any, value: Any) -> Any:
