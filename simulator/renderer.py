@@ -280,13 +280,32 @@ class Renderer:
         need = (canvas, _power_of_two(_reduced(size, mask)), _power_of_two(_reduced(size, scale)))
         have = self._fbo_alloc
         if self._fbo_msaa != msaa or any(n[k] > h[k] for n, h in zip(need, have) for k in (0, 1)):
+            union = need
             if self._fbo_msaa == msaa:  # a bigger canvas or a finer reduction: cover this frame and the earlier ones
-                need = tuple((max(n[0], h[0]), max(n[1], h[1])) for n, h in zip(need, have))
-            self._allocate_framebuffers(*need, msaa)
-            self._fbo_msaa, self._fbo_alloc = msaa, need
+                union = tuple((max(n[0], h[0]), max(n[1], h[1])) for n, h in zip(need, have))
+            if not self._allocated(union, msaa):  # a wide frame after a tall one: this frame's own need may fit
+                if union == need or not self._allocated(need, msaa):
+                    raise InputError(f"camera.width_px, camera.height_px: {size[0]}×{size[1]} px needs render "
+                                     f"targets this OpenGL ({self.ctx.info['GL_RENDERER']}) cannot make; render "
+                                     f"smaller frames")
+                union = need
+            self._fbo_msaa, self._fbo_alloc = msaa, union
         for i, fbo in enumerate(self._fbos):
             fbo.viewport = (0, 0, *_reduced(size, (1, 1, 1, mask, mask, scale, 1)[i]))
         return self._fbos
+
+    def _allocated(self, need: tuple[tuple[int, int], ...], msaa: int) -> bool:
+        """Make the framebuffers for ``need``, or return False when the OpenGL cannot (a texture past what the
+        driver allocates: llvmpipe refuses the 16384² half-float colour texture of a 12000×9000 frame). The old
+        ones are gone either way, and so are the targets made before the failure."""
+        try:
+            self._allocate_framebuffers(*need, msaa)
+            return True
+        except moderngl.Error:
+            self.ctx.gc_mode = "auto"  # the half-made targets are released as the failed call's frame is freed
+        self.ctx.gc_mode = None
+        self._fbos, self._fbo_msaa, self._fbo_alloc = (), 0, ((0, 0),) * 3  # nothing made: start afresh next time
+        return False
 
     def _allocate_framebuffers(self, alloc: tuple[int, int], small: tuple[int, int], lit: tuple[int, int],
                                msaa: int) -> None:

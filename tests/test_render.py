@@ -620,3 +620,38 @@ def test_shader_includes_are_spliced_in_and_cycles_refused(tmp_path):
     (tmp_path / "a.frag.glsl").write_text('#include "b.glsl"\n')
     with pytest.raises(ValueError, match="include cycle"):
         shader_source(tmp_path, "a.frag")
+
+
+def test_a_frame_too_large_for_the_opengl_is_refused_and_the_renderer_goes_on(monkeypatch):
+    """llvmpipe cannot make the 16384² half-float colour texture of a 12000×9000 frame: that was a moderngl
+    traceback, and the renderer kept the targets it had just released, so every later frame of the process failed
+    too. Here a driver limit is stood in for (each real failure also leaked ~4 GB: docs/render.md, "One frame")."""
+    import moderngl
+
+    from simulator.config import preset_scene
+    from simulator.errors import InputError
+    from simulator.frame import render_frame
+    from simulator.workers import pick_window
+
+    real = Renderer._allocate_framebuffers
+
+    def limited(self, alloc, small, lit, msaa):
+        if alloc[0] * alloc[1] > 1_500_000:
+            self.ctx.texture((256, 256), 4)  # a target made before the failure
+            raise moderngl.Error("the framebuffer is not complete (INCOMPLETE_ATTACHMENT)")
+        real(self, alloc, small, lit, msaa)
+
+    monkeypatch.setattr(Renderer, "_allocate_framebuffers", limited)
+    record, scene = pick_window("assets/records/ptbxl/00001_lr", preset_scene("scanner", 3), np.random.default_rng(0))
+    ren = Renderer(create_context())
+
+    def image(width: int, height: int) -> np.ndarray:
+        cam = dataclasses.replace(scene.camera, width_px=width, height_px=height)
+        return render_frame(dataclasses.replace(scene, camera=cam), record, renderer=ren).image
+
+    first = image(640, 480)
+    with pytest.raises(InputError, match=r"^camera\.width_px, camera\.height_px: 2000×1500 px needs render targets"):
+        image(2000, 1500)
+    assert np.array_equal(image(640, 480), first)
+    assert image(1900, 600).shape[:2] == (600, 1900)  # a wide frame, then a tall one: each fits, not both together
+    assert image(600, 1900).shape[:2] == (1900, 600)
