@@ -98,6 +98,9 @@ def resolve_sources(inputs: list[str] | None, output: Path | None = None) -> lis
             found = [p for p in found if not _in_frame_folder(p, output)]
         if not found:
             raise InputError(f"--input: no WFDB records (.hea) under {item}")
+        missing = next((p for p in found if not (p.parent / f"{p.name}.hea").is_file()), None)
+        if missing is not None:  # a list file's typo would fail every frame that drew it, hours into a run
+            raise InputError(f"--input: {item} names record {missing}, which has no header {missing.name}.hea")
         sources += [str(p) for p in found]
     return sources
 

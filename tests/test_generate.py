@@ -248,6 +248,12 @@ def test_unknown_preset_and_missing_input(tmp_path, capsys):
     assert "unknown preset 'glossy'" in capsys.readouterr().err
     assert main(["generate", "-o", str(tmp_path / "b"), "-n", "1", "--input", str(tmp_path / "nope")]) == 2
     assert "not found" in capsys.readouterr().err
+    listed = tmp_path / "records.txt"  # a typo in a list file failed half the frames of the run, found only then
+    listed.write_text(f"{RECORDS / 'ptbxl' / '00001_lr'}\n# a comment\nmitdb/10\n")
+    assert main(["generate", "-o", str(tmp_path / "c"), "-n", "4", "--input", str(listed)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: --input: {listed} names record {tmp_path / 'mitdb' / '10'}, which has no header 10.hea"
+    assert not (tmp_path / "c").exists()
 
 
 def test_a_bad_record_fails_its_frames_and_the_run_goes_on(tmp_path, small_config, capsys):
