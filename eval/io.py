@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,7 +87,13 @@ def _kaggle_fs(csv_path: Path) -> float | None:
             with open(table, newline="") as f:
                 for row in csv.DictReader(f):
                     if row.get("id") == csv_path.stem and row.get("fs"):
-                        return float(row["fs"])
+                        try:
+                            fs = float(row["fs"])
+                        except ValueError:
+                            fs = math.nan
+                        if not (math.isfinite(fs) and fs > 0):
+                            raise InputError(f"{table}: fs {row['fs']!r} of id {csv_path.stem} is not a frequency")
+                        return fs
     return None
 
 

@@ -13,6 +13,7 @@ import wfdb
 from eval.cli import main
 from eval.io import find_records, load_record
 from eval.score import score_folders
+from simulator.errors import InputError
 
 FS = 100.0
 LEADS = ["I", "II", "V1"]
@@ -55,6 +56,10 @@ def test_find_records_recursive_and_kaggle_layout(tmp_path: Path):
     assert set(found) == {"x/y/r1", "train/7/7"}
     rec = load_record("train/7/7", found["train/7/7"])
     assert rec.fs == 250 and rec.leads == ("I", "II") and math.isnan(rec.signal[1, 0])
+    for fs in ("abc", "0", "nan"):  # were a float() error naming the record's CSV, and 0 a silent fallback
+        (tmp_path / "train.csv").write_text(f"id,fs,sig_len\n7,{fs},2\n")
+        with pytest.raises(InputError, match=rf"train.csv: fs '{fs}' of id 7 is not a frequency"):
+            load_record("train/7/7", found["train/7/7"])
     (tmp_path / "train.csv").unlink()
     assert load_record("train/7/7", found["train/7/7"]).fs == 0.2  # 2 rows over the competition's 10 s
 
