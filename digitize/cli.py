@@ -1,13 +1,15 @@
 """``ecg-digitize`` / ``python -m digitize``: ``run`` digitizes images into WFDB records, ``train`` fits the U-Net.
 
 Bad input prints one ``error: ...`` line to stderr and exits 2; in a batch, an image that cannot be read is
-reported and skipped, and the run exits 1 at the end.
+reported and skipped, and the run exits 1 at the end. Rerunning ``run`` skips the images already digitized from the
+same bytes with the same options, model and digitizer (:mod:`digitize.resume`), so an interrupted batch finishes.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from tqdm import tqdm
@@ -17,12 +19,28 @@ from simulator.errors import InputError, run_command
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "weights" / "digitizer_unet.pt"
 
 
+def _digitizer(args: argparse.Namespace) -> tuple[Callable, dict]:
+    """The digitizing function the options ask for, and the settings that shape its output (for ``made_from``)."""
+    settings = {"method": args.method, "layout": args.layout, "fs": args.fs, "duration": args.duration,
+                "speed": args.speed, "gain": args.gain}
+    if args.method == "naive":
+        from .naive import digitize_naive
+        return digitize_naive, settings
+    from .infer import UnetDigitizer
+    from .resume import file_sha256
+
+    weights = Path(args.weights) if args.weights else DEFAULT_WEIGHTS
+    digitizer = UnetDigitizer.load(weights, tile=args.tile)
+    return digitizer.digitize, {**settings, "tile": args.tile, "weights_sha256": file_sha256(weights)}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from simulator.output import prepare_output_dir
 
     from .image_io import expand_inputs, read_rgb, record_name
     from .layouts import parse_layout
     from .pipeline import Calibration
+    from .resume import already_done, made_from
     from .wfdb_out import signal_matrix, write_detections, write_record
 
     layout = parse_layout(args.layout)
@@ -32,29 +50,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     cal = Calibration(fs=args.fs, duration_s=args.duration, speed_mm_s=args.speed, gain_mm_mv=args.gain)
     images = expand_inputs(args.images)
     out = prepare_output_dir(args.output)
-    if args.method == "unet":
-        from .infer import UnetDigitizer
-        digitizer = UnetDigitizer.load(Path(args.weights) if args.weights else DEFAULT_WEIGHTS, tile=args.tile)
-        digitize = digitizer.digitize
-    else:
-        from .naive import digitize_naive
-        digitize = digitize_naive
-    failed = 0
+    digitize, settings = _digitizer(args)
+    made, done, failed = 0, 0, 0
     bar = tqdm(images, unit="image", disable=len(images) < 2 or None, dynamic_ncols=True)
     for path in bar:
+        name = record_name(path)
         try:
+            source = made_from(path, settings)
+            if already_done(out, name, source):  # a rerun finishes an interrupted batch
+                done += 1
+                continue
             result = digitize(read_rgb(path), layout, cal)
-        except InputError as exc:  # one unreadable image in a batch is skipped, as generate skips a bad record
+        except (InputError, OSError) as exc:  # one unreadable image in a batch is skipped, as generate does
             if len(images) == 1:
                 raise
             failed += 1
             bar.write(f"skipped {exc}", file=sys.stderr)
             continue
-        name = record_name(path)
         write_record(out, name, signal_matrix(result.signals, result.n_samples), cal.fs)
-        write_detections(out, name, {"image": str(path), **result.detections})
+        write_detections(out, name, {"image": str(path), **result.detections, "made_from": source})
+        made += 1
         d = result.detections
         bar.write(f"{name}: {d['px_per_mm']:.3f} px/mm, rotation {d['rotation_deg']:+.2f} deg, {len(d['rows'])} rows")
+    bar.close()
+    print(f"{made} images digitized into {out}" + (f"; {done} were already done with these settings" if done else ""))
     if failed:
         print(f"error: {failed} of {len(images)} images could not be digitized (listed above)", file=sys.stderr)
         return 1

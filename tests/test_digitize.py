@@ -137,6 +137,25 @@ def test_a_batch_skips_the_images_it_cannot_read_and_says_so(page_dir, tmp_path,
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["page.dat", "page.hea", "page.json"]
 
 
+def test_a_rerun_finishes_a_batch_and_redoes_only_what_changed(page_dir, tmp_path, capsys):
+    """An interrupted batch of thousands of photos started over; now an image digitized from the same bytes with
+    the same options, model and code is skipped, and a changed option or image is digitized again."""
+    batch, out = tmp_path / "batch", tmp_path / "out"
+    batch.mkdir()
+    for name in ("a", "b"):
+        (batch / f"{name}.png").write_bytes((page_dir / "page.png").read_bytes())
+    assert main(["run", str(batch), "-o", str(out)]) == 0
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    (out / "b.json").unlink()  # b was being written when the batch was killed: its record is not whole
+    capsys.readouterr()
+    assert main(["run", str(batch), "-o", str(out)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].endswith("1 were already done with these settings")
+    assert all((out / n).stat().st_mtime_ns == t for n, t in stamps.items() if n.startswith("a."))
+    assert main(["run", str(batch), "-o", str(out), "--gain", "20"]) == 0
+    assert json.loads((out / "a.json").read_text())["made_from"]["settings"]["gain"] == 20.0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"2 images digitized into {out}"
+
+
 def test_two_images_of_one_name_are_refused_before_anything_is_written(page_dir, tmp_path, capsys):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
