@@ -9,8 +9,12 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
+from tqdm import tqdm
+
+from simulator.atomic import write_bytes_atomic
 from simulator.errors import InputError, run_command
 
 from .score import CHALLENGE_EXTRAS, METRICS, RunResult, score_folders
@@ -46,15 +50,18 @@ def _print_run(run: RunResult, clinical: bool) -> None:
 
 
 def cmd_snr(args: argparse.Namespace) -> int:
+    def progress(items: list) -> Iterable:
+        return tqdm(items, unit="record", disable=len(items) < 2 or None, dynamic_ncols=True, leave=False)
+
     run = score_folders(args.reference, args.digitized, metric=args.metric, align=not args.no_align,
-                        resample=args.resample, clinical=args.clinical)
+                        resample=args.resample, clinical=args.clinical, progress=progress)
     for e in run.errors:
         print(f"warning: skipped {e['record']}: {e['message']}", file=sys.stderr)
     if not run.records:
         raise InputError(f"no record could be scored in {args.reference}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(run.to_dict(), indent=1))
+        write_bytes_atomic(args.json, json.dumps(run.to_dict(), indent=1).encode())
     _print_run(run, args.clinical)
     return 0
 

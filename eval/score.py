@@ -12,7 +12,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import wfdb
@@ -240,8 +240,11 @@ def _score_item(metric: str, ref: Record, est_name: str | None, ests: dict[str, 
 
 
 def score_folders(reference: str | Path, digitized: str | Path, metric: str = "challenge2024", align: bool = True,
-                  resample: bool = False, clinical: bool = False) -> RunResult:
+                  resample: bool = False, clinical: bool = False,
+                  progress: Callable[[Iterable], Iterable] | None = None) -> RunResult:
     """Score every reference record against its digitization(s); see the module docstring for matching.
+    ``progress`` wraps the loop over reference records (the CLI passes a tqdm bar: alignment and the clinical
+    figures take seconds a record).
 
     Raises :class:`InputError` for a missing folder, a folder without records, an unknown metric, or mismatched
     fs/units without ``resample``. ``align=False`` skips the alignment (Challenge ``--no_shift``); kaggle2025 always
@@ -260,7 +263,7 @@ def score_folders(reference: str | Path, digitized: str | Path, metric: str = "c
     errors: list[dict[str, str]] = []
     ref_stems = {_stem(n) for n in refs}
     _check_unambiguous(refs, ests, ref_stems)
-    for ref_name, ref_path in refs.items():
+    for ref_name, ref_path in (progress or iter)(list(refs.items())):
         try:
             ref = load_record(ref_name, ref_path)
         except InputError as exc:
