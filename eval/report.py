@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from simulator.atomic import write_bytes_atomic
 from simulator.errors import InputError
 
 from .conform import conform_estimate
@@ -268,6 +269,6 @@ def write_report(run_paths: list[str | Path], output: str | Path, worst: int = 6
             f"<h2>Worst records</h2><div class='runs'>{galleries}</div>")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>ECG digitization report</title>"
-                      f"<style>{CSS}</style></head><body>{body}</body></html>")
+    write_bytes_atomic(output, (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>ECG digitization report"
+                                f"</title><style>{CSS}</style></head><body>{body}</body></html>").encode())
     return output
