@@ -51,16 +51,19 @@ def preset_names() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml") if not p.stem.startswith("_"))
 
 
-def load_config(source: str | Path) -> dict:
-    """A preset name or a config file → one merged mapping (``extends`` resolved, dotted keys expanded)."""
-    return _load(source, Path.cwd(), ())
+def load_config(source: str | Path, option: str = "--config") -> dict:
+    """A preset name or a config file → one merged mapping (``extends`` resolved, dotted keys expanded); errors name
+    ``option``, the way the source was given (``--config``, ``--preset``)."""
+    return _load(source, Path.cwd(), (), option)
 
 
 def _read(path: Path) -> dict:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"--config: cannot read {path} ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"--config: {path.name} is not UTF-8 text, so not a YAML or TOML config") from None
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else load_yaml(text)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
@@ -73,21 +76,26 @@ def _read(path: Path) -> dict:
     return data
 
 
-def _locate(source: str | Path, base: Path) -> Path:
+def _locate(source: str | Path, base: Path, option: str) -> Path:
+    """The file of a preset name or a config path (relative to ``base``); InputError names ``option``."""
     text = str(source)
-    if Path(text).suffix.lower() not in SUFFIXES:
-        path = PRESET_DIR / f"{text}.yaml"
-        if not path.is_file():
-            raise InputError(f"--preset: unknown preset {text!r} (known: {', '.join(preset_names())})")
-        return path
     path = Path(text) if Path(text).is_absolute() else base / text
+    if Path(text).suffix.lower() not in SUFFIXES:
+        preset = PRESET_DIR / f"{text}.yaml"
+        if preset.is_file():
+            return preset
+        if path.is_dir():
+            raise InputError(f"{option}: {path} is a folder, not a config file")
+        if path.is_file():
+            raise InputError(f"{option}: {path.name} is not a config file (.yaml, .yml or .toml)")
+        raise InputError(f"{option}: unknown preset {text!r} (known: {', '.join(preset_names())})")
     if not path.is_file():
-        raise InputError(f"--config: file {path} not found")
+        raise InputError(f"{option}: file {path} not found")
     return path
 
 
-def _load(source: str | Path, base: Path, chain: tuple[Path, ...]) -> dict:
-    path = _locate(source, base).resolve()
+def _load(source: str | Path, base: Path, chain: tuple[Path, ...], option: str = "extends") -> dict:
+    path = _locate(source, base, option).resolve()
     if path in chain:
         raise InputError(f"extends: {path.name} extends itself (through {' → '.join(p.name for p in chain)})")
     return _resolve(expand_dotted(_read(path)), path.parent, chain + (path,))
@@ -101,6 +109,8 @@ def _resolve(node: Any, base: Path, chain: tuple[Path, ...]) -> Any:
         return node
     node = {k: v if k == "choice" and isinstance(v, dict) else _resolve(v, base, chain) for k, v in node.items()}
     parents = node.pop("extends", [])
+    if not isinstance(parents, (str, list)):
+        raise InputError(f"extends: {brief(parents)} is not a preset name, a file name or a list of them")
     merged: dict = {}
     for parent in [parents] if isinstance(parents, str) else parents:
         if not isinstance(parent, str):

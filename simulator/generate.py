@@ -60,7 +60,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def resolve_config(preset: str | None, config_file: str | None) -> dict:
     """The validated config: a preset, a file, or a file over a preset."""
-    config = load_config(preset or DEFAULT_PRESET) if preset or not config_file else {}
+    config = load_config(preset or DEFAULT_PRESET, "--preset") if preset or not config_file else {}
     if config_file:
         config = merge(config, load_config(config_file))
     validate_config(config)

@@ -88,6 +88,28 @@ def test_extends_cycle_is_an_error(tmp_path):
         load_config(tmp_path / "a.yaml")
 
 
+@pytest.mark.parametrize("content, message", [
+    (b"\xff\xfe\x00not text", "--config: c.yaml is not UTF-8 text"),  # was a UnicodeDecodeError traceback
+    (b"extends: 5\n", "extends: 5 is not a preset name, a file name or a list of them"),  # was a TypeError
+    (b"extends: [scanner, glossy]\n", "extends: unknown preset 'glossy'"),  # named --preset, which was not given
+])
+def test_a_config_file_that_cannot_be_one_is_refused_in_one_line(tmp_path, content, message):
+    (tmp_path / "c.yaml").write_bytes(content)
+    with pytest.raises(InputError, match=f"^{message}"):
+        load_config(tmp_path / "c.yaml")
+
+
+def test_a_folder_or_a_sidecar_given_as_config_is_named_for_what_it_is(tmp_path):
+    (tmp_path / "frame.json").write_text("{}")
+    with pytest.raises(InputError, match=r"^--config: .* is a folder, not a config file"):
+        load_config(tmp_path)
+    with pytest.raises(InputError, match=r"^--config: frame.json is not a config file \(.yaml, .yml or .toml\)"):
+        load_config(tmp_path / "frame.json")
+    (tmp_path / "scanner").mkdir()  # a folder named like a preset does not hide the preset
+    (tmp_path / "c.yaml").write_text("extends: scanner\n")
+    assert load_config(tmp_path / "c.yaml")["preset"] == "scanner"
+
+
 @pytest.mark.parametrize("config, message", [
     ({"page.dpii": 100}, "page.dpii: unknown key"),
     ({"camera_x": 1}, "camera_x: unknown key"),
