@@ -56,7 +56,7 @@ def check_run(out_dir: Path, run: dict, other_version_ok: bool = False) -> None:
         return
     try:
         old = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # not JSON, or not even UTF-8 text
         old = None
     if not isinstance(old, dict):
         raise InputError(f"--output: {path} is unreadable (not a run's settings); use a new folder")
@@ -89,7 +89,7 @@ def read_manifest(out_dir: Path) -> dict[int, dict]:
     path = out_dir / MANIFEST
     if not path.exists():
         return entries
-    for line in path.read_text().splitlines():
+    for line in path.read_text(errors="replace").splitlines():  # a damaged line is skipped, not fatal
         try:
             entry = json.loads(line)
             entries[int(entry["frame"])] = entry

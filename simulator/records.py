@@ -249,7 +249,11 @@ def find_records(paths: list[Path | str]) -> list[Path]:
         if p.is_dir():
             found.extend(_records_in(p))
         elif p.suffix.lower() in (".txt", ".list", ".lst") and p.is_file():
-            for line in p.read_text().splitlines():
+            try:
+                lines = p.read_text(encoding="utf-8").splitlines()
+            except UnicodeDecodeError:
+                raise InputError(f"--input: {p} is not a text list of records (not UTF-8)") from None
+            for line in lines:
                 if line.strip() and not line.startswith("#"):
                     found.append(record_base(p.parent / line.strip()))
         else:

@@ -153,6 +153,16 @@ def test_a_larger_count_extends_the_set_and_a_smaller_one_is_refused(reference, 
     assert "different count" in capsys.readouterr().err
 
 
+def test_a_manifest_line_damaged_past_text_is_skipped(reference, small_config, tmp_path, capsys):
+    """A torn or corrupted manifest line is skipped on resume; bytes that are not UTF-8 were a UnicodeDecodeError."""
+    out = tmp_path / "garbled"
+    shutil.copytree(reference, out)
+    with open(out / "manifest.jsonl", "ab") as f:
+        f.write(b"\xff\xfe{\"frame\": 9\n")
+    assert generate(out, small_config) == 0
+    assert f"{COUNT} were already done" in capsys.readouterr().out
+
+
 def test_rerun_of_a_finished_set_does_nothing(reference, small_config, tmp_path, capsys):
     out = tmp_path / "again"
     shutil.copytree(reference, out)
@@ -171,11 +181,11 @@ def test_resume_with_a_different_seed_is_refused(reference, tmp_path, capsys):
     assert code == 2 and "different seed" in err and "\n" not in err
 
 
-@pytest.mark.parametrize("settings", ["[]", "null", "{not json"])
+@pytest.mark.parametrize("settings", [b"[]", b"null", b"{not json", b"\xff\xfe\x00"])  # the last: not even UTF-8
 def test_a_damaged_run_json_is_refused_and_nothing_is_touched(reference, small_config, tmp_path, capsys, settings):
     out = tmp_path / "damaged"
     shutil.copytree(reference, out)
-    (out / "run.json").write_text(settings)
+    (out / "run.json").write_bytes(settings)
     before = files_of(out)
     assert generate(out, small_config) == 2
     err = capsys.readouterr().err.strip()
@@ -248,6 +258,9 @@ def test_unknown_preset_and_missing_input(tmp_path, capsys):
     assert "unknown preset 'glossy'" in capsys.readouterr().err
     assert main(["generate", "-o", str(tmp_path / "b"), "-n", "1", "--input", str(tmp_path / "nope")]) == 2
     assert "not found" in capsys.readouterr().err
+    (tmp_path / "binary.txt").write_bytes(b"\xb1\x00\xff")
+    assert main(["generate", "-o", str(tmp_path / "d"), "-n", "1", "--input", str(tmp_path / "binary.txt")]) == 2
+    assert "binary.txt is not a text list of records (not UTF-8)" in capsys.readouterr().err
     listed = tmp_path / "records.txt"  # a typo in a list file failed half the frames of the run, found only then
     listed.write_text(f"{RECORDS / 'ptbxl' / '00001_lr'}\n# a comment\nmitdb/10\n")
     assert main(["generate", "-o", str(tmp_path / "c"), "-n", "4", "--input", str(listed)]) == 2
