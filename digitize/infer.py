@@ -27,12 +27,13 @@ MAX_SIDE = 3400       # larger images are scaled down for the net (it was traine
 def load_model(path: Path) -> UNet:
     """The U-Net stored by ``train`` (weights file or checkpoint); InputError when it is missing or not ours."""
     if not path.is_file():
-        raise InputError(f"--weights: {path} not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        raise InputError(f"--weights: {path} is a folder, not a weights file" if path.is_dir() else
+                         f"--weights: {path} not found")
+    try:  # weights_only: tensors and plain data, never code (a .pt from elsewhere cannot run anything on load)
+        state = torch.load(path, map_location="cpu", weights_only=True)
         model = UNet(state.get("width", state.get("config", {}).get("width", 16)))
         model.load_state_dict(state["model"])
-    except (RuntimeError, KeyError, AttributeError, EOFError, ValueError) as exc:
+    except Exception as exc:  # torch.load and load_state_dict raise many kinds; all mean "not our weights"
         raise InputError(f"--weights: {path} is not a digitizer U-Net ({type(exc).__name__})") from None
     return model.eval()
 

@@ -74,8 +74,11 @@ def train(data: list[Path], out: Path, cfg: TrainConfig, resume: bool = False, s
     if resume:
         if not ckpt.is_file():
             raise InputError(f"--resume: no checkpoint {ckpt}")
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if state["config"] != asdict(cfg):
+        try:
+            state = torch.load(ckpt, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch.load raises many kinds on a damaged file
+            raise InputError(f"--resume: checkpoint {ckpt} is unreadable ({type(exc).__name__})") from None
+        if not isinstance(state, dict) or state.get("config") != asdict(cfg):
             raise InputError(f"--resume: checkpoint {ckpt} was made with different settings")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])

@@ -104,7 +104,8 @@ def test_cli_writes_12_leads_with_nan_outside_the_plotted_quarter(page_dir, tmp_
     assert (tmp_path / "page.json").is_file()
 
 
-@pytest.mark.parametrize("make_input", ["missing", "empty_folder", "not_an_image", "bad_layout", "missing_weights"])
+@pytest.mark.parametrize("make_input", ["missing", "empty_folder", "not_an_image", "bad_layout", "missing_weights",
+                                        "garbage_weights"])
 def test_cli_bad_inputs_exit_2_with_one_line(tmp_path, page_dir, capsys, make_input):
     args = ["run", str(tmp_path / "nothing.png")]
     if make_input == "empty_folder":
@@ -117,6 +118,9 @@ def test_cli_bad_inputs_exit_2_with_one_line(tmp_path, page_dir, capsys, make_in
         args = ["run", str(tmp_path / "nothing.png"), "--layout", "5x5"]
     elif make_input == "missing_weights":
         args = ["run", str(page_dir / "page.png"), "--method", "unet", "--weights", str(tmp_path / "none.pt")]
+    elif make_input == "garbage_weights":  # was an UnpicklingError traceback; loaded as data only, never as code
+        (tmp_path / "w.pt").write_bytes(bytes(range(256)) * 4)
+        args = ["run", str(page_dir / "page.png"), "--method", "unet", "--weights", str(tmp_path / "w.pt")]
     assert main(args + ["--output", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
@@ -202,8 +206,8 @@ def test_train_resume_continues_from_checkpoint(tmp_path):
     assert not (tmp_path / "resumed.pt").exists()
     resumed = train([data], tmp_path / "resumed.pt", cfg, resume=True)
     assert straight["finished"] and resumed["finished"]
-    a = torch.load(tmp_path / "straight.pt", weights_only=False)["model"]
-    b = torch.load(tmp_path / "resumed.pt", weights_only=False)["model"]
+    a = torch.load(tmp_path / "straight.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "resumed.pt", weights_only=True)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
