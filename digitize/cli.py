@@ -41,7 +41,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .layouts import parse_layout
     from .pipeline import Calibration
     from .resume import already_done, made_from
-    from .wfdb_out import signal_matrix, write_detections, write_record
+    from .wfdb_out import not_ours, signal_matrix, write_detections, write_record
 
     layout = parse_layout(args.layout)
     for key in ("fs", "duration", "speed", "gain"):
@@ -49,6 +49,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise InputError(f"--{key}: {getattr(args, key)} must be positive")
     cal = Calibration(fs=args.fs, duration_s=args.duration, speed_mm_s=args.speed, gain_mm_mv=args.gain)
     images = expand_inputs(args.images)
+    for path in images:  # digitizing a frames folder into itself would overwrite its ground truth
+        foreign = not_ours(Path(args.output), record_name(path))
+        if foreign:
+            raise InputError(f"--output: {args.output} holds {foreign}, which digitize did not write (a frame's "
+                             f"ground truth?); digitize into another folder")
     out = prepare_output_dir(args.output)
     digitize, settings = _digitizer(args)
     made, done, failed = 0, 0, 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,6 +16,7 @@ from .layouts import LEAD_NAMES
 
 RESOLUTION_MV = 1e-3   # µV steps in 16-bit storage: ±32 mV range
 LIMIT_MV = 32.0
+MARK = "digitized by ecg-digitize"  # a comment in each header we write: tells our records from ground truth
 
 
 def signal_matrix(signals: dict[str, np.ndarray], n_samples: int) -> np.ndarray:
@@ -32,10 +34,27 @@ def write_record(out_dir: Path, name: str, matrix: np.ndarray, fs: float) -> Non
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{name}.wfdb-") as tmp:
         wfdb.wrsamp(name, fs=fs, units=["mV"] * n_leads, sig_name=list(LEAD_NAMES), p_signal=matrix,
                     fmt=["16"] * n_leads, adc_gain=[1.0 / RESOLUTION_MV] * n_leads, baseline=[0] * n_leads,
-                    write_dir=tmp)
+                    comments=[MARK], write_dir=tmp)
         for ext in (".dat", ".hea"):
             source = Path(tmp) / f"{name}{ext}"
             write_atomic(out_dir / f"{name}{ext}", lambda dst, source=source: shutil.copyfile(source, dst))
+
+
+def not_ours(out_dir: Path, name: str) -> str | None:
+    """The file of record ``name`` in ``out_dir`` that digitizing would overwrite though the digitizer did not write
+    it (a generated frame's ground-truth record or sidecar, say), or None. Ours: a header with :data:`MARK`, or a
+    JSON of detections (it has ``method``; so do outputs from before the mark)."""
+    hea, dat, detections = (out_dir / f"{name}{ext}" for ext in (".hea", ".dat", ".json"))
+    if hea.is_file() and MARK in hea.read_text(errors="replace"):
+        return None
+    if detections.is_file():
+        try:
+            if "method" in json.loads(detections.read_text()):
+                return None
+        except (OSError, ValueError, TypeError):
+            pass
+        return detections.name
+    return next((f.name for f in (hea, dat) if f.is_file()), None)
 
 
 def write_detections(out_dir: Path, name: str, detections: dict) -> None:

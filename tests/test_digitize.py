@@ -160,6 +160,22 @@ def test_a_rerun_finishes_a_batch_and_redoes_only_what_changed(page_dir, tmp_pat
     assert capsys.readouterr().out.strip().splitlines()[-1] == f"2 images digitized into {out}"
 
 
+def test_digitizing_a_frames_folder_into_itself_is_refused(page_dir, tmp_path, capsys):
+    """Its records share the images' names: the frame's ground-truth record and sidecar were overwritten."""
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for f in page_dir.iterdir():
+        (frames / f.name).write_bytes(f.read_bytes())
+    before = {f.name: f.read_bytes() for f in frames.iterdir()}
+    assert main(["run", str(frames), "-o", str(frames)]) == 2
+    assert "holds page.json, which digitize did not write" in capsys.readouterr().err
+    assert {f.name: f.read_bytes() for f in frames.iterdir()} == before
+    out = tmp_path / "out"  # our own records, whole or cut short by a kill, are ours to redo
+    assert main(["run", str(frames / "page.png"), "-o", str(out)]) == 0
+    (out / "page.json").unlink()
+    assert main(["run", str(frames / "page.png"), "-o", str(out)]) == 0
+
+
 def test_two_images_of_one_name_are_refused_before_anything_is_written(page_dir, tmp_path, capsys):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
