@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .errors import InputError
 from .layout import DEFAULT_RHYTHM, PageSpec, parse_layout
 from .frame import render_frame, write_frame
 from .output import prepare_output_dir
 from .params import from_dict
-from .records import load_record
+from .records import load_record, read_header, record_base
 from .scene import Scene
 from .truth import RECORD_NAME
 
@@ -79,9 +80,14 @@ def run(args: argparse.Namespace) -> int:
     spec = page_spec_from_args(args)
     if args.name is not None and not RECORD_NAME.fullmatch(args.name):
         raise InputError(f"--name: {args.name!r} is not a WFDB record name (letters, digits, - and _ only)")
+    header = read_header(args.record)
+    name = args.name or header.record_name
+    source = record_base(args.record).parent
+    if Path(args.output).resolve() == source.resolve() and {f"{name}.hea", f"{name}.dat"} & set(header.files):
+        raise InputError(f"--output: the page's truth record {name}.hea/.dat would overwrite the input record in "
+                         f"{source}; write to another folder or give another --name")
     out = prepare_output_dir(args.output)
-    record = load_record(args.record, spec.start_s, spec.duration_s if spec.duration_s else MAX_PAGE_S)
-    name = args.name or record.name
+    record = load_record(args.record, spec.start_s, spec.duration_s if spec.duration_s else MAX_PAGE_S, header)
     frame = render_frame(Scene(page=spec, seed=spec.seed), record)
     write_frame(out, name, frame)
     print(f"wrote {out / name}.png ({len(frame.layout.traces)} traces)")

@@ -81,10 +81,10 @@ def measure_lead(dark: np.ndarray, lead: dict, fs: float, px_per_s: float, px_pe
 def test_samples_land_where_the_layout_says(tmp_path: Path, square_record: Path, layout, speed, gain, dpi,
                                             paper) -> None:
     size, orientation = paper.split("/")
-    truth = render(square_record, tmp_path, "--layout", layout, "--speed", str(speed), "--gain", str(gain),
+    truth = render(square_record, tmp_path / "out", "--layout", layout, "--speed", str(speed), "--gain", str(gain),
                    "--dpi", str(dpi), "--paper", size, "--orientation", orientation)
     assert truth["paper"]["size"] == size and truth["paper"]["orientation"] == orientation
-    dark = darkness(tmp_path, "square")
+    dark = darkness(tmp_path / "out", "square")
     px_per_mm = dpi / 25.4
     assert truth["px_per_second"] == pytest.approx(speed * px_per_mm)
     assert truth["px_per_mv"] == pytest.approx(gain * px_per_mm)

@@ -169,6 +169,19 @@ def test_bad_records_fail_cleanly_and_leave_the_output_intact(tmp_path: Path, ca
     assert digest(out) == before
 
 
+def test_a_page_written_into_its_records_folder_never_overwrites_the_record(tmp_path: Path, capsys) -> None:
+    """The page's truth record is named after the record: -o the record's own folder replaced the input record by
+    the plotted window. Refused, nothing written; another --name writes beside it."""
+    for f in PTBXL.parent.glob(f"{PTBXL.name}.*"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    before = digest(tmp_path)
+    code, err = run_cli(capsys, "page", str(tmp_path / PTBXL.name), "-o", str(tmp_path), "--duration", "5")
+    assert code == 2 and "would overwrite the input record" in err and digest(tmp_path) == before
+    code, _ = run_cli(capsys, "page", str(tmp_path / PTBXL.name), "-o", str(tmp_path), "--name", "page")
+    assert code == 0 and (tmp_path / "page.hea").is_file()
+    assert {f: h for f, h in digest(tmp_path).items() if f in before} == before
+
+
 @pytest.mark.parametrize("argv,word", [
     (["--layout", "5x5"], "layout"), (["--rhythm-leads", "Q7"], "Q7"), (["--lead-gain", "V9=10"], "V9"),
     (["--dpi", "50"], "dpi"), (["--dpi", "601"], "dpi"), (["--speed", "30"], "speed"), (["--gain", "7"], "gain"),
