@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from .errors import InputError
 from .layout import DEFAULT_RHYTHM, PageSpec, parse_layout
 from .frame import render_frame, write_frame
 from .output import prepare_output_dir
 from .params import from_dict
-from .records import load_record, read_header, record_base
+from .records import load_record, read_header, would_overwrite
 from .scene import Scene
 from .truth import RECORD_NAME
 
@@ -82,10 +81,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--name: {args.name!r} is not a WFDB record name (letters, digits, - and _ only)")
     header = read_header(args.record)
     name = args.name or header.record_name
-    source = record_base(args.record).parent
-    if Path(args.output).resolve() == source.resolve() and {f"{name}.hea", f"{name}.dat"} & set(header.files):
+    if would_overwrite(args.output, name, args.record):
         raise InputError(f"--output: the page's truth record {name}.hea/.dat would overwrite the input record in "
-                         f"{source}; write to another folder or give another --name")
+                         f"{args.output}; write to another folder or give another --name")
     out = prepare_output_dir(args.output)
     record = load_record(args.record, spec.start_s, spec.duration_s if spec.duration_s else MAX_PAGE_S, header)
     frame = render_frame(Scene(page=spec, seed=spec.seed), record)

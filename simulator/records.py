@@ -241,6 +241,15 @@ def _records_in(folder: Path) -> list[Path]:
     return [h.with_suffix("") for h in headers if h.with_suffix("") not in parts]
 
 
+def would_overwrite(out_dir: Path | str, name: str, record: Path | str) -> bool:
+    """Whether a truth record ``name`` written into ``out_dir`` would replace a file of input ``record`` (a page named
+    after its record, written into the record's own folder)."""
+    base = record_base(record)
+    if Path(out_dir).resolve() != base.parent.resolve() or not base.with_name(f"{base.name}.hea").is_file():
+        return False
+    return bool({f"{name}.hea", f"{name}.dat"} & set(read_header(base).files))
+
+
 def find_records(paths: list[Path | str]) -> list[Path]:
     """Record base paths from files, folders (searched recursively for ``.hea``; a multi-segment record's segments
     are not records of their own) and list files (one path a line)."""

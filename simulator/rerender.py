@@ -26,7 +26,7 @@ from .generate import parse_passes
 from .manifest import RUN_FILE, scene_hash
 from .output import prepare_output_dir
 from .provenance import difference
-from .records import Record, load_record, read_header
+from .records import Record, load_record, read_header, would_overwrite
 from .scene import Scene
 from .sweep import with_values
 from .workers import SYNTHETIC, draw_frame, render_scene, window_s
@@ -210,7 +210,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"two sidecars named {next(s for s in stems if stems.count(s) > 1)}.json would write the "
                          f"same files; rerender them into separate folders")
     for path in paths:
-        _scene_and_run(path, values)
+        sidecar, _, _ = _scene_and_run(path, values)
+        record = args.input or (sidecar.get("source") or {}).get("input")
+        if record and record != SYNTHETIC and would_overwrite(out, path.stem, record):
+            raise InputError(f"--output: {path.stem}'s truth record would overwrite its input record {record}; "
+                             f"use another folder")
     out = prepare_output_dir(out)
     for path in tqdm(paths, unit="frame", disable=args.no_progress or len(paths) < 2 or None):
         rerender_one(path, out, passes, values, args.input, args.image_format, args.jpeg_quality)

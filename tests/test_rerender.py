@@ -128,6 +128,20 @@ def test_a_page_frame_needs_its_record(tmp_path: Path, capsys) -> None:
     assert (tmp_path / "b" / image).read_bytes() == (path.parent / image).read_bytes()
 
 
+def test_a_page_frame_rerendered_into_its_records_folder_never_overwrites_the_record(tmp_path: Path, capsys) -> None:
+    """A page's sidecar is named after its record: rerendering it with --input REC -o REC's folder replaced the
+    record by the frame's window."""
+    for f in (RECORDS / "ptbxl").glob("00001_lr.*"):
+        shutil.copy(f, tmp_path / f.name)
+    assert main(["page", str(tmp_path / "00001_lr"), "-o", str(tmp_path / "page"), "--dpi", "100"]) == 0
+    before = {f.name: f.read_bytes() for f in tmp_path.iterdir() if f.is_file()}
+    capsys.readouterr()
+    assert main(["rerender", str(tmp_path / "page" / "00001_lr.json"), "--input", str(tmp_path / "00001_lr"),
+                 "-o", str(tmp_path)]) == 2
+    assert "would overwrite its input record" in capsys.readouterr().err
+    assert {f.name: f.read_bytes() for f in tmp_path.iterdir() if f.is_file()} == before
+
+
 @pytest.mark.parametrize("case, message", [
     ("not_json", "not JSON"),
     ("no_scene", "not a frame sidecar"),
