@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
 
 from .atomic import sweep_temporaries, write_json_atomic
@@ -103,16 +102,10 @@ def done_frames(entries: dict[int, dict]) -> set[int]:
 
 
 def sweep_partial(out_dir: Path) -> int:
-    """Remove temporaries a killed run left: atomic-write files here, any hidden entry in our frame folders."""
-    n = sweep_temporaries(out_dir)
-    for folder in (p for p in out_dir.iterdir() if p.is_dir() and p.name.isdigit()):
-        for p in folder.glob(".*"):
-            if p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
-            n += 1
-    return n
+    """Remove the temporaries a killed run left (``.NAME.tmp-PID``, :mod:`atomic`) here and in our frame folders;
+    nothing else: an output folder may hold the user's own files, hidden ones too."""
+    folders = [out_dir, *(p for p in out_dir.iterdir() if p.is_dir() and p.name.isdigit())]
+    return sum(sweep_temporaries(folder) for folder in folders)
 
 
 class ManifestWriter:

@@ -153,6 +153,20 @@ def test_a_larger_count_extends_the_set_and_a_smaller_one_is_refused(reference, 
     assert "different count" in capsys.readouterr().err
 
 
+def test_a_run_sweeps_its_temporaries_and_nothing_else(reference, small_config, tmp_path):
+    """Resuming removed every hidden entry of a numbered folder: in an output folder the user already had (a year
+    folder '2024' with a .git), their files went with our temporaries."""
+    out = tmp_path / "mine"
+    shutil.copytree(reference, out)
+    (out / "2024" / ".git").mkdir(parents=True)
+    (out / "2024" / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (out / "000" / ".notes").write_text("mine")
+    (out / "000" / ".frame_000009.png.tmp-4242").write_bytes(b"torn")  # a killed writer's temporary
+    assert generate(out, small_config) == 0
+    assert (out / "2024" / ".git" / "HEAD").is_file() and (out / "000" / ".notes").read_text() == "mine"
+    assert not (out / "000" / ".frame_000009.png.tmp-4242").exists()
+
+
 def test_a_manifest_line_damaged_past_text_is_skipped(reference, small_config, tmp_path, capsys):
     """A torn or corrupted manifest line is skipped on resume; bytes that are not UTF-8 were a UnicodeDecodeError."""
     out = tmp_path / "garbled"
