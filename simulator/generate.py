@@ -21,7 +21,7 @@ from .config import load_config, merge, preset_names, validate_config
 from .errors import InputError
 from .frame import PHOTO_PASSES
 from .manifest import ManifestWriter, check_run, done_frames, read_manifest, sweep_partial
-from .output import prepare_output_dir
+from .output import prepare_output_dir, sole_writer
 from .records import find_records
 from .workers import SYNTHETIC, Job, Todo, run_local, run_ray
 
@@ -134,8 +134,14 @@ def run(args: argparse.Namespace) -> int:
     out = prepare_output_dir(args.output)
     job = Job(out_dir=str(out), seed=args.seed, count=args.count, config=config, sources=tuple(sources),
               gt_passes=passes, image_format=args.image_format, jpeg_quality=args.jpeg_quality)
-    check_run(out, {"seed": job.seed, "count": job.count, "config": json.loads(json.dumps(config)),
-                    "inputs": list(job.sources), "gt_passes": list(passes), "image_format": job.image_format,
+    with sole_writer(out):
+        return _generate(args, job, out)
+
+
+def _generate(args: argparse.Namespace, job: Job, out: Path) -> int:
+    """Record or check the run's settings, sweep a killed run's temporaries, make the frames still to make."""
+    check_run(out, {"seed": job.seed, "count": job.count, "config": json.loads(json.dumps(job.config)),
+                    "inputs": list(job.sources), "gt_passes": list(job.gt_passes), "image_format": job.image_format,
                     "jpeg_quality": job.jpeg_quality}, args.allow_other_version)
     sweep_partial(out)
     done = done_frames(read_manifest(out))

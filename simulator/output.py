@@ -6,7 +6,10 @@ fails before work is done and existing files are never left half-written.
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,23 @@ from .atomic import write_image_atomic, write_json_atomic
 from .errors import InputError
 
 MASK_SUFFIX = "_mask_{}.png"
+
+
+LOCK_FILE = ".generate.lock"
+
+
+@contextmanager
+def sole_writer(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out`` for a run's duration (InputError when another run holds it). Two runs into
+    one folder would render every frame twice, and each one's start would sweep away the other's temporaries. The
+    kernel drops the lock when the process dies, even by ``kill -9``, so a rerun after a crash is never refused."""
+    with open(out / LOCK_FILE, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(f"--output: another run is writing to {out}; wait for it to finish, or use another "
+                             f"folder") from None
+        yield
 
 
 def prepare_output_dir(path: Path | str) -> Path:

@@ -20,6 +20,7 @@ from simulator.cli import main
 from simulator.config import preset_scene
 from simulator.errors import InputError
 from simulator.manifest import read_manifest
+from simulator.output import sole_writer
 from simulator.provenance import made_by
 from simulator.workers import Todo, _chunks, pick_window
 
@@ -151,6 +152,18 @@ def test_a_larger_count_extends_the_set_and_a_smaller_one_is_refused(reference, 
     assert "were already done" in capsys.readouterr().out
     assert generate(out, small_config, count=COUNT - 1) == 2
     assert "different count" in capsys.readouterr().err
+
+
+def test_a_second_run_into_a_folder_being_written_is_refused(reference, small_config, tmp_path, capsys):
+    """Two runs into one folder rendered every frame twice and each one's start swept away the other's
+    temporaries. The first holds a lock the kernel drops when it dies, so a rerun after kill -9 still goes."""
+    out = tmp_path / "busy"
+    shutil.copytree(reference, out)
+    before = files_of(out)
+    with sole_writer(out):  # another run, mid-way
+        assert generate(out, small_config) == 2
+    assert "another run is writing to" in capsys.readouterr().err and files_of(out) == before
+    assert generate(out, small_config) == 0  # the lock went with its holder
 
 
 def test_a_run_sweeps_its_temporaries_and_nothing_else(reference, small_config, tmp_path):
