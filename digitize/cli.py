@@ -26,12 +26,13 @@ def _digitizer(args: argparse.Namespace) -> tuple[Callable, dict]:
     if args.method == "naive":
         from .naive import digitize_naive
         return digitize_naive, settings
+    from simulator.manifest import sha256_file
+
     from .infer import UnetDigitizer
-    from .resume import file_sha256
 
     weights = Path(args.weights) if args.weights else DEFAULT_WEIGHTS
     digitizer = UnetDigitizer.load(weights, tile=args.tile)
-    return digitizer.digitize, {**settings, "tile": args.tile, "weights_sha256": file_sha256(weights)}
+    return digitizer.digitize, {**settings, "tile": args.tile, "weights_sha256": sha256_file(weights)}
 
 
 def cmd_run(args: argparse.Namespace) -> int:

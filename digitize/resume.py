@@ -13,15 +13,9 @@ import hashlib
 import json
 from pathlib import Path
 
+from simulator.manifest import sha256_file
+
 CODE_DIR = Path(__file__).resolve().parent
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @functools.cache
@@ -35,7 +29,7 @@ def code_fingerprint() -> str:
 
 def made_from(image: Path, settings: dict) -> dict:
     """The ``made_from`` entry of ``image``'s output under ``settings`` (options, weights' hash)."""
-    return {"image_sha256": file_sha256(image), "settings": settings, "code": code_fingerprint()}
+    return {"image_sha256": sha256_file(image), "settings": settings, "code": code_fingerprint()}
 
 
 def already_done(out: Path, name: str, made: dict) -> bool:
