@@ -18,9 +18,7 @@ from .atomic import write_image_atomic, write_json_atomic
 from .errors import InputError
 
 MASK_SUFFIX = "_mask_{}.png"
-
-
-LOCK_FILE = ".generate.lock"
+LOCK_FILE = ".generate.lock"  # held by a generate run (flock) while it writes the folder
 
 
 @contextmanager
