@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,8 @@ def sole_writer(out: Path) -> Iterator[None]:
         except BlockingIOError:
             raise InputError(f"--output: another run is writing to {out}; wait for it to finish, or use another "
                              f"folder") from None
+        except OSError as exc:  # a file system without locks (some network mounts): run, but say so
+            warnings.warn(f"cannot lock {out} ({exc.strerror or exc}); make sure no other run writes to it")
         yield
 
 

@@ -166,6 +166,21 @@ def test_a_second_run_into_a_folder_being_written_is_refused(reference, small_co
     assert generate(out, small_config) == 0  # the lock went with its holder
 
 
+def test_a_file_system_without_locks_runs_with_a_warning(reference, small_config, tmp_path, monkeypatch, capsys):
+    """Network mounts may refuse flock (ENOLCK): a cluster's shared output folder must still take a run."""
+    import errno
+    import fcntl
+
+    def no_locks(*_args):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    out = tmp_path / "nfs"
+    shutil.copytree(reference, out)
+    assert generate(out, small_config) == 0
+    assert "warning: cannot lock" in capsys.readouterr().err  # the CLI prints warnings as one line each
+
+
 def test_a_run_sweeps_its_temporaries_and_nothing_else(reference, small_config, tmp_path):
     """Resuming removed every hidden entry of a numbered folder: in an output folder the user already had (a year
     folder '2024' with a .git), their files went with our temporaries."""
