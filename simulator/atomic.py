@@ -31,6 +31,10 @@ def write_atomic(path: Path | str, writer: Callable[[Path], None]) -> Path:
     try:
         writer(tmp)
         os.replace(tmp, path)
+    except OSError as exc:  # name the file the caller asked for, not our temporary
+        if exc.errno is None:
+            raise
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -104,6 +104,8 @@ def test_cli_bad_inputs_one_line_exit_2(tmp_path: Path, capsys):
         ["report", str(tmp_path / "none.json")],
         ["report", str(tmp_path / "empty")],
         ["snr", "--reference", str(ref), "--digitized", str(ref), "--metric", "kaggle2025", "--no-align"],
+        ["snr", "--reference", str(ref), "--digitized", str(ref), "--json", str(tmp_path)],  # a folder: found first
+        ["report", str(tmp_path / "none.json"), "--worst", "-1"],
     ]
     (tmp_path / "empty").mkdir()
     for argv in cases:

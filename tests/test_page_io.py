@@ -169,6 +169,16 @@ def test_bad_records_fail_cleanly_and_leave_the_output_intact(tmp_path: Path, ca
     assert digest(out) == before
 
 
+def test_a_write_error_names_the_file_asked_for_not_the_temporary(tmp_path: Path) -> None:
+    """An atomic write fails on its temporary ('.x.json.tmp-123'); the error must name x.json."""
+    from simulator.atomic import write_bytes_atomic
+
+    (tmp_path / "x.json").mkdir()  # a folder where the file should go
+    with pytest.raises(IsADirectoryError) as err:
+        write_bytes_atomic(tmp_path / "x.json", b"{}")
+    assert err.value.filename == str(tmp_path / "x.json") and not list(tmp_path.glob(".x.json.tmp-*"))
+
+
 def test_a_page_written_into_its_records_folder_never_overwrites_the_record(tmp_path: Path, capsys) -> None:
     """The page's truth record is named after the record: -o the record's own folder replaced the input record by
     the plotted window. Refused, nothing written; another --name writes beside it."""
