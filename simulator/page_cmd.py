@@ -9,7 +9,7 @@ from .layout import DEFAULT_RHYTHM, PageSpec, parse_layout
 from .frame import render_frame, write_frame
 from .output import prepare_output_dir
 from .params import from_dict
-from .records import load_record, read_header, would_overwrite
+from .records import load_record, read_header, record_base, would_overwrite
 from .scene import Scene
 from .truth import RECORD_NAME
 
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if args.name is not None and not RECORD_NAME.fullmatch(args.name):
         raise InputError(f"--name: {args.name!r} is not a WFDB record name (letters, digits, - and _ only)")
     header = read_header(args.record)
-    name = args.name or header.record_name
+    name = args.name or record_base(args.record).name  # the file's name, as before (a header may name itself otherwise)
     if would_overwrite(args.output, name, args.record):
         raise InputError(f"--output: the page's truth record {name}.hea/.dat would overwrite the input record in "
                          f"{args.output}; write to another folder or give another --name")
