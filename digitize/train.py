@@ -5,7 +5,6 @@ Epoch ``e`` draws its batches from ``Generator([seed, e])``, so a resumed run is
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from simulator.atomic import write_atomic
 from simulator.errors import InputError
 from simulator.params import rng as rng_meta
 
@@ -62,6 +62,8 @@ def train(data: list[Path], out: Path, cfg: TrainConfig, resume: bool = False, s
     """
     if cfg.tile % 8:
         raise InputError(f"--tile: {cfg.tile} is not a multiple of 8")
+    if out.is_dir():  # found now, not when the trained weights are to be written
+        raise InputError(f"--out: {out} is a folder; give the weights file's name")
     if stop_after is not None and stop_after < 1:
         raise InputError(f"--stop-after: {stop_after} epochs must be at least 1")
     _seed_all(cfg.seed, cfg.threads)
@@ -118,6 +120,4 @@ def train(data: list[Path], out: Path, cfg: TrainConfig, resume: bool = False, s
 
 def _save(path: Path, obj: dict) -> None:
     """torch.save to a temporary name, then rename (a killed run never leaves a half-written file)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    write_atomic(path, lambda tmp: torch.save(obj, tmp))

@@ -228,6 +228,7 @@ def test_train_resume_continues_from_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize("damage, message", [
+    ("out_is_a_folder", "--out: "),  # found after training before: the weights were lost
     ("small_mask", "page_mask_trace.png is 10×10 px but its image page.png is 1100×850"),
     ("garbled_mask", "page_mask_trace.png cannot be read as an image"),
     ("stop_after_0", "--stop-after: 0 epochs must be at least 1"),
@@ -237,14 +238,16 @@ def test_train_refuses_damaged_frames_and_options_in_one_line(tmp_path, capsys, 
     data = tmp_path / "data"
     data.mkdir()
     write_page(data, dpi=100)
-    extra = []
-    if damage == "small_mask":
+    extra, out = [], tmp_path / "w.pt"
+    if damage == "out_is_a_folder":
+        out = tmp_path
+    elif damage == "small_mask":
         cv2.imwrite(str(data / "page_mask_trace.png"), np.zeros((10, 10), np.uint8))
     elif damage == "garbled_mask":
         (data / "page_mask_trace.png").write_bytes(b"not a png")
     else:
         extra = ["--stop-after", "0"]
-    assert main(["train", "--data", str(data), "--out", str(tmp_path / "w.pt"), "--epochs", "1", "--steps", "1",
+    assert main(["train", "--data", str(data), "--out", str(out), "--epochs", "1", "--steps", "1",
                  "--tile", "32", "--width", "4", *extra]) == 2
     last = capsys.readouterr().err.splitlines()[-1]  # after the frame-reading progress bar, if it began
     assert last.startswith("error: ") and message in last
