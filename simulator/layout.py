@@ -206,6 +206,9 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
             raise InputError(f"--duration: {total_s:g} s at {spec.speed_mm_s:g} mm/s needs "
                              f"{total_s * spec.speed_mm_s:.0f} mm but the page has {plot_w:.0f} mm")
     fs = record.fs
+    if round(col_s * fs) < 2:  # a trace needs two samples; none at all broke the truth record after the image
+        raise InputError(f"--duration: {total_s:g} s over {n_cols} column(s) leaves each {col_s * fs:.2g} samples of "
+                         f"record {record.name} at {fs:g} Hz; a trace needs at least 2")
     n_window = int(round(total_s * fs))
     signals = np.full((n_window, len(record.lead_names)), np.nan)
     have = min(n_window, record.n_samples)

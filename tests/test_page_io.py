@@ -200,6 +200,7 @@ def test_a_page_written_into_its_records_folder_never_overwrites_the_record(tmp_
     # found by fuzzing the options: an OverflowError, and a wfdb ValueError after the image was written
     (["--duration", "inf"], "duration_s: inf is not a finite number"), (["--start", "inf"], "start_s: inf"),
     (["--trace-width", "nan"], "trace_width_mm: nan"), (["--name", "a b"], "--name: 'a b' is not a WFDB record"),
+    (["--duration", "0.001"], "a trace needs at least 2"),  # no sample a column: an IndexError after the image
 ])
 def test_bad_options_fail_cleanly(tmp_path: Path, capsys, argv: list[str], word: str) -> None:
     code, err = run_cli(capsys, "page", str(PTBXL), "-o", str(tmp_path / "out"), *argv)
