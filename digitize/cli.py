@@ -8,6 +8,7 @@ same bytes with the same options, model and digitizer (:mod:`digitize.resume`), 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,8 @@ from tqdm import tqdm
 
 from simulator.errors import InputError, run_command
 
+MAX_FS_HZ = 20_000.0  # output records hold fs × duration samples a lead: 1e9 Hz asked numpy for 75 GB
+MAX_DURATION_S = 600.0
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "weights" / "digitizer_unet.pt"
 
 
@@ -45,9 +48,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .wfdb_out import not_ours, signal_matrix, write_detections, write_record
 
     layout = parse_layout(args.layout)
-    for key in ("fs", "duration", "speed", "gain"):
-        if getattr(args, key) <= 0:
-            raise InputError(f"--{key}: {getattr(args, key)} must be positive")
+    for key, most in (("fs", MAX_FS_HZ), ("duration", MAX_DURATION_S), ("speed", None), ("gain", None)):
+        value = getattr(args, key)
+        if not (math.isfinite(value) and value > 0) or (most is not None and value > most):
+            raise InputError(f"--{key}: {value:g} must be positive" + (f" and at most {most:g}" if most else ""))
     cal = Calibration(fs=args.fs, duration_s=args.duration, speed_mm_s=args.speed, gain_mm_mv=args.gain)
     images = expand_inputs(args.images)
     for path in images:  # digitizing a frames folder into itself would overwrite its ground truth

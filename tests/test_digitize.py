@@ -105,7 +105,7 @@ def test_cli_writes_12_leads_with_nan_outside_the_plotted_quarter(page_dir, tmp_
 
 
 @pytest.mark.parametrize("make_input", ["missing", "empty_folder", "not_an_image", "bad_layout", "missing_weights",
-                                        "garbage_weights"])
+                                        "garbage_weights", "huge_fs"])
 def test_cli_bad_inputs_exit_2_with_one_line(tmp_path, page_dir, capsys, make_input):
     args = ["run", str(tmp_path / "nothing.png")]
     if make_input == "empty_folder":
@@ -118,6 +118,8 @@ def test_cli_bad_inputs_exit_2_with_one_line(tmp_path, page_dir, capsys, make_in
         args = ["run", str(tmp_path / "nothing.png"), "--layout", "5x5"]
     elif make_input == "missing_weights":
         args = ["run", str(page_dir / "page.png"), "--method", "unet", "--weights", str(tmp_path / "none.pt")]
+    elif make_input == "huge_fs":  # 1e9 Hz × 10 s asked numpy for 75 GB (a MemoryError, or the OOM killer)
+        args = ["run", str(page_dir / "page.png"), "--fs", "1e9"]
     elif make_input == "garbage_weights":  # was an UnpicklingError traceback; loaded as data only, never as code
         (tmp_path / "w.pt").write_bytes(bytes(range(256)) * 4)
         args = ["run", str(page_dir / "page.png"), "--method", "unet", "--weights", str(tmp_path / "w.pt")]
