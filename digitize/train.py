@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from simulator.atomic import write_atomic
 from simulator.errors import InputError
+from simulator.output import check_output_file
 from simulator.params import rng as rng_meta
 
 from .dataset import batch, build_bank, find_frames
@@ -62,8 +63,7 @@ def train(data: list[Path], out: Path, cfg: TrainConfig, resume: bool = False, s
     """
     if cfg.tile % 8:
         raise InputError(f"--tile: {cfg.tile} is not a multiple of 8")
-    if out.is_dir():  # found now, not when the trained weights are to be written
-        raise InputError(f"--out: {out} is a folder; give the weights file's name")
+    check_output_file(out, "--out")  # now, not when the trained weights are to be written
     if stop_after is not None and stop_after < 1:
         raise InputError(f"--stop-after: {stop_after} epochs must be at least 1")
     _seed_all(cfg.seed, cfg.threads)

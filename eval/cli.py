@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from simulator.atomic import write_bytes_atomic
 from simulator.errors import InputError, run_command
+from simulator.output import check_output_file
 
 from .score import CHALLENGE_EXTRAS, METRICS, RunResult, score_folders
 
@@ -49,14 +50,8 @@ def _print_run(run: RunResult, clinical: bool) -> None:
     print(f"SNR: {_fmt(o['snr'])} dB")
 
 
-def _check_output_file(path: str | None, option: str) -> None:
-    """A file the command will write must not be a folder: found before the scoring, not after."""
-    if path is not None and Path(path).is_dir():
-        raise InputError(f"{option}: {path} is a folder; give a file name")
-
-
 def cmd_snr(args: argparse.Namespace) -> int:
-    _check_output_file(args.json, "--json")
+    check_output_file(args.json, "--json")
     def progress(items: list) -> Iterable:
         return tqdm(items, unit="record", disable=len(items) < 2 or None, dynamic_ncols=True, leave=False)
 
@@ -76,7 +71,7 @@ def cmd_snr(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
-    _check_output_file(args.output, "--output")
+    check_output_file(args.output, "--output")
     if args.worst < 0:
         raise InputError(f"--worst: {args.worst} must be ≥ 0")
     out = write_report(args.runs, args.output, worst=args.worst)

@@ -38,6 +38,12 @@ def sole_writer(out: Path) -> Iterator[None]:
         yield
 
 
+def check_output_file(path: Path | str | None, option: str) -> None:
+    """A file a command will write must not be a folder: said before the work that produces it, not after."""
+    if path is not None and Path(path).is_dir():
+        raise InputError(f"{option}: {path} is a folder; give a file name")
+
+
 def prepare_output_dir(path: Path | str) -> Path:
     """Create ``path`` if needed and check it is a writable folder; InputError otherwise."""
     out = Path(path)
