@@ -17,6 +17,7 @@ import numpy as np
 import wfdb
 
 from simulator.errors import InputError
+from simulator.records import records_in
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 KAGGLE_SECONDS = 10.0
@@ -44,8 +45,8 @@ def find_records(folder: Path) -> dict[str, Path]:
     for csv_path in sorted(folder.rglob("*.csv")):
         if csv_path.stem == csv_path.parent.name:
             found[csv_path.relative_to(folder).with_suffix("").as_posix()] = csv_path
-    for hea in sorted(folder.rglob("*.hea")):
-        found[hea.relative_to(folder).with_suffix("").as_posix()] = hea.with_suffix("")
+    for base in records_in(folder):  # a multi-segment record's segments are not records of their own
+        found[base.relative_to(folder).as_posix()] = base
     return found
 
 

@@ -234,8 +234,9 @@ def _segments(hea: Path) -> list[str]:
     return [line[0] for line in lines[1:1 + n] if line[0] != "~"]
 
 
-def _records_in(folder: Path) -> list[Path]:
-    """Every record under ``folder``, less the segments of its multi-segment records (read through those)."""
+def records_in(folder: Path) -> list[Path]:
+    """Every WFDB record under ``folder`` (base paths, sorted), less the segments of its multi-segment records
+    (those are read through the record that names them)."""
     headers = sorted(folder.rglob("*.hea"))
     parts = {h.parent / name for h in headers for name in _segments(h)}
     return [h.with_suffix("") for h in headers if h.with_suffix("") not in parts]
@@ -256,7 +257,7 @@ def find_records(paths: list[Path | str]) -> list[Path]:
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(_records_in(p))
+            found.extend(records_in(p))
         elif p.suffix.lower() in (".txt", ".list", ".lst") and p.is_file():
             try:
                 lines = p.read_text(encoding="utf-8").splitlines()

@@ -14,6 +14,7 @@ from eval.cli import main
 from eval.io import find_records, load_record
 from eval.score import score_folders
 from simulator.errors import InputError
+from tests.conftest import multi_segment_record
 
 FS = 100.0
 LEADS = ["I", "II", "V1"]
@@ -62,6 +63,18 @@ def test_find_records_recursive_and_kaggle_layout(tmp_path: Path):
             load_record("train/7/7", found["train/7/7"])
     (tmp_path / "train.csv").unlink()
     assert load_record("train/7/7", found["train/7/7"]).fs == 0.2  # 2 rows over the competition's 10 s
+
+
+def test_a_multi_segment_reference_is_one_record(tmp_path: Path):
+    """Its segments and layout were listed as references of their own, each a 'missing_record' against any
+    digitization; now the record is scored whole, gaps and all, as wfdb reads it."""
+    base = multi_segment_record(tmp_path / "ref")
+    assert list(find_records(tmp_path / "ref")) == ["m"]
+    whole, fields = wfdb.rdsamp(str(base))
+    write(tmp_path / "est", "m", np.nan_to_num(whole), leads=fields["sig_name"], fs=fields["fs"])
+    run = score_folders(tmp_path / "ref", tmp_path / "est", align=False)
+    assert [(r.name, r.status) for r in run.records] == [("m", "ok")] and not run.errors
+    assert all(lead.snr > 40 for lead in run.records[0].leads)
 
 
 def test_missing_lead_and_missing_record_hand_computed(folders):

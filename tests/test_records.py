@@ -13,7 +13,7 @@ import wfdb
 from simulator import records
 from simulator.errors import InputError
 from simulator.records import UNIT_TO_MV, find_records, load_record, read_header
-from tests.conftest import RECORDS, STANDARD_LEADS, square_wave, write_record
+from tests.conftest import RECORDS, STANDARD_LEADS, multi_segment_record, square_wave, write_record
 
 BUNDLED = [RECORDS / "ptbxl" / "00001_lr", RECORDS / "ptbdb" / "s0010_re", RECORDS / "mitdb" / "100"]
 
@@ -57,24 +57,10 @@ def test_a_record_rewritten_on_disk_is_read_again(tmp_path: Path) -> None:
     assert after.lead_names[0] == "X" and before.lead_names[0] == "I"
 
 
-def _multi_segment(folder: Path) -> Path:
-    """In ``folder`` (made): a variable-layout multi-segment record, as MIMIC's waveform databases store them: a
-    layout segment naming the signals (I, II, V1), a segment with I and II, a 2 s gap (``~``), one with II and V1."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for name, leads in (("a", ["I", "II"]), ("b", ["II", "V1"])):
-        wfdb.wrsamp(name, fs=500, units=["mV"] * 2, sig_name=leads, p_signal=np.round(rng.normal(0, 0.3, (2000, 2)), 3),
-                    fmt=["16"] * 2, write_dir=str(folder))
-    (folder / "m_layout.hea").write_text("m_layout 3 500 0\n" + "".join(
-        f"m_layout.dat 16 1000/mV 16 0 0 0 0 {lead}\n" for lead in ("I", "II", "V1")))
-    (folder / "m.hea").write_text("m/4 3 500 5000\nm_layout 0\na 2000\n~ 1000\nb 2000\n")
-    return folder / "m"
-
-
 def test_a_multi_segment_record_reads_as_wfdb_reads_it(tmp_path: Path) -> None:
     """Its header was an AttributeError ('MultiRecord' has no 'fmt'); now windows across segments and gaps are
     wfdb's own numbers, and a damaged segment is named."""
-    base = _multi_segment(tmp_path)
+    base = multi_segment_record(tmp_path)
     header = read_header(base)
     assert (header.sig_name, header.sig_len, header.fs) == (("I", "II", "V1"), 5000, 500.0)
     got = load_record(base, 3.0, 4.0, header)  # from segment a, across the gap, into segment b
@@ -90,7 +76,7 @@ def test_generate_draws_frames_from_a_multi_segment_record(tmp_path: Path) -> No
     from simulator.cli import main
     from simulator.manifest import read_manifest
 
-    base = _multi_segment(tmp_path / "in")
+    base = multi_segment_record(tmp_path / "in")
     assert find_records([tmp_path / "in"]) == [base]  # its segments and layout are not records of their own
     assert main(["generate", "-o", str(tmp_path / "out"), "-n", "2", "--preset", "clean", "--input",
                  str(tmp_path / "in"), "--no-progress"]) == 0
