@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
-"""WFDB annotation codes that mark a beat."""
+from simulator.records import BEAT_SYMBOLS
+
 SEARCH_S = 0.1
 """Half-width of the window around a beat in which its R peak is located."""
 

@@ -83,10 +83,9 @@ def write_frame(out_dir: Path, name: str, frame: Frame, image_format: str = "png
         write_atomic(out_dir / fname, lambda tmp, layer=layer: _save_npy(tmp, layer))
         truth["passes"][pass_name] = fname
         files.append(fname)
-    write_truth_record(out_dir, name, frame.layout)
+    files += write_truth_record(out_dir, name, frame.layout)
     truth["truth_record"] = name
     truth["made_by"] = made_by()
-    files += [f"{name}.hea", f"{name}.dat"]
     write_sidecar(out_dir, name, truth)
     files.append(f"{name}.json")
     return files

@@ -17,7 +17,7 @@ import numpy as np
 from .errors import InputError
 from .paper import GRID_SCHEME_NAMES, paper_size_mm
 from .params import choices, rng
-from .records import Record
+from .records import Beats, Record
 from .text import TextItem, text_item
 
 STANDARD_3X4 = (("I", "II", "III"), ("aVR", "aVL", "aVF"), ("V1", "V2", "V3"), ("V4", "V5", "V6"))
@@ -130,6 +130,7 @@ class PageLayout:
     n_columns: int
     missing_leads: tuple[str, ...]
     redactions: tuple[tuple[float, float, float, float], ...] = ()  # black bars (x0, y0, x1, y1 mm) over the header
+    beats: Beats | None = None               # the record's beat annotations within the window, where it has them
 
     def sample_xy_mm(self, trace: LeadTrace) -> np.ndarray:
         """(end - start, 2) page positions in mm of a trace's samples; NaN where the signal is NaN."""
@@ -268,7 +269,8 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
                       record_lead_names=record.lead_names, width_mm=width, height_mm=height,
                       grid_box_mm=(gx0, gy0, gx1, gy1), traces=tuple(traces), pulses=pulses, ticks=ticks,
                       labels=labels, texts=tuple(texts), n_columns=n_cols, missing_leads=tuple(missing),
-                      redactions=tuple(redactions))
+                      redactions=tuple(redactions),
+                      beats=record.beats.window(0, n_window) if record.beats is not None else None)
 
 
 def _redact(header: list[TextItem], spec: PageSpec) -> tuple[list[TextItem], list[tuple[float, float, float, float]]]:

@@ -67,7 +67,8 @@ def page_spec_from_args(args: argparse.Namespace) -> PageSpec:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("page", help="render one record as a flat ECG page with ground truth",
                        description="Render a WFDB record as a flat, geometrically exact ECG page. Writes NAME.png, "
-                                   "NAME.json, NAME_mask_*.png and the plotted signal as NAME.hea/.dat.")
+                                   "NAME.json, NAME_mask_*.png and the plotted signal as NAME.hea/.dat (its beats as "
+                                   "NAME.atr, where the record has them).")
     p.add_argument("record", help="WFDB record (path with or without .hea)")
     p.add_argument("--output", "-o", required=True, help="output folder")
     p.add_argument("--name", default=None, help="output file stem (default: the record name)")

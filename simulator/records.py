@@ -13,6 +13,7 @@ rewritten on disk is read again.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +33,23 @@ UNIT_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "v": 1e3}
 WHOLE_RECORD_VALUES = 2_000_000  # samples x signals of a record read whole and kept (16 MB of float64)
 KEPT_HEADERS = 256
 KEPT_RECORDS = 8
+BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
+"""WFDB annotation codes that mark a beat."""
+ANNOTATOR = "atr"  # the reference beat annotations' extension (MIT-BIH's ``100.atr``), read and written
+
+
+@dataclass(frozen=True)
+class Beats:
+    """Beat annotations: sample indices (into the record's ``signals``) and their WFDB codes (N normal, V premature
+    ventricular, ...)."""
+
+    samples: np.ndarray
+    symbols: tuple[str, ...]
+
+    def window(self, start: int, stop: int) -> Beats:
+        """The beats in samples [start, stop), counted from ``start``."""
+        keep = (self.samples >= start) & (self.samples < stop)
+        return Beats(self.samples[keep] - start, tuple(c for c, k in zip(self.symbols, keep) if k))
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,7 @@ class Record:
     lead_names: tuple[str, ...]
     path: Path
     start_sample: int = 0  # index in the source record of signals[0]
+    beats: Beats | None = None  # the record's beat annotations in this window, where it has them
 
     @property
     def n_samples(self) -> int:
@@ -88,6 +107,30 @@ def _whole_record(base: str, stamps: tuple) -> tuple[np.ndarray, tuple[str, ...]
     signals = np.asarray(rec.p_signal, dtype=np.float64)
     signals.setflags(write=False)
     return signals, tuple(rec.sig_name), tuple(rec.units)
+
+
+@lru_cache(maxsize=KEPT_RECORDS)
+def _annotated_beats(base: str, stamp: tuple[int, int, int]) -> Beats:
+    """The beats of ``base``'s ``.atr`` (other annotations, such as rhythm changes, left out), kept per version."""
+    ann = wfdb.rdann(base, ANNOTATOR)
+    keep = [k for k, c in enumerate(ann.symbol) if c in BEAT_SYMBOLS]
+    samples = np.asarray(ann.sample, dtype=np.int64)[keep]
+    samples.setflags(write=False)
+    return Beats(samples, tuple(ann.symbol[k] for k in keep))
+
+
+def read_beats(base: Path, start: int, stop: int) -> Beats | None:
+    """The beats a record's ``.atr`` annotates in samples [start, stop) (None without one). An annotation file that
+    cannot be read is a warning, not an error: the signal is still good."""
+    atr = base.with_name(f"{base.name}.{ANNOTATOR}")
+    if not atr.is_file():
+        return None
+    try:
+        return _annotated_beats(str(base), _stamp(atr)).window(start, stop)
+    except Exception as exc:  # wfdb raises many kinds for a damaged file
+        warnings.warn(f"record {base}: its annotations {atr.name} cannot be read ({_first_line(exc)}); "
+                      f"the frame's truth has none")
+        return None
 
 
 @dataclass(frozen=True)
@@ -216,7 +259,7 @@ def load_record(path: Path | str, start_s: float = 0.0, duration_s: float | None
     if np.all(np.isnan(signals)):
         raise InputError(f"record {base}: every sample is NaN (nothing to plot)")
     return Record(name=base.name, fs=float(header.fs), signals=signals, lead_names=names, path=base,
-                  start_sample=start)
+                  start_sample=start, beats=read_beats(base, start, stop))
 
 
 def _segments(hea: Path) -> list[str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .layout import STANDARD_12
-from .records import Record
+from .records import Beats, Record
 
 FS_HZ = 500.0
 PREFIX = "synthetic-"    # every simulated record's name starts with this
@@ -131,12 +131,16 @@ def beat_times(morph: Morphology, duration_s: float, rng: np.random.Generator) -
     return times, rr, premature
 
 
-def simulate(morph: Morphology, duration_s: float, rng: np.random.Generator) -> np.ndarray:
-    """(samples, 8) leads I, II, V1–V6 in mV: every beat's waves, ST shifts, f-waves, wander and noise."""
+def simulate(morph: Morphology, duration_s: float, rng: np.random.Generator) -> tuple[np.ndarray, Beats]:
+    """(samples, 8) leads I, II, V1–V6 in mV (every beat's waves, ST shifts, f-waves, wander and noise), and the
+    beats in it: each R peak's sample, N for a normal beat and V for a premature ventricular one."""
     n = int(round(duration_s * FS_HZ))
     t = np.arange(n) / FS_HZ
     out = np.zeros((n, len(SIMULATED)))
     times, rr, premature = beat_times(morph, duration_s, rng)
+    samples = np.round(times * FS_HZ).astype(np.int64)
+    inside = (samples >= 0) & (samples < n)
+    beats = Beats(samples[inside], tuple("V" if v else "N" for v in premature[inside]))
     for t_r, rr_before, pvc in zip(times, rr, premature):
         lo, hi = np.searchsorted(t, (t_r - 0.6, t_r + 1.0))
         if lo == hi:
@@ -161,7 +165,7 @@ def simulate(morph: Morphology, duration_s: float, rng: np.random.Generator) -> 
     for k in range(len(SIMULATED)):  # wander and noise, before the limb leads are derived
         wander = np.sin(2 * np.pi * rng.uniform(0.1, 0.4) * t + rng.uniform(0, 2 * np.pi))
         out[:, k] += morph.wander_mv[k] * wander + rng.normal(0, morph.noise_mv[k], n)
-    return out
+    return out, beats
 
 
 def _fibrillation(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -180,10 +184,11 @@ def synthetic_record(rng: np.random.Generator, duration_s: float) -> Record:
     """A simulated 12-lead record of ``duration_s`` seconds at 500 Hz, named after its kind
     (``synthetic-af-1f3a9c07``)."""
     morph = draw_morphology(rng)
-    leads = dict(zip(SIMULATED, simulate(morph, duration_s, rng).T))
+    signals, beats = simulate(morph, duration_s, rng)
+    leads = dict(zip(SIMULATED, signals.T))
     i, ii = leads["I"], leads["II"]
     leads.update({"III": ii - i, "aVR": -(i + ii) / 2, "aVL": i - ii / 2, "aVF": ii - i / 2})
     signals = np.stack([leads[name] for name in STANDARD_12], axis=1)
     name = f"{PREFIX}{morph.kind}-{int(rng.integers(16**8)):08x}"
-    return Record(name=name, fs=FS_HZ, signals=signals, lead_names=STANDARD_12, path=Path(name))
+    return Record(name=name, fs=FS_HZ, signals=signals, lead_names=STANDARD_12, path=Path(name), beats=beats)
 

@@ -10,11 +10,13 @@ import re
 from pathlib import Path
 
 import numpy as np
+from wfdb.io.annotation import ann_label_table
 
 from .atomic import write_bytes_atomic
 from .coords import mm_to_px, yx_rows
 from .layout import TRUTH_RESOLUTION_MV, LeadTrace, PageLayout
 from .page import PageImage
+from .records import ANNOTATOR, Beats
 from .params import to_dict
 
 SCHEMA_VERSION = "1.0"
@@ -88,17 +90,43 @@ def plotted_signals(layout: PageLayout) -> np.ndarray:
     return out
 
 
-def write_truth_record(out_dir: Path, name: str, layout: PageLayout) -> None:
-    """Write ``name.hea/.dat`` (format 16, µV resolution) atomically, the .dat before its header.
+def write_truth_record(out_dir: Path, name: str, layout: PageLayout) -> list[str]:
+    """Write ``name.hea/.dat`` (format 16, µV resolution) and, where the record has beat annotations, ``name.atr``
+    (its beats in the window, so RR is scored against them rather than against detected beats), atomically, the
+    header last; returns the file names.
 
-    The bytes are exactly what ``wfdb.wrsamp`` writes for this record (a test compares them), made here with numpy
-    because wfdb's field checks cost ~25 ms a page, more than rasterising the traces.
+    The bytes are exactly what ``wfdb.wrsamp`` and ``wfdb.wrann`` write for this record (tests compare them), made
+    here with numpy because wfdb's field checks cost ~25 ms a page, more than rasterising the traces.
     """
     sig_names = list(layout.record_lead_names)
     _check_wfdb_names(name, sig_names)
     digital = _to_digital(plotted_signals(layout))
-    write_bytes_atomic(out_dir / f"{name}.dat", digital.astype("<i2").tobytes())
-    write_bytes_atomic(out_dir / f"{name}.hea", _wfdb_header(name, layout.fs, sig_names, digital).encode())
+    files = [f"{name}.dat"]
+    write_bytes_atomic(out_dir / files[0], digital.astype("<i2").tobytes())
+    if layout.beats is not None and len(layout.beats.samples):
+        files.append(f"{name}.{ANNOTATOR}")
+        write_bytes_atomic(out_dir / files[-1], annotation_bytes(layout.beats))
+    files.append(f"{name}.hea")
+    write_bytes_atomic(out_dir / files[-1], _wfdb_header(name, layout.fs, sig_names, digital).encode())
+    return files
+
+
+def annotation_bytes(beats: Beats) -> bytes:
+    """WFDB's MIT annotation format: per annotation a 16-bit word, code << 10 | samples since the previous one; a
+    gap over 1023 samples is a SKIP word (code 59) and the gap as 32 bits, high half first; a zero word ends it."""
+    words, previous = [], 0
+    for sample, symbol in zip(beats.samples.tolist(), beats.symbols):
+        gap = sample - previous
+        if gap > 1023:
+            words += [59 << 10, gap >> 16, gap & 0xFFFF]
+            gap = 0
+        words.append(_ANNOTATION_CODES[symbol] << 10 | gap)
+        previous = sample
+    words.append(0)
+    return np.array(words, dtype="<u2").tobytes()
+
+
+_ANNOTATION_CODES = dict(zip(ann_label_table["symbol"], ann_label_table["label_store"].astype(int)))
 
 
 def _to_digital(sig: np.ndarray) -> np.ndarray:

@@ -161,7 +161,17 @@ def _frame_entry(job: Job, index: int) -> dict:
     return {**entry, "status": "ok", "record": record.name, "input": source, "window": window,
             "preset": scene.preset, "scene_hash": scene_hash(scene.to_dict()), "code": code_fingerprint(),
             "files": {f"{sub}/{f}": sha256_file(out / f) for f in files},
-            "warnings": sorted({str(w.message) for w in caught})}
+            "warnings": frame_warnings(caught)}
+
+
+LIBRARY_NOTICES = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
+def frame_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    """What a frame's manifest entry lists: our warnings about its input and scene, not a library's notices about
+    its own future (pandas warns once a process when wfdb first reads annotations, so which frame carried that
+    depended on the worker count and the order: manifests of the same set differed)."""
+    return sorted({str(w.message) for w in caught if not issubclass(w.category, LIBRARY_NOTICES)})
 
 
 # --- backends: each yields manifest entries as frames finish -----------------------------------------------------

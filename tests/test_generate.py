@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import wfdb
 
 from simulator import provenance
 from simulator.cli import main
@@ -378,3 +379,39 @@ def test_ray_backend_gives_identical_files(reference, small_config, tmp_path):
     code = generate(out, small_config, "--backend", "ray", "--workers", "2")
     assert code == 0, [e for e in manifest_by_frame(out).values() if e["status"] != "ok"]
     assert differing(out, reference) == []
+
+
+def test_truth_records_carry_beat_annotations_that_eval_scores_against(tmp_path: Path, capsys) -> None:
+    """MIT-BIH's .atr beats (cut to the window) and a simulated record's R peaks reach each frame's truth as
+    NAME.atr, listed in the manifest, and `eval` then takes RR beats from them instead of detecting them."""
+    from eval.score import score_folders
+
+    out = tmp_path / "out"
+    assert main(["generate", "-o", str(out), "-n", "4", "--seed", "5", "--preset", "clean", "--input",
+                 str(RECORDS / "mitdb" / "100"), "synthetic", "--no-progress"]) == 0
+    entries = manifest_by_frame(out).values()
+    assert {e["input"] == "synthetic" for e in entries} == {True, False}
+    for e in entries:
+        assert f"{e['name']}.atr" in e["files"]
+        ann = wfdb.rdann(str(out / e["name"]), "atr")
+        assert len(ann.sample) >= 5 and set(ann.symbol) <= set("NVA")
+    est = tmp_path / "est"  # a perfect digitization: the truth signals without their annotations
+    for e in entries:
+        (est / e["name"]).parent.mkdir(parents=True, exist_ok=True)
+        for ext in (".hea", ".dat"):
+            shutil.copy(out / f"{e['name']}{ext}", est / f"{e['name']}{ext}")
+    run = score_folders(out, est, clinical=True)
+    leads = [c for r in run.records for c in r.clinical]
+    assert leads and {c.beats_source for c in leads} == {"annotations"}
+    assert all(c.rr.n == 0 or c.rr.mae_ms == 0 for c in leads) and sum(c.rr.n for c in leads) > 0
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    for ext in (".hea", ".dat"):
+        shutil.copy(RECORDS / "mitdb" / f"100{ext}", corrupt / f"100{ext}")
+    (corrupt / "100.atr").write_bytes(b"\xff" * 7)
+    capsys.readouterr()
+    assert main(["generate", "-o", str(tmp_path / "c"), "-n", "1", "--preset", "clean", "--input",
+                 str(corrupt / "100"), "--no-progress"]) == 0
+    (entry,) = manifest_by_frame(tmp_path / "c").values()
+    assert not any(f.endswith(".atr") for f in entry["files"])
+    assert "100.atr cannot be read" in " ".join(entry["warnings"])

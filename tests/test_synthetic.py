@@ -64,7 +64,7 @@ def test_a_faster_heart_keeps_its_qrs_and_pr_and_shortens_qt_as_bazett() -> None
     measured = {}
     for hr in (50.0, 130.0):
         morph = dataclasses.replace(sinus, heart_rate=hr)
-        measured[hr] = beats(lead(simulate(morph, 12.0, np.random.default_rng(0)), "II"), hr)
+        measured[hr] = beats(lead(simulate(morph, 12.0, np.random.default_rng(0))[0], "II"), hr)
     slow, fast = measured[50.0], measured[130.0]
     assert np.median(fast["fwhm"]) == pytest.approx(np.median(slow["fwhm"]), abs=2.5)  # one sample at 500 Hz is 2 ms
     assert np.median(fast["p_r"]) == pytest.approx(np.median(slow["p_r"]), abs=4.5)
@@ -74,7 +74,7 @@ def test_a_faster_heart_keeps_its_qrs_and_pr_and_shortens_qt_as_bazett() -> None
 
 def test_each_kind_looks_like_its_name() -> None:
     kinds = one_of_each_kind()
-    sig = {k: simulate(m, 12.0, np.random.default_rng(1)) for k, m in kinds.items()}
+    sig = {k: simulate(m, 12.0, np.random.default_rng(1))[0] for k, m in kinds.items()}
     measured = {k: beats(lead(s, "II"), kinds[k].heart_rate) for k, s in sig.items()}
     ref = measured["sinus"]
     assert np.median(measured["wide-qrs"]["fwhm"]) > 1.7 * np.median(ref["fwhm"])
@@ -117,3 +117,18 @@ def test_records_obey_einthoven_and_name_their_kind() -> None:
     first = synthetic_record(np.random.default_rng(3), 10.0)
     assert again.name == first.name and np.array_equal(again.signals, first.signals)
     assert synthetic_record(np.random.default_rng(3), 23.5).signals.shape == (int(23.5 * FS_HZ), 12)
+
+
+def test_annotated_beats_are_the_r_peaks_and_premature_ones_are_v() -> None:
+    morph = dataclasses.replace(one_of_each_kind()["sinus"], pvc_rate=0.25)
+    morph = dataclasses.replace(morph, noise_mv=np.zeros(len(SIMULATED)), wander_mv=np.zeros(len(SIMULATED)))
+    signals, beats = simulate(morph, 30.0, np.random.default_rng(4))
+    assert "V" in beats.symbols and beats.symbols.count("N") >= 15
+    ii = lead(signals, "II")
+    r = int(0.05 * FS_HZ)
+    for sample, symbol in zip(beats.samples, beats.symbols):
+        if symbol == "N" and r <= sample < len(ii) - r:
+            assert abs(int(np.argmax(ii[sample - r:sample + r + 1])) - r) <= 1
+    record = synthetic_record(np.random.default_rng(6), 10.0)
+    assert record.beats is not None and len(record.beats.samples) >= 5
+    assert (np.diff(record.beats.samples) > 0).all() and record.beats.samples.max() < record.n_samples

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -10,9 +11,9 @@ import pytest
 import wfdb
 
 from simulator.layout import TRUTH_RESOLUTION_MV, PageSpec, plan_page
-from simulator.records import Record
+from simulator.records import Beats, Record, load_record
 from simulator.truth import plotted_signals, write_truth_record
-from tests.conftest import STANDARD_LEADS
+from tests.conftest import RECORDS, STANDARD_LEADS
 
 
 def record(fs: float, seconds: float, leads: list[str], seed: int = 0) -> Record:
@@ -67,3 +68,26 @@ def test_names_wfdb_refuses_are_refused(tmp_path: Path, name: str, leads: list[s
         wfdb_files(tmp_path, name, layout)
     with pytest.raises(type(theirs.value), match=str(theirs.value).replace(".", r"\.")[:30]):
         write_truth_record(tmp_path, name, layout)
+
+
+def test_beat_annotations_are_the_bytes_wfdb_writes_and_only_the_windows(tmp_path: Path) -> None:
+    """A frame's truth carries the beats of its window as NAME.atr (MIT-BIH's own, cut and shifted; a simulated
+    record's R peaks), so RR can be scored against annotated beats; gaps over 1023 samples need wfdb's SKIP."""
+    samples = np.array([0, 3, 1023, 1024, 2100, 70000 + 2100, 70001 + 2100])
+    symbols = ("N", "V", "N", "A", "/", "N", "L")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        layout = dataclasses.replace(plan_page(record(500.0, 10.0, ["I", "II"]), PageSpec(layout="auto")),
+                                     beats=Beats(samples, symbols))
+    (tmp_path / "wfdb").mkdir()
+    files = write_truth_record(tmp_path, "t", layout)
+    assert files == ["t.dat", "t.atr", "t.hea"]
+    wfdb.wrann("t", "atr", samples, symbol=list(symbols), write_dir=str(tmp_path / "wfdb"))
+    assert (tmp_path / "t.atr").read_bytes() == (tmp_path / "wfdb" / "t.atr").read_bytes()
+    ann = wfdb.rdann(str(tmp_path / "t"), "atr")
+    assert ann.sample.tolist() == samples.tolist() and tuple(ann.symbol) == symbols
+
+    window = load_record(RECORDS / "mitdb" / "100", 60.0, 10.0)
+    whole = wfdb.rdann(str(RECORDS / "mitdb" / "100"), "atr", sampfrom=21600, sampto=21600 + 3600)
+    beats = [(s - 21600, c) for s, c in zip(whole.sample, whole.symbol) if c in "NVA"]
+    assert list(zip(window.beats.samples.tolist(), window.beats.symbols)) == beats and len(beats) >= 10
