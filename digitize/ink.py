@@ -18,7 +18,9 @@ OUTSIDE_LEVEL = 0.25       # background darker than this fraction of the paper l
 INK_VALUE = (0.40, 0.25)   # normalised brightness: ink probability 1 below lo, 0 above lo + width ...
 CHROMA_MARGIN = 0.05       # ... and chroma: 1 up to the ink's own chroma plus this, 0 a width further on
 CHROMA_WIDTH = 0.08
-DARKEST_FRACTION = 0.003   # the darkest pixels of the paper say what colour the trace ink is
+DARKEST_FRACTION = 0.003   # the darkest pixels of the well-lit paper say what colour the trace ink is ...
+LIT_LEVEL = 0.7            # ... well lit: background at least this fraction of the paper level (not a scanner lid's
+                           # dark strip or the blur around it, whose grey would pass for the ink's colour)
 VALUE_MARGIN = 0.2         # ink is up to this much brighter than its darkest pixels (antialiased edges)
 
 
@@ -51,10 +53,11 @@ def colour_maps(rgb: np.ndarray) -> ColourMaps:
     norm = np.clip(img / np.maximum(bg, 1.0), 0.0, 1.5)
     value = norm.max(axis=2)
     chroma = value - norm.min(axis=2)
-    on_paper = value[paper]
+    lit = bg_level > LIT_LEVEL * float(np.percentile(bg_level, 90))
+    on_paper = value[lit]
     darkest = on_paper <= np.quantile(on_paper, DARKEST_FRACTION) if on_paper.size else np.zeros(0, bool)
     ink_value = float(np.median(on_paper[darkest])) if darkest.any() else 0.0
-    ink_chroma = float(np.median(chroma[paper][darkest])) if darkest.any() else 0.0
+    ink_chroma = float(np.median(chroma[lit][darkest])) if darkest.any() else 0.0
     value_lo = min(max(INK_VALUE[0], ink_value + VALUE_MARGIN), 0.9 - INK_VALUE[1])   # a faint scan: lift the bar
     dark = np.clip((value_lo + INK_VALUE[1] - value) / INK_VALUE[1], 0.0, 1.0)
     chroma_lo = ink_chroma + CHROMA_MARGIN

@@ -19,7 +19,7 @@ from . import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = (("simulator", "*.py"), ("simulator/presets", "*.yaml"), ("shaders", "*"))  # what decides a frame's bytes
-LIBRARIES = ("numpy", "scipy", "opencv-python-headless", "moderngl", "wfdb", "noise", "Hershey-Fonts", "neurokit2")
+LIBRARIES = ("numpy", "scipy", "opencv-python-headless", "moderngl", "wfdb", "noise", "Hershey-Fonts")
 
 
 @functools.cache

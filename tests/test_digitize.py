@@ -77,6 +77,21 @@ def test_naive_recovers_clean_page_above_15_db(page_dir):
     assert abs(result.detections["px_per_mm"] - 200 / 25.4) < 0.02 * 200 / 25.4
 
 
+def test_a_dark_lid_strip_does_not_set_the_ink_colour(tmp_path):
+    """A scan with the lid left open has a dark grey strip at its edge: its darkest pixels (and the blur around
+    them) were taken for the ink's colour, so a blue trace counted as tinted grid and nothing was traced."""
+    rgb = cv2.imread(str(write_page(tmp_path, trace_rgb=(60, 70, 170))))[:, :, ::-1].copy()
+    truth = wfdb.rdrecord(str(tmp_path / "page")).p_signal
+    scores = []
+    for lid in (False, True):
+        if lid:  # the open lid, down the left edge and along the top, outside the grid
+            rgb[:, :60] = 55
+            rgb[:40] = 55
+        result = digitize_naive(rgb, parse_layout("3x4+1"), Calibration(fs=FS))
+        scores.append(snr_db(truth, np.stack([result.signals[lead] for lead in LEAD_NAMES], axis=1)))
+    assert scores[0] > 6.0 and scores[1] > scores[0] - 1.5
+
+
 @pytest.mark.parametrize("dpi", [100, 150, 300])
 @pytest.mark.parametrize("grid", ["red", "bw"])
 def test_grid_pitch_within_2_percent(tmp_path, dpi, grid):
