@@ -16,8 +16,8 @@ from .atomic import write_bytes_atomic
 from .coords import mm_to_px, yx_rows
 from .layout import TRUTH_RESOLUTION_MV, LeadTrace, PageLayout
 from .page import PageImage
-from .records import ANNOTATOR, Beats
 from .params import to_dict
+from .records import ANNOTATOR, Beats
 
 SCHEMA_VERSION = "1.0"
 WFDB_GAIN = 1.0 / TRUTH_RESOLUTION_MV  # ADC units per mV of the truth record
