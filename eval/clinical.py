@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulator.records import BEAT_SYMBOLS
-
 SEARCH_S = 0.1
 """Half-width of the window around a beat in which its R peak is located."""
 
@@ -60,11 +58,6 @@ def summarize(errors_ms: list[float] | np.ndarray) -> IntervalErrors:
         within_10ms=float(np.mean(np.abs(e) <= 10)), within_20ms=float(np.mean(np.abs(e) <= 20)),
         errors_ms=[round(float(v), 3) for v in e],
     )
-
-
-def annotation_beats(samples: np.ndarray, symbols: list[str]) -> np.ndarray:
-    """Sample indices of the annotations that are beats."""
-    return np.asarray([s for s, c in zip(samples, symbols) if c in BEAT_SYMBOLS], dtype=int)
 
 
 def longest_finite_run(x: np.ndarray) -> tuple[int, int]:

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
-import wfdb
 
 from simulator.errors import InputError
+from simulator.records import read_beats
 
 from . import challenge2024, kaggle2025
-from .clinical import ClinicalLead, IntervalErrors, annotation_beats, clinical_lead, summarize
+from .clinical import ClinicalLead, IntervalErrors, clinical_lead, summarize
 from .conform import MismatchError, conform_estimate
 from .io import Record, find_image, find_records, load_record, read_preset
 
@@ -128,13 +128,10 @@ def shifted(x: np.ndarray, lag: int) -> np.ndarray:
 
 
 def _annotated_beats(ref: Record) -> np.ndarray | None:
-    if not Path(str(ref.path) + ".atr").is_file():
-        return None
-    try:
-        ann = wfdb.rdann(str(ref.path), "atr")
-    except Exception:  # an unreadable annotation file just means "detect the beats"
-        return None
-    return annotation_beats(ann.sample, ann.symbol)
+    """The reference's annotated beats (its ``NAME.atr``: MIT-BIH's, or the one our truth records carry), if any;
+    an unreadable file is a warning and the beats are detected instead."""
+    beats = read_beats(Path(ref.path), 0, ref.signal.shape[0])
+    return beats.samples if beats is not None else None
 
 
 def _score_challenge(ref: Record, columns: list[np.ndarray], status: list[str], align: bool) -> list:

@@ -121,8 +121,8 @@ def beat_times(morph: Morphology, duration_s: float, rng: np.random.Generator) -
     else:  # respiratory sinus arrhythmia (~0.25 Hz) and a little beat-to-beat jitter
         phase = 2 * np.pi * 0.25 * rr_mean * np.arange(count) + rng.uniform(0, 2 * np.pi)
         rr = rr_mean * (1 + morph.rr_spread * np.sin(phase) + rng.normal(0, 0.01, count))
-    premature = (rng.random(count) < morph.pvc_rate) & (np.arange(count) > 0)
-    premature[1:] &= ~premature[:-1]  # no couplets
+    premature = (rng.random(count) < morph.pvc_rate) & (np.arange(count) > 0) & (np.arange(count) < count - 1)
+    premature[1:] &= ~premature[:-1]  # no couplets; the first and last beats are normal (their pause is in range)
     coupling = rr * rng.uniform(0.55, 0.7, count)
     pause = np.roll(np.where(premature, 2 * rr - coupling, rr), 1)  # the beat after a premature one comes late
     rr = np.where(premature, coupling, np.where(np.roll(premature, 1), pause, rr))

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import wfdb
 
-from eval.clinical import annotation_beats, clinical_lead
+from eval.clinical import clinical_lead
 from eval.score import score_folders
+from simulator.records import read_beats
 
 RECORDS = Path(__file__).resolve().parents[1] / "assets" / "records"
 MITDB = str(RECORDS / "mitdb" / "100")
@@ -19,8 +20,7 @@ SECONDS = 30
 @pytest.fixture(scope="module")
 def mitdb():
     signal, fields = wfdb.rdsamp(MITDB, sampto=int(SECONDS * 360))
-    ann = wfdb.rdann(MITDB, "atr", sampto=int(SECONDS * 360))
-    return signal[:, 0], float(fields["fs"]), annotation_beats(ann.sample, ann.symbol)
+    return signal[:, 0], float(fields["fs"]), read_beats(Path(MITDB), 0, int(SECONDS * 360)).samples
 
 
 def test_identical_signals_have_zero_rr_and_qt_error(mitdb):
