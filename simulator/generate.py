@@ -23,7 +23,8 @@ from .frame import PHOTO_PASSES
 from .manifest import ManifestWriter, check_run, done_frames, read_manifest, sweep_partial
 from .output import prepare_output_dir, sole_writer
 from .records import find_records
-from .workers import SYNTHETIC, Job, Todo, run_local, run_ray
+from .synthetic import is_synthetic, parse_kinds
+from .workers import Job, Todo, run_local, run_ray
 
 BUNDLED_RECORDS = Path(__file__).resolve().parent.parent / "assets" / "records"
 OUTPUT_FULL = ("ENOSPC", "EDQUOT", "EROFS")  # a frame's write failed for a reason no later frame escapes
@@ -39,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the whole set (default 0)")
     p.add_argument("--input", nargs="+", default=None, metavar="RECORDS",
                    help="WFDB records, folders (searched recursively), list files, or 'synthetic' for simulated "
-                        "12-lead records (default: the bundled records)")
+                        "12-lead records ('synthetic:af=2,sinus=1' for a mix of kinds; default: the bundled records)")
     p.add_argument("--preset", default=None, help=f"named config: {', '.join(preset_names())} (default clean)")
     p.add_argument("--config", default=None, help="YAML or TOML config; with --preset, it overrides the preset")
     p.add_argument("--workers", "-j", type=int, default=1, help="worker processes (default 1)")
@@ -87,8 +88,9 @@ def resolve_sources(inputs: list[str] | None, output: Path | None = None) -> lis
         inputs = [str(BUNDLED_RECORDS)]
     sources: list[str] = []
     for item in inputs:
-        if item == SYNTHETIC:
-            sources.append(SYNTHETIC)
+        if is_synthetic(item):
+            parse_kinds(item)  # a mistyped kind is refused now, not in every frame that draws it
+            sources.append(item)
             continue
         path = Path(item)
         if not (path.exists() or path.with_suffix(".hea").exists()):

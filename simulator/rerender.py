@@ -29,7 +29,8 @@ from .provenance import difference
 from .records import Record, load_record, read_header, would_overwrite
 from .scene import Scene
 from .sweep import with_values
-from .workers import SYNTHETIC, draw_frame, render_scene, window_s
+from .synthetic import is_synthetic
+from .workers import draw_frame, render_scene, window_s
 
 CARRIED = ("source", "sweep")  # sidecar fields that say where a frame came from: kept in the new sidecar
 
@@ -129,7 +130,7 @@ def _record(path: Path, sidecar: dict, scene: Scene, record_path: str | None, ru
     if record_path:
         return _window(record_path, scene)
     source = sidecar.get("source") or {}
-    if source.get("input") == SYNTHETIC:
+    if is_synthetic(str(source.get("input"))):
         run_seed, index = _run_frame(path, source)
         _, record, drawn = draw_frame(run_seed, index, run["config"], tuple(run["inputs"]))
         if scene_hash(drawn.to_dict()) != scene_hash(sidecar["scene"]):
@@ -168,7 +169,7 @@ def _scene_and_run(path: Path, values: dict[str, Any] | None) -> tuple[dict, Sce
     if "run_seed" in source:  # a generate frame
         _run_frame(path, source)
         run = _run_of(path)
-    if source.get("input") == SYNTHETIC and run is None:
+    if is_synthetic(str(source.get("input"))) and run is None:
         raise InputError(f"{path}: its simulated record is rebuilt from its run's draws, but the run's "
                          f"{RUN_FILE} is not two folders up")
     return sidecar, scene, run
@@ -212,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
     for path in paths:
         sidecar, _, _ = _scene_and_run(path, values)
         record = args.input or (sidecar.get("source") or {}).get("input")
-        if record and record != SYNTHETIC and would_overwrite(out, path.stem, record):
+        if record and not is_synthetic(str(record)) and would_overwrite(out, path.stem, record):
             raise InputError(f"--output: {path.stem}'s truth record would overwrite its input record {record}; "
                              f"use another folder")
     out = prepare_output_dir(out)

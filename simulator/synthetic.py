@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputError
 from .layout import STANDARD_12
 from .records import Beats, Record
 
@@ -48,6 +49,7 @@ KINDS = {"sinus": (0.44, (50.0, 120.0)), "av-block-1": (0.08, (50.0, 95.0)), "wi
          "t-inversion": (0.10, (50.0, 110.0)), "st-elevation": (0.08, (50.0, 110.0)),
          "af": (0.12, (70.0, 140.0)), "low-voltage": (0.06, (55.0, 110.0))}
 PVC_RECORDS = 0.15       # fraction of records with premature ventricular beats
+INPUT = "synthetic"      # the --input word; "synthetic:af=2,sinus=1" draws those kinds in those proportions
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,10 +70,37 @@ class Morphology:
     noise_mv: np.ndarray         # (8,) σ of the recording noise
 
 
-def draw_morphology(rng: np.random.Generator) -> Morphology:
-    """A record's kind by :data:`KINDS`' weights, then its rate and wave shapes."""
-    names = list(KINDS)
-    weights = np.array([KINDS[k][0] for k in names])
+def is_synthetic(source: str) -> bool:
+    """Whether an --input item asks for simulated records (``synthetic``, or ``synthetic:`` with a mix of kinds)."""
+    return source == INPUT or source.startswith(f"{INPUT}:")
+
+
+def parse_kinds(source: str) -> dict[str, float] | None:
+    """The mix of kinds an input item asks for: None for plain ``synthetic`` (:data:`KINDS`' own shares), else
+    ``synthetic:af=2,sinus=1`` (a kind without ``=`` weighs 1). InputError names what is wrong."""
+    if source == INPUT:
+        return None
+    mix: dict[str, float] = {}
+    for part in source[len(INPUT) + 1:].split(","):
+        name, _, weight = part.strip().partition("=")
+        if name not in KINDS:
+            raise InputError(f"--input {source}: unknown kind {name!r} (known: {', '.join(KINDS)})")
+        try:
+            value = float(weight) if weight else 1.0
+        except ValueError:
+            value = float("nan")
+        if not (np.isfinite(value) and value >= 0):
+            raise InputError(f"--input {source}: weight {weight!r} of {name} is not a number ≥ 0")
+        mix[name] = value
+    if sum(mix.values()) <= 0:
+        raise InputError(f"--input {source}: the weights add up to 0")
+    return mix
+
+
+def draw_morphology(rng: np.random.Generator, kinds: dict[str, float] | None = None) -> Morphology:
+    """A record's kind by ``kinds``' weights (default :data:`KINDS`' shares), then its rate and wave shapes."""
+    names = list(kinds or KINDS)
+    weights = np.array([kinds[k] if kinds else KINDS[k][0] for k in names])
     kind = names[int(rng.choice(len(names), p=weights / weights.sum()))]
     n = len(SIMULATED)
     amp = AMPLITUDE_MV * rng.uniform(0.7, 1.3, AMPLITUDE_MV.shape) * rng.uniform(0.75, 1.3, (n, 1))
@@ -180,10 +209,10 @@ def _fibrillation(rng: np.random.Generator, n: int) -> np.ndarray:
     return wave[:, None] * per_lead[None, :]
 
 
-def synthetic_record(rng: np.random.Generator, duration_s: float) -> Record:
-    """A simulated 12-lead record of ``duration_s`` seconds at 500 Hz, named after its kind
-    (``synthetic-af-1f3a9c07``)."""
-    morph = draw_morphology(rng)
+def synthetic_record(rng: np.random.Generator, duration_s: float, kinds: dict[str, float] | None = None) -> Record:
+    """A simulated 12-lead record of ``duration_s`` seconds at 500 Hz, its kind drawn by ``kinds``' weights (see
+    :func:`parse_kinds`), named after it (``synthetic-af-1f3a9c07``)."""
+    morph = draw_morphology(rng, kinds)
     signals, beats = simulate(morph, duration_s, rng)
     leads = dict(zip(SIMULATED, signals.T))
     i, ii = leads["I"], leads["II"]

@@ -32,9 +32,8 @@ from .provenance import code_fingerprint
 from .records import Record, load_record, read_header
 from .reuse import forget_all
 from .scene import Scene
-from .synthetic import FS_HZ as SYNTHETIC_FS, synthetic_record
+from .synthetic import FS_HZ as SYNTHETIC_FS, INPUT as SYNTHETIC, is_synthetic, parse_kinds, synthetic_record
 
-SYNTHETIC = "synthetic"  # the input name that asks for simulated records
 _renderer = None         # this process's GL renderer, made on first use
 _gc_settled = False      # whether this process's long-lived objects are out of the collector's full passes
 
@@ -47,7 +46,7 @@ class Job:
     seed: int
     count: int
     config: dict
-    sources: tuple[str, ...]     # record base paths, or SYNTHETIC
+    sources: tuple[str, ...]     # record base paths, or SYNTHETIC (with a mix of kinds: synthetic:af=2,sinus=1)
     gt_passes: tuple[str, ...] = ()
     image_format: str = "auto"      # auto: JPEG for photographed (3D) frames, PNG for flat pages
     jpeg_quality: int | None = None  # None: the scene's own (post.jpeg_quality)
@@ -92,8 +91,8 @@ def fit_layout(scene: Scene, lead_names: tuple[str, ...]) -> Scene:
 def pick_window(source: str, scene: Scene, rng: np.random.Generator) -> tuple[Record, Scene]:
     """The record window the frame shows (start uniform over the record), and the scene with ``page.start_s`` set
     (and the layout fitted to the record's leads)."""
-    if source == SYNTHETIC:
-        record = synthetic_record(rng, window_s(scene, STANDARD_12, SYNTHETIC_FS, SYNTHETIC))
+    if is_synthetic(source):
+        record = synthetic_record(rng, window_s(scene, STANDARD_12, SYNTHETIC_FS, SYNTHETIC), parse_kinds(source))
         start_s = 0.0
     else:
         header = read_header(source)
