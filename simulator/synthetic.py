@@ -186,9 +186,10 @@ def simulate(morph: Morphology, duration_s: float, rng: np.random.Generator) -> 
             width[2] = 0.04
         dt = t[lo:hi, None] - t_r - centre[None, :]                     # (samples, waves)
         sigma = np.where(dt < 0, width[:, 0], width[:, 1])
-        shape = np.exp(-0.5 * (dt / sigma) ** 2)
-        st = np.exp(-0.5 * ((t[lo:hi] - t_r - 0.6 * centre[4]) / (0.5 * centre[4])) ** 4)  # flat between S and T
-        out[lo:hi] += shape @ amp.T + (0 if pvc else st[:, None] * morph.st_mv[None, :])
+        out[lo:hi] += np.exp(-0.5 * (dt / sigma) ** 2) @ amp.T
+        if not pvc and morph.st_mv.any():  # an ST shift: flat-topped from the end of the QRS into the T wave
+            st = np.exp(-0.5 * ((t[lo:hi] - t_r - 0.6 * centre[4]) / (0.5 * centre[4])) ** 4)
+            out[lo:hi] += st[:, None] * morph.st_mv[None, :]
     if morph.f_wave_mv:
         out += morph.f_wave_mv * _fibrillation(rng, n)
     for k in range(len(SIMULATED)):  # wander and noise, before the limb leads are derived
