@@ -18,6 +18,7 @@ from .vectorize import INK_THRESHOLD, sample_polyline, stroke_width, trace_row
 
 
 MAX_JUMP_MM = 4.0     # the trace is not followed across an ink gap wider than this (per missed column)
+PULSE_TRUST_MV = 0.5  # a calibration pulse's foot further than this from the trace's median level is not the baseline
 
 
 def _hold_edges(seg: np.ndarray) -> np.ndarray:
@@ -27,6 +28,15 @@ def _hold_edges(seg: np.ndarray) -> np.ndarray:
         seg[: ok[0]] = seg[ok[0]]
         seg[ok[-1] + 1:] = seg[ok[-1]]
     return seg
+
+
+def row_baseline(foot: float | None, stroke: float, level: float, px_per_mv: float) -> tuple[float, str]:
+    """A row's 0 mV height (px) and where it came from: the calibration pulse's foot, unless there is none or it lies
+    more than PULSE_TRUST_MV from the trace's median level (then a dashed grid line or a label passed for a pulse),
+    else that median level."""
+    if foot is not None and abs(foot - stroke / 2.0 + 0.5 - level) <= PULSE_TRUST_MV * px_per_mv:
+        return foot - stroke / 2.0 + 0.5, "calibration pulse"
+    return level, "median level"
 
 
 @dataclass(frozen=True)
@@ -85,10 +95,8 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
             row_ink = erase_ticks(ink, start_y, bounds, pitch.px_per_mm_y)
         xs, ys = trace_row(row_ink, band, x_start, x_end, start_y, stroke, MAX_JUMP_MM * pitch.px_per_mm_y + stroke)
         y = sample_polyline(xs, ys, x_samples)
-        if foot is not None:
-            baseline, source = foot - stroke / 2.0 + 0.5, "calibration pulse"
-        else:
-            baseline, source = (float(np.nanmedian(y)) if np.isfinite(y).any() else centre), "median level"
+        level = float(np.nanmedian(y)) if np.isfinite(y).any() else centre
+        baseline, source = row_baseline(foot, stroke, level, px_per_mv)
         mv = (baseline - y) / px_per_mv
         per_col = n // len(row.leads)
         for c, lead in enumerate(row.leads):

@@ -9,6 +9,8 @@ BIN_MM = 5.0            # a row's score counts the 5 mm wide columns of the page
 ROW_REACH_MM = 3.0      # ink this close (vertically) counts for a row
 MIN_ROW_GAP_MM = 9.0    # printed rows are at least this far apart ...
 MIN_ROW_SHARE = 0.3     # ... and at least this share of an even split of the page height
+LINE_WIDTH_MM = 2.0     # a stretch of ink columns this narrow ...
+LINE_SPAN = 0.6         # ... whose ink spans this share of a row's band is a ruled line, not the trace's end
 PULSE_SEARCH_MM = 22.0  # the calibration pulse sits this close before the first sample
 
 
@@ -45,8 +47,11 @@ def row_bands(centres: np.ndarray, height: int) -> list[tuple[int, int]]:
 
 
 def trace_end_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float) -> float | None:
-    """Right end of the ink in a row band: the last column of the last ink stretch at least 1 mm long."""
-    cols = ink[band[0]: band[1]].any(axis=0)
+    """Right end of the ink in a row band: the last column of the last ink stretch at least 1 mm long that is not a
+    ruled line (a stretch at most LINE_WIDTH_MM wide whose ink spans most of the band's height, even in dashes: the
+    grid's border or a dark grid line beyond the trace's end)."""
+    rows = ink[band[0]: band[1]]
+    cols = rows.any(axis=0)
     xs = np.flatnonzero(cols)
     if xs.size == 0:
         return None
@@ -55,8 +60,14 @@ def trace_end_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float) -> flo
     starts = np.concatenate([[0], breaks + 1])
     ends = np.concatenate([breaks, [xs.size - 1]])
     for s, e in zip(starts[::-1], ends[::-1]):
-        if xs[e] - xs[s] + 1 >= min_len:
-            return float(xs[e]) + 1.0
+        width = xs[e] - xs[s] + 1
+        if width < min_len:
+            continue
+        inked = np.flatnonzero(rows[:, xs[s]: xs[e] + 1].any(axis=1))
+        tall = inked[-1] - inked[0] + 1 >= LINE_SPAN * len(rows)
+        if width <= LINE_WIDTH_MM * px_per_mm and tall:
+            continue
+        return float(xs[e]) + 1.0
     return float(xs[-1]) + 1.0
 
 

@@ -18,7 +18,8 @@ from digitize.ink import colour_maps
 from digitize.layouts import LEAD_NAMES, parse_layout
 from digitize.model import UNet, to_input
 from digitize.naive import digitize_naive
-from digitize.pipeline import Calibration
+from digitize.pipeline import Calibration, row_baseline
+from digitize.rows import trace_end_x
 from digitize.train import TrainConfig, checkpoint_path, train
 from simulator.frame import render_frame, write_frame
 from simulator.layout import PageSpec
@@ -269,3 +270,22 @@ def test_train_refuses_damaged_frames_and_options_in_one_line(tmp_path, capsys, 
     last = capsys.readouterr().err.splitlines()[-1]  # after the frame-reading progress bar, if it began
     assert last.startswith("error: ") and message in last
     assert not (tmp_path / "w.pt").exists()
+
+
+def test_the_trace_ends_before_a_dashed_border_line():
+    """A photographed dotted grid's border shows as a dashed vertical line a few px wide past the trace's end: it was
+    taken for the trace's last stretch, so every lead came out shifted by the gap (0.6 s on a phone photo)."""
+    band = np.zeros((100, 800), bool)
+    band[48:51, 100:600] = True                        # the trace, 125 mm at 4 px/mm
+    for y0 in range(5, 95, 10):
+        band[y0: y0 + 5, 680:685] = True               # dashes of the border, 5 px wide
+    assert trace_end_x(band, (0, 100), 4.0) == 600.0
+    band[30:70, 596:600] = True                        # a QRS at the very end is the trace, not a line
+    assert trace_end_x(band, (0, 100), 4.0) == 600.0
+
+
+def test_a_pulse_foot_far_from_the_trace_is_not_the_baseline():
+    px_per_mv = 10 * 200 / 25.4
+    assert row_baseline(500.0, 2.0, 505.0, px_per_mv) == (499.5, "calibration pulse")
+    assert row_baseline(500.0 - 1.4 * px_per_mv, 2.0, 505.0, px_per_mv) == (505.0, "median level")
+    assert row_baseline(None, 2.0, 505.0, px_per_mv) == (505.0, "median level")
