@@ -11,6 +11,7 @@ import argparse
 import math
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
@@ -25,17 +26,18 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "weights" 
 def _digitizer(args: argparse.Namespace) -> tuple[Callable, dict]:
     """The digitizing function the options ask for, and the settings that shape its output (for ``made_from``)."""
     settings = {"method": args.method, "layout": args.layout, "fs": args.fs, "duration": args.duration,
-                "speed": args.speed, "gain": args.gain}
+                "speed": args.speed, "gain": args.gain, "dewarp": args.dewarp}
     if args.method == "naive":
         from .naive import digitize_naive
-        return digitize_naive, settings
+        return partial(digitize_naive, dewarp=args.dewarp), settings
     from simulator.manifest import sha256_file
 
     from .infer import UnetDigitizer
 
     weights = Path(args.weights) if args.weights else DEFAULT_WEIGHTS
     digitizer = UnetDigitizer.load(weights, tile=args.tile)
-    return digitizer.digitize, {**settings, "tile": args.tile, "weights_sha256": sha256_file(weights)}
+    settings = {**settings, "tile": args.tile, "weights_sha256": sha256_file(weights)}
+    return partial(digitizer.digitize, dewarp=args.dewarp), settings
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -121,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--speed", type=float, default=25.0, help="paper speed, mm/s")
     run.add_argument("--gain", type=float, default=10.0, help="gain, mm/mV")
     run.add_argument("--tile", type=int, default=512, help="U-Net inference tile size, px")
+    run.add_argument("--dewarp", choices=("auto", "always", "never"), default="auto",
+                     help="flatten a bent page (perspective, curl, folds) from its grid before reading rows: "
+                          "auto (default) when the grid shows it bent, always, or never")
     run.set_defaults(func=cmd_run)
 
     tr = sub.add_parser("train", help="train the U-Net on frames with NAME_mask_trace.png ground truth")

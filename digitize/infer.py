@@ -74,9 +74,9 @@ class UnetDigitizer:
             raise InputError(f"--tile: {tile} must be a multiple of 8 above {2 * OVERLAP}")
         return UnetDigitizer(load_model(path), tile)
 
-    def digitize(self, rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration) -> Digitized:
+    def digitize(self, rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration, dewarp: str = "auto") -> Digitized:
         ink = predict_trace(self.model, rgb, self.tile)
         grid = colour_maps(rgb).grid
-        result = digitize_maps(ink, grid, layout, cal)
+        result = digitize_maps(ink, grid, layout, cal, dewarp)
         result.detections["method"] = "unet"
         return result

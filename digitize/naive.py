@@ -9,9 +9,9 @@ from .layouts import PageLayoutSpec
 from .pipeline import Calibration, Digitized, digitize_maps
 
 
-def digitize_naive(rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration) -> Digitized:
-    """Signals of an RGB page image, ink found by colour alone."""
+def digitize_naive(rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration, dewarp: str = "auto") -> Digitized:
+    """Signals of an RGB page image, ink found by colour alone (``dewarp``: see :func:`digitize_maps`)."""
     maps = colour_maps(rgb)
-    result = digitize_maps(maps.ink, maps.grid, layout, cal)
+    result = digitize_maps(maps.ink, maps.grid, layout, cal, dewarp)
     result.detections["method"] = "naive"
     return result

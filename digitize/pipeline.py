@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import grid as grid_mod
+from .dewarp import flatten
 from .ink import erase_labels, remove_straight_lines
 from .layouts import PageLayoutSpec
 from .rows import erase_ticks, find_rows, pulse_baseline, row_bands, trace_end_x
@@ -58,8 +59,11 @@ class Digitized:
     detections: dict = field(default_factory=dict)
 
 
-def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal: Calibration) -> Digitized:
-    """Signals of a page from its ink probability and grid darkness maps (both (H, W) in [0, 1])."""
+def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal: Calibration,
+                  dewarp: str = "auto") -> Digitized:
+    """Signals of a page from its ink probability and grid darkness maps (both (H, W) in [0, 1]). ``dewarp``:
+    flatten a bent page from its grid first (``auto``: when it is bent; ``always``; ``never``)."""
+    ink, grid, flattening = flatten(ink, grid, dewarp)
     rotation = grid_mod.estimate_rotation(np.maximum(grid, ink))
     if abs(rotation) > 1e-6:
         ink, grid = grid_mod.rotate(ink, rotation), grid_mod.rotate(grid, rotation)
@@ -107,6 +111,7 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
                          "baseline_y": round(float(baseline), 2), "baseline_from": source,
                          "traced_fraction": round(float(np.isfinite(y).mean()), 3)})
     detections = {
+        "flattening": flattening.as_dict(),
         "rotation_deg": round(rotation, 3),
         "px_per_mm": round(pitch.px_per_mm, 4), "px_per_mm_x": round(pitch.px_per_mm_x, 4),
         "px_per_mm_y": round(pitch.px_per_mm_y, 4), "pitch_from": pitch.method,

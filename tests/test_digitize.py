@@ -117,7 +117,9 @@ def test_cli_writes_12_leads_with_nan_outside_the_plotted_quarter(page_dir, tmp_
     assert np.isfinite(lead["I"][:quarter]).all() and np.isnan(lead["I"][quarter:]).all()
     assert np.isnan(lead["V4"][: 3 * quarter]).all() and np.isfinite(lead["V4"][3 * quarter:]).all()
     assert np.isfinite(lead["II"]).all()          # the rhythm strip covers all 10 s
-    assert (tmp_path / "page.json").is_file()
+    detections = json.loads((tmp_path / "page.json").read_text())
+    assert detections["made_from"]["settings"]["dewarp"] == "auto"   # a rerun with another --dewarp redoes it
+    assert detections["flattening"]["reason"] == "flat enough" and not detections["flattening"]["applied"]
 
 
 @pytest.mark.parametrize("make_input", ["missing", "empty_folder", "not_an_image", "bad_layout", "missing_weights",

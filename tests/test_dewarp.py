@@ -1,0 +1,95 @@
+"""Flattening a bent page from its grid (digitize/dewarp.py): where each pixel lies on the paper, and what that does
+for the digitizer. The bends are known maps applied to a rendered flat page, so the truth is exact and no GL is
+needed; the rendered photos' accuracy is in docs/digitize.md."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import wfdb
+
+from digitize.dewarp import BENT_MM, flatten, page_coordinates
+from digitize.ink import colour_maps
+from digitize.layouts import LEAD_NAMES, parse_layout
+from digitize.naive import digitize_naive
+from digitize.pipeline import Calibration
+
+from eval.challenge2024 import score_lead
+
+from .test_digitize import FS, write_page
+
+DPI = 150
+PX_PER_MM = DPI / 25.4
+
+
+def bend(rgb: np.ndarray, keystone: float = 0.12, curl_px: float = 45.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The page as a photo of it bent: keystone perspective (the far edge narrower) and a sheet curled along its
+    width (rows arch). Returns the photo and, for each of its pixels, the page px it shows (x, y)."""
+    h, w = rgb.shape[:2]
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    u, v = x / w - 0.5, y / h - 0.5
+    src_x = (x - w / 2) * (1.0 + keystone * (0.5 - v)) + w / 2
+    src_y = y + curl_px * np.cos(np.pi * u) - curl_px * 0.5 + 0.03 * h * u * v
+    photo = cv2.remap(rgb, src_x, src_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(90, 80, 70))
+    return photo, src_x, src_y
+
+
+def challenge_snr(truth: np.ndarray, signals: dict[str, np.ndarray]) -> float:
+    """The Challenge 2024 score (aligned per lead, mean over leads) of digitized ``signals`` against ``truth``."""
+    return float(np.mean([score_lead(lead, truth[:, j], signals[lead], FS).snr for j, lead in enumerate(LEAD_NAMES)]))
+
+
+@pytest.fixture(scope="module")
+def bent(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bent")
+    rgb = cv2.imread(str(write_page(out, dpi=DPI)))[:, :, ::-1].copy()
+    photo, src_x, src_y = bend(rgb)
+    return rgb, photo, src_x, src_y, wfdb.rdrecord(str(out / "page")).p_signal
+
+
+def test_page_coordinates_follow_a_known_bend_to_a_tenth_of_a_millimetre(bent):
+    _, photo, src_x, src_y, _ = bent
+    maps = colour_maps(photo)
+    coords = page_coordinates(maps.grid * (1.0 - maps.ink))
+    assert coords.px_per_mm == pytest.approx(PX_PER_MM, rel=0.12)
+    h, w = photo.shape[:2]
+    y, x = np.mgrid[int(0.15 * h): int(0.85 * h): 9, int(0.1 * w): int(0.9 * w): 9]  # the grid's area
+    u, v = coords.at(x.ravel().astype(float), y.ravel().astype(float))
+    err_u = u - src_x[y, x].ravel() / PX_PER_MM
+    err_v = v - src_y[y, x].ravel() / PX_PER_MM
+    err = np.hypot(err_u - np.median(err_u), err_v - np.median(err_v))   # the origin is arbitrary
+    assert np.percentile(err, 50) < 0.05 and np.percentile(err, 95) < 0.1   # measured 0.02 and 0.06
+
+
+def test_a_flat_page_is_left_as_it_is(bent):
+    rgb = bent[0]
+    maps = colour_maps(rgb)
+    ink, grid, how = flatten(maps.ink, maps.grid)
+    assert not how.applied and how.reason == "flat enough" and how.bend_mm < BENT_MM / 4
+    assert ink is maps.ink and grid is maps.grid
+
+
+def test_flattening_straightens_rows_the_digitizer_could_not_read(bent):
+    _, photo, _, _, truth = bent
+    scores, detections = {}, {}
+    for mode in ("never", "auto"):
+        result = digitize_naive(photo, parse_layout("3x4+1"), Calibration(fs=FS), dewarp=mode)
+        scores[mode], detections[mode] = challenge_snr(truth, result.signals), result.detections
+    assert detections["auto"]["flattening"]["applied"] and detections["auto"]["flattening"]["bend_mm"] > BENT_MM
+    assert not detections["never"]["flattening"]["applied"]
+    assert scores["never"] < 0.0 and scores["auto"] > 9.0, scores  # measured -4.6 and 11.1 dB; the flat page 18.6
+
+
+def test_always_and_never_are_obeyed(bent):
+    rgb = bent[0]
+    maps = colour_maps(rgb)
+    _, _, forced = flatten(maps.ink, maps.grid, "always")
+    ink, _, skipped = flatten(maps.ink, maps.grid, "never")
+    assert forced.applied and not skipped.applied and ink is maps.ink
+
+
+def test_no_grid_no_flattening():
+    blank = np.zeros((400, 600), np.float32)
+    ink, grid, how = flatten(blank, blank, "always")
+    assert not how.applied and how.reason == "no grid" and grid is blank
