@@ -248,24 +248,39 @@ def page_coordinates(grid: np.ndarray) -> PageCoordinates | None:
                            scale=scale, px_per_mm=px_per_mm)
 
 
+def _wrap(mm: np.ndarray) -> np.ndarray:
+    """Lengths wrapped into one 5 mm cell, [-2.5, 2.5)."""
+    return (mm + MAJOR_MM / 2) % MAJOR_MM - MAJOR_MM / 2
+
+
 def _lock_to_lines(small: np.ndarray, field: np.ndarray, step_px: float) -> np.ndarray:
     """``field`` (mm) corrected so that the major grid lines fall where it reads a multiple of 5 mm (up to one
-    constant): the grid demodulated by the field's own 5 mm phase keeps only the local misfit, measured over half a
-    cell where the grid is clear, over two cells where it is faint, left as it is where there is none."""
+    constant). The grid demodulated by the field's own 5 mm phase over two cells gives the local misfit, but only
+    modulo 5 mm; where the field has drifted by more than half a cell (a crease or a shadow across the grid biases a
+    whole region's steps the same way) the nearest multiple is the wrong one, and the region would slip by a cell.
+    So the misfit is first unwrapped across the page (least squares on its wrapped differences between tiles, like
+    the fields themselves) and only its fine part is taken from the demodulation; where the grid is too faint to
+    demodulate, the unwrapped misfit is continued smoothly."""
     phase = (2.0 * np.pi / MAJOR_MM) * field
     cos, sin = (small * np.cos(phase)).astype(np.float32), (small * -np.sin(phase)).astype(np.float32)
-    best = np.zeros_like(field)
-    chosen = np.zeros(field.shape, bool)
-    for cells in (2.0,):
-        sigma = cells * step_px
-        z = cv2.GaussianBlur(cos, (0, 0), sigma) + 1j * cv2.GaussianBlur(sin, (0, 0), sigma)
-        depth = np.abs(z) / (cv2.GaussianBlur(small.astype(np.float32), (0, 0), sigma) + 1e-6)
-        total = z[depth > np.median(depth)].sum()
-        misfit = np.angle(z * np.conj(total)) * (MAJOR_MM / (2.0 * np.pi))
-        clear = ~chosen & (depth > 0.5 * np.median(depth))
-        best[clear] = misfit[clear]
-        chosen |= clear
-    return field + best
+    sigma = 2.0 * step_px
+    z = cv2.GaussianBlur(cos, (0, 0), sigma) + 1j * cv2.GaussianBlur(sin, (0, 0), sigma)
+    depth = np.abs(z) / (cv2.GaussianBlur(small.astype(np.float32), (0, 0), sigma) + 1e-6)
+    total = z[depth > np.median(depth)].sum()
+    misfit = np.angle(z * np.conj(total)) * (MAJOR_MM / (2.0 * np.pi))
+    clear = depth > 0.5 * np.median(depth)
+    tiles, weight = misfit[::STRIDE, ::STRIDE], clear[::STRIDE, ::STRIDE].astype(np.float64)
+    gx, gy = np.zeros_like(tiles), np.zeros_like(tiles)
+    gx[:, 1:-1] = _wrap(tiles[:, 2:] - tiles[:, :-2]) / 2   # central differences: the edge tiles get no weight
+    gy[1:-1] = _wrap(tiles[2:] - tiles[:-2]) / 2
+    weight[:, [0, -1]] = 0.0
+    weight[[0, -1]] = 0.0
+    smooth = _integrate(gx, gy, weight)
+    smooth += np.median(_wrap(tiles - smooth)[weight > 0]) if weight.any() else 0.0
+    sh, sw = small.shape
+    ty, tx = np.meshgrid(np.arange(sh) / STRIDE, np.arange(sw) / STRIDE, indexing="ij")
+    unwrapped = map_coordinates(smooth, np.stack([ty, tx]), order=1, mode="nearest")
+    return field + np.where(clear, misfit + MAJOR_MM * np.round((unwrapped - misfit) / MAJOR_MM), unwrapped)
 
 
 def bend_mm(coords: PageCoordinates) -> float:
@@ -327,13 +342,15 @@ def _flat_maps(coords: PageCoordinates, shape: tuple[int, int]) -> tuple[np.ndar
     return fine[..., 0], fine[..., 1]
 
 
-def flatten(ink: np.ndarray, grid: np.ndarray, mode: str = "auto") -> tuple[np.ndarray, np.ndarray, Flattening]:
+def flatten(ink: np.ndarray, grid: np.ndarray, mode: str = "auto",
+            grid_ink: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, Flattening]:
     """The ink and grid maps resampled onto the flat page when it is bent (``auto``) or always (``always``);
-    ``never`` returns them as they are."""
+    ``never`` returns them as they are. The page is measured on the grid with ``grid_ink`` (default ``ink``) taken
+    out, so that a trace crossing the grid does not pass for a line."""
     none = Flattening(False, "not asked", 0.0, 0.0, 0.0)
     if mode == "never":
         return ink, grid, none
-    coords = page_coordinates(grid * (1.0 - np.clip(ink, 0.0, 1.0)))
+    coords = page_coordinates(grid * (1.0 - np.clip(ink if grid_ink is None else grid_ink, 0.0, 1.0)))
     if coords is None:
         return ink, grid, Flattening(False, "no grid", 0.0, 0.0, 0.0)
     reliable = float(coords.reliable.sum() / max(1, coords.on_paper.sum()))

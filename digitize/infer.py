@@ -76,7 +76,8 @@ class UnetDigitizer:
 
     def digitize(self, rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration, dewarp: str = "auto") -> Digitized:
         ink = predict_trace(self.model, rgb, self.tile)
-        grid = colour_maps(rgb).grid
-        result = digitize_maps(ink, grid, layout, cal, dewarp)
+        maps = colour_maps(rgb)
+        # the page is flattened from the grid as the naive digitizer sees it, so both flatten a photo alike
+        result = digitize_maps(ink, maps.grid, layout, cal, dewarp, grid_ink=maps.ink)
         result.detections["method"] = "unet"
         return result

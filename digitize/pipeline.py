@@ -60,10 +60,11 @@ class Digitized:
 
 
 def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal: Calibration,
-                  dewarp: str = "auto") -> Digitized:
+                  dewarp: str = "auto", grid_ink: np.ndarray | None = None) -> Digitized:
     """Signals of a page from its ink probability and grid darkness maps (both (H, W) in [0, 1]). ``dewarp``:
-    flatten a bent page from its grid first (``auto``: when it is bent; ``always``; ``never``)."""
-    ink, grid, flattening = flatten(ink, grid, dewarp)
+    flatten a bent page from its grid first (``auto``: when it is bent; ``always``; ``never``), with ``grid_ink``
+    (default ``ink``) taken out of the grid before it is measured."""
+    ink, grid, flattening = flatten(ink, grid, dewarp, grid_ink)
     rotation = grid_mod.estimate_rotation(np.maximum(grid, ink))
     if abs(rotation) > 1e-6:
         ink, grid = grid_mod.rotate(ink, rotation), grid_mod.rotate(grid, rotation)
