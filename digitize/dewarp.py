@@ -21,6 +21,7 @@ page, a photo taken square on) is returned as it is, so the rotation and pitch s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -342,27 +343,36 @@ def _flat_maps(coords: PageCoordinates, shape: tuple[int, int]) -> tuple[np.ndar
     return fine[..., 0], fine[..., 1]
 
 
-def flatten(ink: np.ndarray, grid: np.ndarray, mode: str = "auto",
-            grid_ink: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, Flattening]:
+class FlatPage(NamedTuple):
+    """What :func:`flatten` returns: the maps (on the flat page, or as they were), where they show the page (None:
+    everywhere, the maps are the image's own) and what was done."""
+
+    ink: np.ndarray
+    grid: np.ndarray
+    shown: np.ndarray | None
+    how: Flattening
+
+
+def flatten(ink: np.ndarray, grid: np.ndarray, mode: str = "auto", grid_ink: np.ndarray | None = None) -> FlatPage:
     """The ink and grid maps resampled onto the flat page when it is bent (``auto``) or always (``always``);
     ``never`` returns them as they are. The page is measured on the grid with ``grid_ink`` (default ``ink``) taken
     out, so that a trace crossing the grid does not pass for a line."""
-    none = Flattening(False, "not asked", 0.0, 0.0, 0.0)
     if mode == "never":
-        return ink, grid, none
+        return FlatPage(ink, grid, None, Flattening(False, "not asked", 0.0, 0.0, 0.0))
     coords = page_coordinates(grid * (1.0 - np.clip(ink if grid_ink is None else grid_ink, 0.0, 1.0)))
     if coords is None:
-        return ink, grid, Flattening(False, "no grid", 0.0, 0.0, 0.0)
+        return FlatPage(ink, grid, None, Flattening(False, "no grid", 0.0, 0.0, 0.0))
     reliable = float(coords.reliable.sum() / max(1, coords.on_paper.sum()))
     if reliable < MIN_RELIABLE or coords.reliable.sum() < 12:
-        return ink, grid, Flattening(False, "grid too faint to follow", reliable, 0.0, coords.px_per_mm)
+        return FlatPage(ink, grid, None, Flattening(False, "grid too faint to follow", reliable, 0.0, coords.px_per_mm))
     bend = bend_mm(coords)
     if mode == "auto" and bend <= BENT_MM:
-        return ink, grid, Flattening(False, "flat enough", reliable, bend, coords.px_per_mm)
+        return FlatPage(ink, grid, None, Flattening(False, "flat enough", reliable, bend, coords.px_per_mm))
     map_x, map_y = _flat_maps(coords, grid.shape)
 
     def warp(img: np.ndarray) -> np.ndarray:
         return cv2.remap(img.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                          borderValue=0.0)
 
-    return warp(ink), warp(grid), Flattening(True, "bent", reliable, bend, coords.px_per_mm)
+    shown = warp(np.ones(grid.shape, np.float32)) > 0.5
+    return FlatPage(warp(ink), warp(grid), shown, Flattening(True, "bent", reliable, bend, coords.px_per_mm))

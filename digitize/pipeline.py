@@ -14,12 +14,15 @@ from . import grid as grid_mod
 from .dewarp import flatten
 from .ink import erase_labels, remove_straight_lines
 from .layouts import PageLayoutSpec
-from .rows import erase_ticks, find_rows, pulse_baseline, row_bands, trace_end_x
+from .rows import erase_ticks, find_rows, pulse_baseline, row_bands, trace_end_x, trace_start_x
 from .vectorize import INK_THRESHOLD, sample_polyline, stroke_width, trace_row
 
 
 MAX_JUMP_MM = 4.0     # the trace is not followed across an ink gap wider than this (per missed column)
 PULSE_TRUST_MV = 0.5  # a calibration pulse's foot further than this from the trace's median level is not the baseline
+PULSE_WIDTH_S = 0.3   # a calibration pulse (0.2 s) is narrower than this ...
+PULSE_LEADS_MM = 4.0  # ... plus its flat lead-in and lead-out
+CUT_MM = 2.0          # a trace end this close to where the picture stops may go on beyond it
 
 
 def _hold_edges(seg: np.ndarray) -> np.ndarray:
@@ -38,6 +41,36 @@ def row_baseline(foot: float | None, stroke: float, level: float, px_per_mv: flo
     if foot is not None and abs(foot - stroke / 2.0 + 0.5 - level) <= PULSE_TRUST_MV * px_per_mv:
         return foot - stroke / 2.0 + 0.5, "calibration pulse"
     return level, "median level"
+
+
+def _out_of_picture(shown: np.ndarray, band: tuple[int, int], x: float, px_per_mm: float, side: int) -> bool:
+    """Whether the picture stops within CUT_MM of column ``x`` in a row band, to its right (``side`` 1) or left
+    (-1): a trace's end or start there may be where the photo cut the page, not where the trace stops."""
+    probe = int(round(x + side * CUT_MM * px_per_mm))
+    if probe < 0 or probe >= shown.shape[1]:
+        return True
+    return float(shown[band[0]: band[1], probe].mean()) < 0.5
+
+
+def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]], rhythm: list[bool],
+              px_per_mm: float, span_px: float, pulse_mm: float, pulse_width_mm: float) -> tuple[float, float, str]:
+    """Columns where the plotted time span starts and ends, and what fixed them: the trace's end (the rhythm rows'
+    if there are any, else every row's; the median), or, when the picture stops right after that end (a photo that
+    cut the page's side off), the rows' trace start; the image's right edge when no row has ink."""
+    ends = [(trace_end_x(mask, b, px_per_mm), b) for b, is_rhythm in zip(bands, rhythm) if is_rhythm]
+    if not any(e is not None for e, _ in ends):
+        ends = [(trace_end_x(mask, b, px_per_mm), b) for b in bands]
+    ends = [(e, b) for e, b in ends if e is not None]
+    if not ends:
+        return mask.shape[1] - span_px, float(mask.shape[1]), "image edge"
+    x_end = float(np.median([e for e, _ in ends]))
+    if np.mean([_out_of_picture(shown, b, e, px_per_mm, 1) for e, b in ends]) >= 0.5:
+        starts = [(trace_start_x(mask, b, px_per_mm, pulse_mm, pulse_width_mm), b) for b in bands]
+        starts = [s for s, b in starts if s is not None and not _out_of_picture(shown, b, s, px_per_mm, -1)]
+        if starts:
+            x_start = float(np.median(starts))
+            return x_start, x_start + span_px, "trace start (its end is out of the picture)"
+    return x_end - span_px, x_end, "trace end"
 
 
 @dataclass(frozen=True)
@@ -64,23 +97,21 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     """Signals of a page from its ink probability and grid darkness maps (both (H, W) in [0, 1]). ``dewarp``:
     flatten a bent page from its grid first (``auto``: when it is bent; ``always``; ``never``), with ``grid_ink``
     (default ``ink``) taken out of the grid before it is measured."""
-    ink, grid, flattening = flatten(ink, grid, dewarp, grid_ink)
+    ink, grid, shown, flattening = flatten(ink, grid, dewarp, grid_ink)
+    shown = np.ones(ink.shape, np.float32) if shown is None else shown.astype(np.float32)
     rotation = grid_mod.estimate_rotation(np.maximum(grid, ink))
     if abs(rotation) > 1e-6:
-        ink, grid = grid_mod.rotate(ink, rotation), grid_mod.rotate(grid, rotation)
+        ink, grid, shown = (grid_mod.rotate(m, rotation) for m in (ink, grid, shown))
     pitch = grid_mod.estimate_pitch(grid)
     ink, grid_removed = remove_straight_lines(ink, pitch.px_per_mm)
     mask = ink > INK_THRESHOLD
     h = ink.shape[0]
     centres = find_rows(mask, len(layout.rows), pitch.px_per_mm_y)
     bands = row_bands(centres, h)
-    ends = [trace_end_x(mask, band, pitch.px_per_mm_x) for band, row in zip(bands, layout.rows) if row.is_rhythm]
-    if not any(e is not None for e in ends):
-        ends = [trace_end_x(mask, band, pitch.px_per_mm_x) for band in bands]
-    ends = [e for e in ends if e is not None]
     px_per_s = cal.speed_mm_s * pitch.px_per_mm_x
-    x_end = float(np.median(ends)) if ends else float(ink.shape[1])
-    x_start = x_end - cal.duration_s * px_per_s
+    x_start, x_end, time_from = time_span(mask, shown > 0.5, bands, [row.is_rhythm for row in layout.rows],
+                                          pitch.px_per_mm_x, cal.duration_s * px_per_s, cal.gain_mm_mv,
+                                          PULSE_WIDTH_S * cal.speed_mm_s + PULSE_LEADS_MM)
     n = int(round(cal.duration_s * cal.fs))
     x_samples = x_start + np.arange(n) / cal.fs * px_per_s
     if not grid_removed:  # a removed dark grid leaves the trace in scraps that could pass for letters
@@ -117,7 +148,8 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
         "px_per_mm": round(pitch.px_per_mm, 4), "px_per_mm_x": round(pitch.px_per_mm_x, 4),
         "px_per_mm_y": round(pitch.px_per_mm_y, 4), "pitch_from": pitch.method,
         "dark_grid_removed_from_ink": grid_removed, "stroke_px": round(stroke, 2),
-        "x_start": round(x_start, 2), "x_end": round(x_end, 2), "layout": layout.name, "rows": row_info,
+        "x_start": round(x_start, 2), "x_end": round(x_end, 2), "time_from": time_from, "layout": layout.name,
+        "rows": row_info,
         "calibration": {"fs": cal.fs, "duration_s": cal.duration_s, "speed_mm_s": cal.speed_mm_s,
                         "gain_mm_mv": cal.gain_mm_mv},
     }

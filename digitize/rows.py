@@ -46,29 +46,49 @@ def row_bands(centres: np.ndarray, height: int) -> list[tuple[int, int]]:
     return [(max(0, int(t)), min(height, int(np.ceil(b)))) for t, b in zip(tops, bottoms)]
 
 
-def trace_end_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float) -> float | None:
-    """Right end of the ink in a row band: the last column of the last ink stretch at least 1 mm long that is not a
-    ruled line (a stretch at most LINE_WIDTH_MM wide whose ink spans most of the band's height, even in dashes: the
-    grid's border or a dark grid line beyond the trace's end)."""
-    rows = ink[band[0]: band[1]]
-    cols = rows.any(axis=0)
-    xs = np.flatnonzero(cols)
+def _stretches(rows: np.ndarray, px_per_mm: float) -> list[tuple[int, int, bool]]:
+    """Runs of inked columns in a band, left to right, at least 1 mm long: (first column, last column, whether it
+    is a ruled line: at most LINE_WIDTH_MM wide, its ink spanning most of the band's height, even in dashes)."""
+    xs = np.flatnonzero(rows.any(axis=0))
     if xs.size == 0:
-        return None
-    min_len = max(2, int(px_per_mm))
+        return []
     breaks = np.flatnonzero(np.diff(xs) > 2)
-    starts = np.concatenate([[0], breaks + 1])
-    ends = np.concatenate([breaks, [xs.size - 1]])
-    for s, e in zip(starts[::-1], ends[::-1]):
+    out = []
+    for s, e in zip(np.concatenate([[0], breaks + 1]), np.concatenate([breaks, [xs.size - 1]])):
         width = xs[e] - xs[s] + 1
-        if width < min_len:
+        if width < max(2, int(px_per_mm)):
             continue
         inked = np.flatnonzero(rows[:, xs[s]: xs[e] + 1].any(axis=1))
         tall = inked[-1] - inked[0] + 1 >= LINE_SPAN * len(rows)
-        if width <= LINE_WIDTH_MM * px_per_mm and tall:
+        out.append((int(xs[s]), int(xs[e]), bool(width <= LINE_WIDTH_MM * px_per_mm and tall)))
+    return out
+
+
+def trace_end_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float) -> float | None:
+    """Right end of the ink in a row band: the last column of the last ink stretch at least 1 mm long that is not a
+    ruled line (the grid's border or a dark grid line beyond the trace's end)."""
+    rows = ink[band[0]: band[1]]
+    if not rows.any():
+        return None
+    ends = [e for _, e, line in _stretches(rows, px_per_mm) if not line]
+    return float(ends[-1] if ends else np.flatnonzero(rows.any(axis=0))[-1]) + 1.0
+
+
+def trace_start_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, pulse_mm: float,
+                  pulse_width_mm: float) -> float | None:
+    """Left end of the trace in a row band: the first column of the first ink stretch at least 1 mm long that is
+    neither a ruled line nor the calibration pulse (a stretch at most ``pulse_width_mm`` wide whose ink spans most
+    of the pulse's ``pulse_mm`` height); None when there is no such stretch."""
+    rows = ink[band[0]: band[1]]
+    for s, e, line in _stretches(rows, px_per_mm):
+        if line:
             continue
-        return float(xs[e]) + 1.0
-    return float(xs[-1]) + 1.0
+        inked = np.flatnonzero(rows[:, s: e + 1].any(axis=1))
+        pulse = (e - s + 1 <= pulse_width_mm * px_per_mm
+                 and inked[-1] - inked[0] + 1 >= 0.7 * pulse_mm * px_per_mm)
+        if not pulse:
+            return float(s)
+    return None
 
 
 def pulse_baseline(ink: np.ndarray, band: tuple[int, int], x_start: float, px_per_mm: float,

@@ -68,9 +68,9 @@ def test_page_coordinates_follow_a_known_bend_to_a_tenth_of_a_millimetre(bent):
 def test_a_flat_page_is_left_as_it_is(bent):
     rgb = bent[0]
     maps = colour_maps(rgb)
-    ink, grid, how = flatten(maps.ink, maps.grid)
+    ink, grid, shown, how = flatten(maps.ink, maps.grid)
     assert not how.applied and how.reason == "flat enough" and how.bend_mm < BENT_MM / 4
-    assert ink is maps.ink and grid is maps.grid
+    assert ink is maps.ink and grid is maps.grid and shown is None
 
 
 def test_flattening_straightens_rows_the_digitizer_could_not_read(bent):
@@ -87,14 +87,14 @@ def test_flattening_straightens_rows_the_digitizer_could_not_read(bent):
 def test_always_and_never_are_obeyed(bent):
     rgb = bent[0]
     maps = colour_maps(rgb)
-    _, _, forced = flatten(maps.ink, maps.grid, "always")
-    ink, _, skipped = flatten(maps.ink, maps.grid, "never")
+    forced = flatten(maps.ink, maps.grid, "always").how
+    ink, _, _, skipped = flatten(maps.ink, maps.grid, "never")
     assert forced.applied and not skipped.applied and ink is maps.ink
 
 
 def test_no_grid_no_flattening():
     blank = np.zeros((400, 600), np.float32)
-    ink, grid, how = flatten(blank, blank, "always")
+    ink, grid, _, how = flatten(blank, blank, "always")
     assert not how.applied and how.reason == "no grid" and grid is blank
 
 

@@ -19,8 +19,9 @@ from digitize.layouts import LEAD_NAMES, parse_layout
 from digitize.model import UNet, to_input
 from digitize.naive import digitize_naive
 from digitize.pipeline import Calibration, row_baseline
-from digitize.rows import trace_end_x
+from digitize.rows import trace_end_x, trace_start_x
 from digitize.train import TrainConfig, checkpoint_path, train
+from eval.challenge2024 import score_lead
 from simulator.frame import render_frame, write_frame
 from simulator.layout import PageSpec
 from simulator.records import Record
@@ -291,3 +292,30 @@ def test_a_pulse_foot_far_from_the_trace_is_not_the_baseline():
     assert row_baseline(500.0, 2.0, 505.0, px_per_mv) == (499.5, "calibration pulse")
     assert row_baseline(500.0 - 1.4 * px_per_mv, 2.0, 505.0, px_per_mv) == (505.0, "median level")
     assert row_baseline(None, 2.0, 505.0, px_per_mv) == (505.0, "median level")
+
+
+def test_trace_start_skips_the_calibration_pulse_and_the_border():
+    band = np.zeros((100, 800), bool)
+    band[5:95, 20:24] = True                           # the grid's border: a ruled line
+    band[70:72, 40:72] = True                          # the pulse, 8 mm with its lead-in and -out at 4 px/mm ...
+    band[30:72, 46:48] = True                          # ... rising 10 mm
+    band[30:32, 46:66] = True
+    band[30:72, 64:66] = True
+    band[60:62, 100:600] = True                        # the trace
+    assert trace_start_x(band, (0, 100), 4.0, pulse_mm=10.0, pulse_width_mm=11.5) == 100.0
+
+
+def test_a_page_cut_off_at_the_right_is_timed_from_its_start(page_dir):
+    """A photo that cuts the page's right side off cuts the trace's end off with it: the time span then comes from
+    where the rows start (timed from the cut, every lead was 1.3 s late here)."""
+    rgb = cv2.imread(str(page_dir / "page.png"))[:, :, ::-1]
+    truth = wfdb.rdrecord(str(page_dir / "page")).p_signal
+    full = digitize_naive(np.ascontiguousarray(rgb), parse_layout("3x4+1"), Calibration(fs=FS), dewarp="never")
+    cut = digitize_naive(np.ascontiguousarray(rgb[:, : int(0.88 * rgb.shape[1])]), parse_layout("3x4+1"),
+                         Calibration(fs=FS), dewarp="never")
+    assert full.detections["time_from"] == "trace end"
+    assert cut.detections["time_from"].startswith("trace start")
+    assert cut.detections["x_start"] == pytest.approx(full.detections["x_start"], abs=2.0)   # 0.25 mm at 200 dpi
+    for lead in ("I", "III", "aVR", "aVL", "aVF"):   # whole in the picture
+        j = LEAD_NAMES.index(lead)
+        assert score_lead(lead, truth[:, j], cut.signals[lead], FS).snr > 15.0, lead
