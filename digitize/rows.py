@@ -46,9 +46,10 @@ def row_bands(centres: np.ndarray, height: int) -> list[tuple[int, int]]:
     return [(max(0, int(t)), min(height, int(np.ceil(b)))) for t, b in zip(tops, bottoms)]
 
 
-def _stretches(rows: np.ndarray, px_per_mm: float) -> list[tuple[int, int, bool]]:
-    """Runs of inked columns in a band, left to right, at least 1 mm long: (first column, last column, whether it
-    is a ruled line: at most LINE_WIDTH_MM wide, its ink spanning most of the band's height, even in dashes)."""
+def _stretches(rows: np.ndarray, px_per_mm: float) -> list[tuple[int, int, int, bool]]:
+    """Runs of inked columns in a band, left to right, at least 1 mm long: (first column, last column, height its
+    ink spans, whether it is a ruled line: at most LINE_WIDTH_MM wide, its ink spanning most of the band's height,
+    even in dashes)."""
     xs = np.flatnonzero(rows.any(axis=0))
     if xs.size == 0:
         return []
@@ -59,8 +60,9 @@ def _stretches(rows: np.ndarray, px_per_mm: float) -> list[tuple[int, int, bool]
         if width < max(2, int(px_per_mm)):
             continue
         inked = np.flatnonzero(rows[:, xs[s]: xs[e] + 1].any(axis=1))
-        tall = inked[-1] - inked[0] + 1 >= LINE_SPAN * len(rows)
-        out.append((int(xs[s]), int(xs[e]), bool(width <= LINE_WIDTH_MM * px_per_mm and tall)))
+        height = int(inked[-1] - inked[0] + 1)
+        line = width <= LINE_WIDTH_MM * px_per_mm and height >= LINE_SPAN * len(rows)
+        out.append((int(xs[s]), int(xs[e]), height, line))
     return out
 
 
@@ -70,7 +72,7 @@ def trace_end_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float) -> flo
     rows = ink[band[0]: band[1]]
     if not rows.any():
         return None
-    ends = [e for _, e, line in _stretches(rows, px_per_mm) if not line]
+    ends = [e for _, e, _, line in _stretches(rows, px_per_mm) if not line]
     return float(ends[-1] if ends else np.flatnonzero(rows.any(axis=0))[-1]) + 1.0
 
 
@@ -79,14 +81,9 @@ def trace_start_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, puls
     """Left end of the trace in a row band: the first column of the first ink stretch at least 1 mm long that is
     neither a ruled line nor the calibration pulse (a stretch at most ``pulse_width_mm`` wide whose ink spans most
     of the pulse's ``pulse_mm`` height); None when there is no such stretch."""
-    rows = ink[band[0]: band[1]]
-    for s, e, line in _stretches(rows, px_per_mm):
-        if line:
-            continue
-        inked = np.flatnonzero(rows[:, s: e + 1].any(axis=1))
-        pulse = (e - s + 1 <= pulse_width_mm * px_per_mm
-                 and inked[-1] - inked[0] + 1 >= 0.7 * pulse_mm * px_per_mm)
-        if not pulse:
+    for s, e, height, line in _stretches(ink[band[0]: band[1]], px_per_mm):
+        pulse = e - s + 1 <= pulse_width_mm * px_per_mm and height >= 0.7 * pulse_mm * px_per_mm
+        if not (line or pulse):
             return float(s)
     return None
 
