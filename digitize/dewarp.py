@@ -10,7 +10,9 @@ rows at one scale. The grid is a ruler printed everywhere on the page, so it say
    that field, so a weak tile takes its true peak rather than a 4 or 6 mm one.
 3. **Page coordinates.** Page x and y (mm) are the least-squares fields whose gradients are the inverse of those
    displacement pairs where tiles are reliable, continued straight (zero second difference) where they are not:
-   text, shadows, hands, the table.
+   text, shadows, hands, the table. They are then locked to the ruled lines: the grid demodulated by the field's own
+   5 mm phase gives the misfit, unwrapped across the page so that a region that drifted by over half a cell is
+   moved back rather than onto the wrong line.
 4. **Resampling.** Page mm → image px by linear interpolation over the reliable pixels; the ink and grid maps are
    remapped onto a flat page at the photo's own scale.
 
