@@ -125,22 +125,32 @@ def _peaks(acfs: np.ndarray, r: int, step_px: float, axis: int, guide: np.ndarra
     """Per tile the autocorrelation peak (dy, dx) of a 5 mm step along page ``axis`` (1: x, 0: y) and its contrast:
     the strongest in the cone about that image axis, or with ``guide`` the strongest within 20 % of the guide."""
     ny, nx, s, _ = acfs.shape
-    flat = acfs.reshape(ny * nx, s * s)
-    yy, xx = np.mgrid[-r: r + 1, -r: r + 1]
+    cube = acfs.reshape(ny * nx, s, s)
+    idx = np.arange(len(cube))
     if guide is None:
+        yy, xx = np.mgrid[-r: r + 1, -r: r + 1]
         along, across = (xx, yy) if axis == 1 else (yy, xx)
         length = np.hypot(yy, xx)
         allowed = ((length >= STEP_RANGE[0] * step_px) & (length <= STEP_RANGE[1] * step_px)
                    & (np.degrees(np.arctan2(np.abs(across), along)) < CONE_DEG)).ravel()[None, :]
+        py, px = np.divmod(np.argmax(np.where(allowed, cube.reshape(len(cube), -1), -np.inf), axis=1), s)
     else:
+        # only the lags within reach of each tile's guide are read (a window about it), in the same row-major order,
+        # so the pick is the one a search over every lag would make
         g = guide.reshape(-1, 2)
-        dist = np.hypot(yy.ravel()[None, :] - g[:, :1], xx.ravel()[None, :] - g[:, 1:])
-        allowed = dist <= 0.2 * np.hypot(g[:, :1], g[:, 1:])
-    k = np.argmax(np.where(allowed, flat, -np.inf), axis=1)
-    py, px = np.divmod(k, s)
+        radius = 0.2 * np.hypot(g[:, 0], g[:, 1])
+        w = int(np.ceil(radius.max())) + 1
+        dy, dx = np.mgrid[-w: w + 1, -w: w + 1]
+        wy = (np.round(g[:, 0]).astype(int) + r)[:, None, None] + dy
+        wx = (np.round(g[:, 1]).astype(int) + r)[:, None, None] + dx
+        allowed = ((wy >= 0) & (wy < s) & (wx >= 0) & (wx < s)
+                   & (np.hypot(wy - r - g[:, :1, None], wx - r - g[:, 1:, None]) <= radius[:, None, None]))
+        vals = cube[idx[:, None, None], np.clip(wy, 0, s - 1), np.clip(wx, 0, s - 1)]
+        k = np.argmax(np.where(allowed, vals, -np.inf).reshape(len(cube), -1), axis=1)
+        found = allowed.reshape(len(cube), -1).any(axis=1)   # none: the full search's argmax picks lag index 0
+        py = np.where(found, wy.reshape(len(cube), -1)[idx, k], 0)
+        px = np.where(found, wx.reshape(len(cube), -1)[idx, k], 0)
     py, px = np.clip(py, 1, s - 2), np.clip(px, 1, s - 2)
-    cube = flat.reshape(-1, s, s)
-    idx = np.arange(len(cube))
     top = cube[idx, py, px]
 
     def offset(before: np.ndarray, after: np.ndarray) -> np.ndarray:  # parabola through three samples
