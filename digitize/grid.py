@@ -9,6 +9,7 @@ Rotation: the angle at which the row profile of the grid (and traces) is sharpes
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -45,19 +46,29 @@ def _acf(profile: np.ndarray) -> np.ndarray:
     return acf / max(acf[0], 1e-12)
 
 
-def _sample(acf: np.ndarray, lag: float) -> float:
-    i = int(lag)
-    if i + 1 >= len(acf):
-        return np.nan
-    t = lag - i
-    return float((1 - t) * acf[i] + t * acf[i + 1])
+def _contrasts(acf: np.ndarray, periods: np.ndarray, k_max: int = 6) -> np.ndarray:
+    """Per period: mean ACF at its multiples minus the mean at the half-way lags (linear interpolation between lags;
+    lags past the ACF's end are left out; -inf when none of the multiples is in reach)."""
+    k = np.arange(1, k_max + 1)
+
+    def sample(lags: np.ndarray) -> np.ndarray:
+        i = lags.astype(int)
+        t = lags - i
+        inside = i + 1 < len(acf)
+        i = np.where(inside, i, 0)
+        return np.where(inside, (1 - t) * acf[i] + t * acf[i + 1], np.nan)
+
+    on = sample(periods[:, None] * k)
+    off = sample(periods[:, None] * (k - 0.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # a period none of whose multiples fits: -inf below
+        score = np.nanmean(on, axis=1) - np.nanmean(off, axis=1)
+    return np.where(np.isnan(on).all(axis=1), -np.inf, score)
 
 
 def _contrast(acf: np.ndarray, period: float, k_max: int = 6) -> float:
     """Mean ACF at multiples of ``period`` minus the mean at the half-way lags."""
-    on = [_sample(acf, k * period) for k in range(1, k_max + 1)]
-    off = [_sample(acf, (k - 0.5) * period) for k in range(1, k_max + 1)]
-    return float(np.nanmean(on) - np.nanmean(off)) if not np.all(np.isnan(on)) else -np.inf
+    return float(_contrasts(acf, np.array([period], dtype=np.float64), k_max)[0])
 
 
 def _refine(acf: np.ndarray, period: float) -> float:
@@ -82,7 +93,7 @@ def _refine(acf: np.ndarray, period: float) -> float:
 def _fundamental(acf: np.ndarray) -> float:
     """Line spacing in px: the candidate period with the highest on/off ACF contrast."""
     lags = np.arange(max(3.0, MIN_PX_PER_MM), min(len(acf) / 7, 5 * MAX_PX_PER_MM), 0.25)
-    scores = np.array([_contrast(acf, p) for p in lags])
+    scores = _contrasts(acf, lags)
     good = np.flatnonzero(scores >= 0.7 * np.nanmax(scores))   # multiples of the spacing score as well: take the first
     return float(lags[good[0]])
 
