@@ -46,6 +46,7 @@ STEP_RANGE = (0.6, 1.6)  # ... and is this many working 5 mm steps long (the sca
 AGREE = 0.08            # a tile is reliable when its steps are within this fraction of the smoothed field's
 STRAIGHT_WEIGHT = 0.05  # weight of "continue straight" against a reliable tile's gradient in the integration
 MIN_RELIABLE = 0.25     # below this fraction of reliable tiles on the paper, the grid cannot be trusted: no flattening
+MIN_RELIABLE_TILES = 12  # ... nor with fewer reliable tiles than this (too few for an affine fit to mean anything)
 BENT_MM = 1.0           # flatten when an affine map misplaces some reliable tiles (95th percentile) by more than this
 TRUST_MARGIN_TILES = 3  # the flat page reaches this many tiles beyond the reliable ones (their half window)
 MAX_SIDE = 4000         # px: the flattened page is never larger than this
@@ -59,7 +60,7 @@ class Flattening:
     reason: str
     reliable_fraction: float
     bend_mm: float          # 95th percentile distance of reliable tiles from the best affine map (mm)
-    px_per_mm: float        # the flattened page's scale (the photo's median)
+    px_per_mm: float        # the flattened page's scale (the grid's regional pitch in the photo)
 
     def as_dict(self) -> dict:
         return {"applied": self.applied, "reason": self.reason, "reliable_fraction": round(self.reliable_fraction, 3),
@@ -77,7 +78,7 @@ class PageCoordinates:
     reliable: np.ndarray    # (ny, nx) bool
     on_paper: np.ndarray    # (ny, nx) bool: paper with some grid around the tile's centre
     scale: float            # working px per full-resolution px
-    px_per_mm: float        # full-resolution px per mm (median of the image quarters)
+    px_per_mm: float        # full-resolution px per mm (grid.regional_pitch)
 
     def tile_centres(self) -> tuple[np.ndarray, np.ndarray]:
         """Full-resolution (x, y) of the tile centres, each (ny, nx)."""
@@ -375,7 +376,7 @@ def flatten(ink: np.ndarray, grid: np.ndarray, mode: str = "auto", grid_ink: np.
     if coords is None:
         return FlatPage(ink, grid, None, Flattening(False, "no grid", 0.0, 0.0, 0.0))
     reliable = float(coords.reliable.sum() / max(1, coords.on_paper.sum()))
-    if reliable < MIN_RELIABLE or coords.reliable.sum() < 12:
+    if reliable < MIN_RELIABLE or coords.reliable.sum() < MIN_RELIABLE_TILES:
         return FlatPage(ink, grid, None, Flattening(False, "grid too faint to follow", reliable, 0.0, coords.px_per_mm))
     bend = bend_mm(coords)
     if mode == "auto" and bend <= BENT_MM:
