@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from digitize.dewarp import flatten  # noqa: E402
-from digitize.ink import colour_maps  # noqa: E402
+from digitize.ink import colour_maps, grid_lines  # noqa: E402
 from digitize.layouts import parse_layout  # noqa: E402
 from digitize.naive import digitize_naive  # noqa: E402
 from digitize.pipeline import Calibration  # noqa: E402
@@ -70,8 +70,8 @@ def main() -> None:
             never = seconds(lambda f: digitize_naive(f[0], parse_layout(f[1]), f[2], dewarp="never"), items)
             auto = seconds(lambda f: digitize_naive(f[0], parse_layout(f[1]), f[2], dewarp="auto"), items)
             maps = [colour_maps(f[0]) for f in items]
-            applied = sum(flatten(m.ink, m.grid).how.applied for m in maps)
-            alone = seconds(lambda m: flatten(m.ink, m.grid), maps)
+            applied = sum(flatten(m.ink, grid_lines(m.grid, m.ink)).how.applied for m in maps)
+            alone = seconds(lambda m: flatten(m.ink, grid_lines(m.grid, m.ink)), maps)
             h, w = items[0][0].shape[:2]
             print(f"{preset:14s} {w:>5d}x{h:<5d} {never:8.2f} {auto:8.2f} {auto / never:6.2f} {alone:9.2f} "
                   f"{applied}/{len(items)}")

@@ -361,31 +361,32 @@ class FlatPage(NamedTuple):
     everywhere, the maps are the image's own) and what was done."""
 
     ink: np.ndarray
-    grid: np.ndarray
+    lines: np.ndarray
     shown: np.ndarray | None
     how: Flattening
 
 
-def flatten(ink: np.ndarray, grid: np.ndarray, mode: str = "auto", grid_ink: np.ndarray | None = None) -> FlatPage:
-    """The ink and grid maps resampled onto the flat page when it is bent (``auto``) or always (``always``);
-    ``never`` returns them as they are. The page is measured on the grid with ``grid_ink`` (default ``ink``) taken
-    out, so that a trace crossing the grid does not pass for a line."""
+def flatten(ink: np.ndarray, lines: np.ndarray, mode: str = "auto") -> FlatPage:
+    """The ink and grid-line maps resampled onto the flat page when it is bent (``auto``) or always (``always``);
+    ``never`` returns them as they are. ``lines`` is the grid with the ink taken out (:func:`~.ink.grid_lines`), so
+    that a trace crossing the grid does not pass for a line."""
     if mode == "never":
-        return FlatPage(ink, grid, None, Flattening(False, "not asked", 0.0, 0.0, 0.0))
-    coords = page_coordinates(grid * (1.0 - np.clip(ink if grid_ink is None else grid_ink, 0.0, 1.0)))
+        return FlatPage(ink, lines, None, Flattening(False, "not asked", 0.0, 0.0, 0.0))
+    coords = page_coordinates(lines)
     if coords is None:
-        return FlatPage(ink, grid, None, Flattening(False, "no grid", 0.0, 0.0, 0.0))
+        return FlatPage(ink, lines, None, Flattening(False, "no grid", 0.0, 0.0, 0.0))
     reliable = float(coords.reliable.sum() / max(1, coords.on_paper.sum()))
     if reliable < MIN_RELIABLE or coords.reliable.sum() < MIN_RELIABLE_TILES:
-        return FlatPage(ink, grid, None, Flattening(False, "grid too faint to follow", reliable, 0.0, coords.px_per_mm))
+        return FlatPage(ink, lines, None, Flattening(False, "grid too faint to follow", reliable, 0.0,
+                                                     coords.px_per_mm))
     bend = bend_mm(coords)
     if mode == "auto" and bend <= BENT_MM:
-        return FlatPage(ink, grid, None, Flattening(False, "flat enough", reliable, bend, coords.px_per_mm))
-    map_x, map_y = _flat_maps(coords, grid.shape)
+        return FlatPage(ink, lines, None, Flattening(False, "flat enough", reliable, bend, coords.px_per_mm))
+    map_x, map_y = _flat_maps(coords, lines.shape)
 
     def warp(img: np.ndarray) -> np.ndarray:
         return cv2.remap(img.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                          borderValue=0.0)
 
-    shown = warp(np.ones(grid.shape, np.float32)) > 0.5
-    return FlatPage(warp(ink), warp(grid), shown, Flattening(True, "bent", reliable, bend, coords.px_per_mm))
+    shown = warp(np.ones(lines.shape, np.float32)) > 0.5
+    return FlatPage(warp(ink), warp(lines), shown, Flattening(True, "bent", reliable, bend, coords.px_per_mm))

@@ -20,6 +20,7 @@ MIN_PX_PER_MM = 1.5        # ~40 dpi
 MAX_PX_PER_MM = 30.0       # ~760 dpi
 PAGE_WIDTH_MM = 279.4      # letter landscape: the prior when 1 mm vs 5 mm cannot be told apart
 MAX_ROTATION_DEG = 10.0
+NO_GRID_LEVEL = 1e-3       # a grid map darker than this on average has a grid
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _axis_pitch(profile: np.ndarray, extent_px: int) -> tuple[float, str]:
 def estimate_pitch(grid: np.ndarray) -> GridPitch:
     """Grid pitch of a (deskewed) grid map; falls back to a letter-width page when there is no grid."""
     h, w = grid.shape
-    if float(grid.mean()) < 1e-3:
+    if float(grid.mean()) < NO_GRID_LEVEL:
         ppmm = max(w, h) / PAGE_WIDTH_MM
         return GridPitch(ppmm, ppmm, "page-width prior (no grid)")
     px_x, how_x = _axis_pitch(grid.mean(axis=0), max(w, h))

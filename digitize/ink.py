@@ -67,6 +67,16 @@ def colour_maps(rgb: np.ndarray) -> ColourMaps:
     return ColourMaps(ink=ink.astype(np.float32), grid=grid.astype(np.float32), paper=paper)
 
 
+def grid_lines(grid: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """The grid map with the ink taken out: printed lines only, for measuring the grid's pitch, rotation and bends.
+
+    Left in, the traces outweigh a faint grid (a low-dpi scan, a pink grid): rows of trace make the row profile
+    periodic at the row spacing, and a 3x4 page's simultaneous beats make the column profile periodic at the heart
+    rate, either of which then passes for the grid's pitch.
+    """
+    return grid * (1.0 - np.clip(ink, 0.0, 1.0))
+
+
 def _straight_lines(mask: np.ndarray, length: int) -> np.ndarray:
     """Pixels of horizontal or vertical runs of ink at least ``length`` px long."""
     horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
@@ -95,27 +105,26 @@ def remove_straight_lines(ink: np.ndarray, px_per_mm: float) -> tuple[np.ndarray
 LABEL_ZONE_MM = (-1.0, 10.0)   # lead labels sit at the start of each column, within this span of it
 LABEL_MAX_MM = (9.0, 6.0)      # and are smaller than this (width, height)
 LABEL_MIN_HEIGHT_MM = 1.5      # but taller than this (a flat scrap of trace is not a letter)
+LABEL_LINK_LEVEL = 0.15        # marks are the ink's parts joined by ink at least this strong
 
 
 def erase_labels(ink: np.ndarray, n_columns: int, x_start: float, width_px: float, px_per_mm: float) -> np.ndarray:
-    """Erase small ink components (lead labels) lying wholly in the first few mm of a column.
+    """Erase small ink marks (lead labels) lying wholly in the first few mm of a column.
 
-    The trace is one long component crossing these zones, so it stays; a label left in would pull the tracer off
-    the trace wherever the trace is faint.
+    A mark is a part of the ink map joined by faint ink (LABEL_LINK_LEVEL), not only by ink above the trace
+    threshold: a thin grey label on a low-dpi scan passes that threshold only in scraps, each too small to look like
+    a letter, and a faint trace does so in scraps that look like letters (an R wave whose steep strokes are faint).
+    The trace is one long mark crossing these zones, so it stays; a label left in would pull the tracer off the trace
+    wherever the trace is faint.
     """
-    mask = (ink > 0.5).astype(np.uint8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    labels = None
+    mask = (ink > LABEL_LINK_LEVEL).astype(np.uint8)
+    n, marks, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     starts = [x_start + c * width_px / n_columns for c in range(n_columns)]
-    out = ink
+    label = np.zeros(n, bool)
     for i in range(1, n):
         x, y, w, h, _ = stats[i]
         if w > LABEL_MAX_MM[0] * px_per_mm or not LABEL_MIN_HEIGHT_MM * px_per_mm <= h <= LABEL_MAX_MM[1] * px_per_mm:
             continue
-        if not any(s + LABEL_ZONE_MM[0] * px_per_mm <= x and x + w <= s + LABEL_ZONE_MM[1] * px_per_mm for s in starts):
-            continue
-        if labels is None:
-            labels = cv2.connectedComponents(mask, connectivity=8)[1]
-            out = ink.copy()
-        out[labels == i] = 0.0
-    return out
+        label[i] = any(s + LABEL_ZONE_MM[0] * px_per_mm <= x and x + w <= s + LABEL_ZONE_MM[1] * px_per_mm
+                       for s in starts)
+    return np.where(label[marks], 0.0, ink).astype(np.float32) if label.any() else ink

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import grid as grid_mod
 from .dewarp import flatten
-from .ink import erase_labels, remove_straight_lines
+from .ink import erase_labels, grid_lines, remove_straight_lines
 from .layouts import PageLayoutSpec
 from .rows import erase_ticks, find_rows, pulse_baseline, row_bands, trace_end_x, trace_start_x
 from .vectorize import INK_THRESHOLD, sample_polyline, stroke_width, trace_row
@@ -95,14 +95,16 @@ class Digitized:
 def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal: Calibration,
                   dewarp: str = "auto", grid_ink: np.ndarray | None = None) -> Digitized:
     """Signals of a page from its ink probability and grid darkness maps (both (H, W) in [0, 1]). ``dewarp``:
-    flatten a bent page from its grid first (``auto``: when it is bent; ``always``; ``never``), with ``grid_ink``
-    (default ``ink``) taken out of the grid before it is measured."""
-    ink, grid, shown, flattening = flatten(ink, grid, dewarp, grid_ink)
+    flatten a bent page from its grid first (``auto``: when it is bent; ``always``; ``never``). The grid is
+    measured (bends, rotation, pitch) with ``grid_ink`` (default ``ink``) taken out of it."""
+    lines = grid_lines(grid, ink if grid_ink is None else grid_ink)
+    ink, lines, shown, flattening = flatten(ink, lines, dewarp)
     shown = np.ones(ink.shape, np.float32) if shown is None else shown.astype(np.float32)
-    rotation = grid_mod.estimate_rotation(np.maximum(grid, ink))
+    has_grid = float(lines.mean()) >= grid_mod.NO_GRID_LEVEL
+    rotation = grid_mod.estimate_rotation(lines if has_grid else np.maximum(lines, ink))
     if abs(rotation) > 1e-6:
-        ink, grid, shown = (grid_mod.rotate(m, rotation) for m in (ink, grid, shown))
-    pitch = grid_mod.estimate_pitch(grid)
+        ink, lines, shown = (grid_mod.rotate(m, rotation) for m in (ink, lines, shown))
+    pitch = grid_mod.estimate_pitch(lines)
     ink, grid_removed = remove_straight_lines(ink, pitch.px_per_mm)
     mask = ink > INK_THRESHOLD
     h = ink.shape[0]

@@ -12,7 +12,7 @@ import wfdb
 
 from digitize.dewarp import BENT_MM, MAJOR_MM, _lock_to_lines, flatten, page_coordinates
 from digitize.infer import UnetDigitizer
-from digitize.ink import colour_maps
+from digitize.ink import colour_maps, grid_lines
 from digitize.layouts import LEAD_NAMES, parse_layout
 from digitize.model import UNet
 from digitize.naive import digitize_naive
@@ -54,7 +54,7 @@ def bent(tmp_path_factory):
 def test_page_coordinates_follow_a_known_bend_to_a_tenth_of_a_millimetre(bent):
     _, photo, src_x, src_y, _ = bent
     maps = colour_maps(photo)
-    coords = page_coordinates(maps.grid * (1.0 - maps.ink))
+    coords = page_coordinates(grid_lines(maps.grid, maps.ink))
     assert coords.px_per_mm == pytest.approx(PX_PER_MM, rel=0.12)
     h, w = photo.shape[:2]
     y, x = np.mgrid[int(0.15 * h): int(0.85 * h): 9, int(0.1 * w): int(0.9 * w): 9]  # the grid's area
@@ -68,9 +68,10 @@ def test_page_coordinates_follow_a_known_bend_to_a_tenth_of_a_millimetre(bent):
 def test_a_flat_page_is_left_as_it_is(bent):
     rgb = bent[0]
     maps = colour_maps(rgb)
-    ink, grid, shown, how = flatten(maps.ink, maps.grid)
+    lines = grid_lines(maps.grid, maps.ink)
+    ink, flat_lines, shown, how = flatten(maps.ink, lines)
     assert not how.applied and how.reason == "flat enough" and how.bend_mm < BENT_MM / 4
-    assert ink is maps.ink and grid is maps.grid and shown is None
+    assert ink is maps.ink and flat_lines is lines and shown is None
 
 
 def test_flattening_straightens_rows_the_digitizer_could_not_read(bent):
@@ -87,15 +88,16 @@ def test_flattening_straightens_rows_the_digitizer_could_not_read(bent):
 def test_always_and_never_are_obeyed(bent):
     rgb = bent[0]
     maps = colour_maps(rgb)
-    forced = flatten(maps.ink, maps.grid, "always").how
-    ink, _, _, skipped = flatten(maps.ink, maps.grid, "never")
+    lines = grid_lines(maps.grid, maps.ink)
+    forced = flatten(maps.ink, lines, "always").how
+    ink, _, _, skipped = flatten(maps.ink, lines, "never")
     assert forced.applied and not skipped.applied and ink is maps.ink
 
 
 def test_no_grid_no_flattening():
     blank = np.zeros((400, 600), np.float32)
-    ink, grid, _, how = flatten(blank, blank, "always")
-    assert not how.applied and how.reason == "no grid" and grid is blank
+    ink, lines, _, how = flatten(blank, blank, "always")
+    assert not how.applied and how.reason == "no grid" and lines is blank
 
 
 def test_a_region_drifted_by_more_than_half_a_cell_is_locked_back_not_slipped():

@@ -14,11 +14,11 @@ import wfdb
 from digitize.cli import main
 from digitize.grid import estimate_pitch, estimate_rotation, rotate
 from digitize.infer import predict_trace
-from digitize.ink import colour_maps
+from digitize.ink import colour_maps, erase_labels
 from digitize.layouts import LEAD_NAMES, parse_layout
 from digitize.model import UNet, to_input
 from digitize.naive import digitize_naive
-from digitize.pipeline import Calibration, row_baseline
+from digitize.pipeline import Calibration, digitize_maps, row_baseline
 from digitize.rows import trace_end_x, trace_start_x
 from digitize.train import TrainConfig, checkpoint_path, train
 from eval.challenge2024 import score_lead
@@ -319,3 +319,51 @@ def test_a_page_cut_off_at_the_right_is_timed_from_its_start(page_dir):
     for lead in ("I", "III", "aVR", "aVL", "aVF"):   # whole in the picture
         j = LEAD_NAMES.index(lead)
         assert score_lead(lead, truth[:, j], cut.signals[lead], FS).snr > 15.0, lead
+
+
+def test_a_faint_grid_is_measured_without_the_traces():
+    """On a 72 dpi scan the grid is faint and the traces are not: rows of trace and a 3x4 page's simultaneous beats
+    are periodic too, and with them in the grid map the pitch came out 4x too large (11.3 px/mm for 2.8)."""
+    px_per_mm = 72 / 25.4
+    h, w = 595, 842
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+
+    def lines(coord: np.ndarray) -> np.ndarray:   # 5 mm lines about a pixel wide
+        return np.clip(1.0 - np.abs((coord / (5 * px_per_mm) + 0.5) % 1.0 - 0.5) * 5 * px_per_mm / 0.6, 0.0, 1.0)
+
+    trace = np.zeros((h, w), np.uint8)
+    beat_px = 0.62 * 25 * px_per_mm                    # 97 bpm: the beats are no multiple of the grid
+    xs = np.arange(40, 800)
+    phase = (xs - 40) % beat_px
+    for row in range(4):
+        ys = 160 + 110 * row - 25 * np.exp(-((phase - 10) / 1.5) ** 2) + 8 * np.exp(-((phase - 25) / 5) ** 2)
+        cv2.polylines(trace, [np.stack([xs, ys], 1).astype(np.int32)], False, 255, 1)
+    ink = (trace / 255.0).astype(np.float32)
+    grid = np.maximum(0.08 * np.maximum(lines(x), lines(y)), ink).astype(np.float32)
+    for degrees in (0.0, 0.65):
+        result = digitize_maps(rotate(ink, degrees), rotate(grid, degrees), parse_layout("3x4+1"), Calibration(),
+                               dewarp="never")
+        assert result.detections["px_per_mm"] == pytest.approx(px_per_mm, rel=0.01)
+        assert result.detections["rotation_deg"] == pytest.approx(-degrees, abs=0.05)
+
+
+def test_labels_in_scraps_go_and_an_r_wave_in_scraps_stays():
+    """A thin grey label on a low-dpi scan passes the ink threshold only in scraps too small to be letters, so it
+    stayed and pulled the tracer off the trace; a faint R wave near a column's start passes it only at its tip and
+    foot, and its tip (letter-sized) was erased as a label."""
+    px_per_mm = 6.0
+    ink = np.zeros((300, 900), np.float32)
+    ink[200:202, 30:870] = 0.9                                   # the trace, one column from x = 30 mm ...
+    cv2.line(ink, (450, 200), (460, 140), 0.3, 1)                 # ... an R wave 3 mm after the third column's start,
+    cv2.line(ink, (460, 140), (470, 200), 0.3, 1)                 # its flanks faint
+    ink[138:150, 455:466] = np.where(ink[138:150, 455:466] > 0, 0.9, 0.0)   # and its tip dark (2 mm)
+    label = np.zeros_like(ink)                                   # a "V" 5 mm above the trace at the second
+    cv2.line(label, (245, 150), (253, 172), 0.35, 1)              # column's start: faint strokes ...
+    cv2.line(label, (253, 172), (261, 150), 0.35, 1)
+    label[(label > 0) & (np.arange(900)[None, :] % 4 == 0)] = 0.8   # ... dark only in scraps of a pixel or two
+    ink = np.maximum(ink, label)
+    assert (ink[138:150, 455:466] > 0.5).sum() >= 10
+    out = erase_labels(ink, n_columns=4, x_start=30.0, width_px=840.0, px_per_mm=px_per_mm)
+    assert not (out[140:180, 240:270] > 0).any()                 # the label went, faint strokes and all
+    assert (out[138:150, 455:466] == ink[138:150, 455:466]).all()   # the R wave stayed
+    assert (out[200:202] == ink[200:202]).all()
