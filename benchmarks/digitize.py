@@ -70,8 +70,8 @@ def main() -> None:
             never = seconds(lambda f: digitize_naive(f[0], parse_layout(f[1]), f[2], dewarp="never"), items)
             auto = seconds(lambda f: digitize_naive(f[0], parse_layout(f[1]), f[2], dewarp="auto"), items)
             maps = [colour_maps(f[0]) for f in items]
-            applied = sum(flatten(m.ink, grid_lines(m.grid, m.ink)).how.applied for m in maps)
-            alone = seconds(lambda m: flatten(m.ink, grid_lines(m.grid, m.ink)), maps)
+            applied = sum(flatten(m.ink, grid_lines(m.grid, m.ink), m.grid).how.applied for m in maps)
+            alone = seconds(lambda m: flatten(m.ink, grid_lines(m.grid, m.ink), m.grid), maps)
             h, w = items[0][0].shape[:2]
             print(f"{preset:14s} {w:>5d}x{h:<5d} {never:8.2f} {auto:8.2f} {auto / never:6.2f} {alone:9.2f} "
                   f"{applied}/{len(items)}")

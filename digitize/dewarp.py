@@ -362,26 +362,27 @@ class FlatPage(NamedTuple):
 
     ink: np.ndarray
     lines: np.ndarray
+    grid: np.ndarray
     shown: np.ndarray | None
     how: Flattening
 
 
-def flatten(ink: np.ndarray, lines: np.ndarray, mode: str = "auto") -> FlatPage:
-    """The ink and grid-line maps resampled onto the flat page when it is bent (``auto``) or always (``always``);
-    ``never`` returns them as they are. ``lines`` is the grid with the ink taken out (:func:`~.ink.grid_lines`), so
-    that a trace crossing the grid does not pass for a line."""
+def flatten(ink: np.ndarray, lines: np.ndarray, grid: np.ndarray, mode: str = "auto") -> FlatPage:
+    """The ink, grid-line and grid maps resampled onto the flat page when it is bent (``auto``) or always
+    (``always``); ``never`` returns them as they are. The page is measured on ``lines``, the grid with the ink taken
+    out (:func:`~.ink.grid_lines`), so that a trace crossing the grid does not pass for a line."""
     if mode == "never":
-        return FlatPage(ink, lines, None, Flattening(False, "not asked", 0.0, 0.0, 0.0))
+        return FlatPage(ink, lines, grid, None, Flattening(False, "not asked", 0.0, 0.0, 0.0))
     coords = page_coordinates(lines)
     if coords is None:
-        return FlatPage(ink, lines, None, Flattening(False, "no grid", 0.0, 0.0, 0.0))
+        return FlatPage(ink, lines, grid, None, Flattening(False, "no grid", 0.0, 0.0, 0.0))
     reliable = float(coords.reliable.sum() / max(1, coords.on_paper.sum()))
     if reliable < MIN_RELIABLE or coords.reliable.sum() < MIN_RELIABLE_TILES:
-        return FlatPage(ink, lines, None, Flattening(False, "grid too faint to follow", reliable, 0.0,
-                                                     coords.px_per_mm))
+        return FlatPage(ink, lines, grid, None, Flattening(False, "grid too faint to follow", reliable, 0.0,
+                                                           coords.px_per_mm))
     bend = bend_mm(coords)
     if mode == "auto" and bend <= BENT_MM:
-        return FlatPage(ink, lines, None, Flattening(False, "flat enough", reliable, bend, coords.px_per_mm))
+        return FlatPage(ink, lines, grid, None, Flattening(False, "flat enough", reliable, bend, coords.px_per_mm))
     map_x, map_y = _flat_maps(coords, lines.shape)
 
     def warp(img: np.ndarray) -> np.ndarray:
@@ -389,4 +390,5 @@ def flatten(ink: np.ndarray, lines: np.ndarray, mode: str = "auto") -> FlatPage:
                          borderValue=0.0)
 
     shown = warp(np.ones(lines.shape, np.float32)) > 0.5
-    return FlatPage(warp(ink), warp(lines), shown, Flattening(True, "bent", reliable, bend, coords.px_per_mm))
+    return FlatPage(warp(ink), warp(lines), warp(grid), shown, Flattening(True, "bent", reliable, bend,
+                                                                         coords.px_per_mm))

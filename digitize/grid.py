@@ -25,11 +25,13 @@ NO_GRID_LEVEL = 1e-3       # a grid map darker than this on average has a grid
 
 @dataclass(frozen=True)
 class GridPitch:
-    """Pixels per millimetre along x and y, their mean, and how it was found."""
+    """Pixels per millimetre along x and y, their mean, how it was found, and how periodic the map is at the spacing
+    found (the mean over both axes of the autocorrelation's on/off contrast there; 0 without a grid)."""
 
     px_per_mm_x: float
     px_per_mm_y: float
     method: str
+    strength: float = 0.0
 
     @property
     def px_per_mm(self) -> float:
@@ -99,20 +101,20 @@ def _fundamental(acf: np.ndarray) -> float:
     return float(lags[good[0]])
 
 
-def _axis_pitch(profile: np.ndarray, extent_px: int) -> tuple[float, str]:
-    """px per mm along one axis of the image, and which grid level decided it."""
+def _axis_pitch(profile: np.ndarray, extent_px: int) -> tuple[float, str, float]:
+    """px per mm along one axis of the image, which grid level decided it, and the ACF contrast at the spacing."""
     acf = _acf(profile)
     period = _refine(acf, _fundamental(acf))
-    minor = _contrast(acf, period / 5.0)
-    if period / 5.0 >= 2.0 and minor > 0.25 * _contrast(acf, period):
-        return period / 5.0, "5mm+1mm"
+    strength = _contrast(acf, period)
+    if period / 5.0 >= 2.0 and _contrast(acf, period / 5.0) > 0.25 * strength:
+        return period / 5.0, "5mm+1mm", strength
     # one visible level: 1 mm or 5 mm, whichever makes a page-sized image
     as_minor, as_major = period, period / 5.0
     err = lambda ppmm: abs(np.log(extent_px / ppmm / PAGE_WIDTH_MM))  # noqa: E731
     ok_minor = MIN_PX_PER_MM <= as_minor <= MAX_PX_PER_MM
     if ok_minor and (as_major < MIN_PX_PER_MM or err(as_minor) < err(as_major)):
-        return as_minor, "1mm"
-    return as_major, "5mm"
+        return as_minor, "1mm", strength
+    return as_major, "5mm", strength
 
 
 def estimate_pitch(grid: np.ndarray) -> GridPitch:
@@ -121,11 +123,11 @@ def estimate_pitch(grid: np.ndarray) -> GridPitch:
     if float(grid.mean()) < NO_GRID_LEVEL:
         ppmm = max(w, h) / PAGE_WIDTH_MM
         return GridPitch(ppmm, ppmm, "page-width prior (no grid)")
-    px_x, how_x = _axis_pitch(grid.mean(axis=0), max(w, h))
-    px_y, how_y = _axis_pitch(grid.mean(axis=1), max(w, h))
+    px_x, how_x, strength_x = _axis_pitch(grid.mean(axis=0), max(w, h))
+    px_y, how_y, strength_y = _axis_pitch(grid.mean(axis=1), max(w, h))
     if abs(px_x / px_y - 1.0) > 0.1:       # disagreeing axes: trust the one with the 1 mm sub-structure
         px_x = px_y = px_x if how_x == "5mm+1mm" else px_y
-    return GridPitch(px_x, px_y, f"x:{how_x} y:{how_y}")
+    return GridPitch(px_x, px_y, f"x:{how_x} y:{how_y}", 0.5 * (strength_x + strength_y))
 
 
 def rotate(image: np.ndarray, degrees: float, border: float | int = 0) -> np.ndarray:
@@ -174,7 +176,7 @@ def regional_pitch(marks: np.ndarray) -> float | None:
                 continue
             part = rotate(part, estimate_rotation(part))
             for profile in (part.mean(axis=0), part.mean(axis=1)):
-                px_per_mm, how = _axis_pitch(profile, max(h, w))
+                px_per_mm, how, _ = _axis_pitch(profile, max(h, w))
                 values.append(px_per_mm)
                 strengths.append(max(0.0, _contrast(_acf(profile), px_per_mm * (1.0 if how == "1mm" else 5.0))))
     if not values:

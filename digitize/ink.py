@@ -102,6 +102,44 @@ def remove_straight_lines(ink: np.ndarray, px_per_mm: float) -> tuple[np.ndarray
     return np.where(lines, 0.0, ink).astype(np.float32), had_grid
 
 
+RULED_LEVEL = 0.3          # a grid line is ink this strong (a grey grid line's ink hovers about the trace's 0.5) ...
+RULED_COLUMN = 0.3         # ... over this fraction of the page's height in one pixel column ...
+RULED_ROW = 0.5            # ... or of its width in one pixel row ...
+RULED_PERIOD_MM = 5.0      # ... with another such line this far away (a grid is periodic; aligned QRS complexes of a
+                           # 12x1 page or a flat rhythm strip are not)
+
+
+def _periodic(lines: np.ndarray, period_px: float) -> np.ndarray:
+    """Which of the candidate line positions have another candidate one period away (within a pixel) on either side."""
+    near = np.convolve(lines.astype(np.int32), np.ones(3, np.int32), mode="same") > 0   # within a pixel
+    p = int(round(period_px))
+    ahead, behind = np.zeros_like(near), np.zeros_like(near)
+    if 0 < p < near.size:
+        ahead[:-p], behind[p:] = near[p:], near[:-p]
+    return lines & (ahead | behind)
+
+
+def remove_ruled_lines(ink: np.ndarray, shown: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, int]:
+    """Erase the pixel columns and rows that ink runs the length of and that recur at the grid's 5 mm: the lines of a
+    black-and-white grid, which break into dashes (a resampled line steps between pixel rows, its grey dips under
+    the trace's level) that the straight-run eraser misses. ``shown`` is where the map shows the page. Returns the
+    map and how many pixel lines went.
+
+    Only the line's own pixels go, so a trace crossing it keeps a gap of a pixel or two (the tracer bridges it).
+    """
+    page = shown > 0.5
+    strong = (ink > RULED_LEVEL) & page
+    period = RULED_PERIOD_MM * px_per_mm
+    cols = _periodic(strong.sum(axis=0) > RULED_COLUMN * np.maximum(1, page.sum(axis=0)), period)
+    rows = _periodic(strong.sum(axis=1) > RULED_ROW * np.maximum(1, page.sum(axis=1)), period)
+    if not (cols.any() or rows.any()):
+        return ink, 0
+    out = ink.copy()
+    out[:, cols] = 0.0
+    out[rows] = 0.0
+    return out, int(cols.sum() + rows.sum())
+
+
 LABEL_ZONE_MM = (-1.0, 10.0)   # lead labels sit at the start of each column, within this span of it
 LABEL_MAX_MM = (9.0, 6.0)      # and are smaller than this (width, height)
 LABEL_MIN_HEIGHT_MM = 1.5      # but taller than this (a flat scrap of trace is not a letter)

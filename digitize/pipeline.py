@@ -12,7 +12,7 @@ import numpy as np
 
 from . import grid as grid_mod
 from .dewarp import flatten
-from .ink import erase_labels, grid_lines, remove_straight_lines
+from .ink import erase_labels, grid_lines, remove_ruled_lines, remove_straight_lines
 from .layouts import PageLayoutSpec
 from .rows import erase_ticks, find_rows, pulse_baseline, row_bands, trace_end_x, trace_start_x
 from .vectorize import INK_THRESHOLD, sample_polyline, stroke_width, trace_row
@@ -23,6 +23,8 @@ PULSE_TRUST_MV = 0.5  # a calibration pulse's foot further than this from the tr
 PULSE_WIDTH_S = 0.3   # a calibration pulse (0.2 s) is narrower than this ...
 PULSE_LEADS_MM = 4.0  # ... plus its flat lead-in and lead-out
 CUT_MM = 2.0          # a trace end this close to where the picture stops may go on beyond it
+CLEARLY_MORE_PERIODIC = 0.1  # ACF contrast by which all marks must beat the grid lines to measure the grid (a grid
+                             # scores 0.5-1, a page whose grid cannot be found under 0.15)
 
 
 def _hold_edges(seg: np.ndarray) -> np.ndarray:
@@ -73,6 +75,21 @@ def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]],
     return x_end - span_px, x_end, "trace end"
 
 
+def measure_grid(ink: np.ndarray, lines: np.ndarray, grid: np.ndarray) -> tuple[float, grid_mod.GridPitch, str]:
+    """The page's rotation and grid pitch, and which map gave them: the grid lines (the grid with the ink taken out),
+    unless the whole grid map is clearly the more periodic at the pitch it gives. Taken out, the traces no longer
+    outweigh a faint grid (a low-dpi scan, whose rows and simultaneous beats are periodic too); but a black-and-white
+    grid is in the ink and goes out with it. A page without grid lines is deskewed on its traces."""
+    measured = []
+    for name, marks in (("grid lines", lines), ("all marks", grid)):
+        has_grid = float(marks.mean()) >= grid_mod.NO_GRID_LEVEL
+        rotation = grid_mod.estimate_rotation(marks if has_grid else np.maximum(marks, ink))
+        pitch = grid_mod.estimate_pitch(grid_mod.rotate(marks, rotation) if abs(rotation) > 1e-6 else marks)
+        measured.append((rotation, pitch, name))
+    clearly = measured[1][1].strength > measured[0][1].strength + CLEARLY_MORE_PERIODIC
+    return measured[1] if clearly else measured[0]
+
+
 @dataclass(frozen=True)
 class Calibration:
     """How the page was printed (the digitizer assumes the standard unless told otherwise)."""
@@ -98,14 +115,13 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     flatten a bent page from its grid first (``auto``: when it is bent; ``always``; ``never``). The grid is
     measured (bends, rotation, pitch) with ``grid_ink`` (default ``ink``) taken out of it."""
     lines = grid_lines(grid, ink if grid_ink is None else grid_ink)
-    ink, lines, shown, flattening = flatten(ink, lines, dewarp)
+    ink, lines, grid, shown, flattening = flatten(ink, lines, grid, dewarp)
     shown = np.ones(ink.shape, np.float32) if shown is None else shown.astype(np.float32)
-    has_grid = float(lines.mean()) >= grid_mod.NO_GRID_LEVEL
-    rotation = grid_mod.estimate_rotation(lines if has_grid else np.maximum(lines, ink))
+    rotation, pitch, grid_from = measure_grid(ink, lines, grid)
     if abs(rotation) > 1e-6:
-        ink, lines, shown = (grid_mod.rotate(m, rotation) for m in (ink, lines, shown))
-    pitch = grid_mod.estimate_pitch(lines)
+        ink, shown = (grid_mod.rotate(m, rotation) for m in (ink, shown))
     ink, grid_removed = remove_straight_lines(ink, pitch.px_per_mm)
+    ink, ruled = remove_ruled_lines(ink, shown, pitch.px_per_mm)
     mask = ink > INK_THRESHOLD
     h = ink.shape[0]
     centres = find_rows(mask, len(layout.rows), pitch.px_per_mm_y)
@@ -148,7 +164,8 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
         "flattening": flattening.as_dict(),
         "rotation_deg": round(rotation, 3),
         "px_per_mm": round(pitch.px_per_mm, 4), "px_per_mm_x": round(pitch.px_per_mm_x, 4),
-        "px_per_mm_y": round(pitch.px_per_mm_y, 4), "pitch_from": pitch.method,
+        "px_per_mm_y": round(pitch.px_per_mm_y, 4), "pitch_from": pitch.method, "grid_from": grid_from,
+        "ruled_lines_removed": ruled,
         "dark_grid_removed_from_ink": grid_removed, "stroke_px": round(stroke, 2),
         "x_start": round(x_start, 2), "x_end": round(x_end, 2), "time_from": time_from, "layout": layout.name,
         "rows": row_info,

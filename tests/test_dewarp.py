@@ -69,9 +69,9 @@ def test_a_flat_page_is_left_as_it_is(bent):
     rgb = bent[0]
     maps = colour_maps(rgb)
     lines = grid_lines(maps.grid, maps.ink)
-    ink, flat_lines, shown, how = flatten(maps.ink, lines)
+    ink, flat_lines, grid, shown, how = flatten(maps.ink, lines, maps.grid)
     assert not how.applied and how.reason == "flat enough" and how.bend_mm < BENT_MM / 4
-    assert ink is maps.ink and flat_lines is lines and shown is None
+    assert ink is maps.ink and flat_lines is lines and grid is maps.grid and shown is None
 
 
 def test_flattening_straightens_rows_the_digitizer_could_not_read(bent):
@@ -89,14 +89,14 @@ def test_always_and_never_are_obeyed(bent):
     rgb = bent[0]
     maps = colour_maps(rgb)
     lines = grid_lines(maps.grid, maps.ink)
-    forced = flatten(maps.ink, lines, "always").how
-    ink, _, _, skipped = flatten(maps.ink, lines, "never")
+    forced = flatten(maps.ink, lines, maps.grid, "always").how
+    ink, _, _, _, skipped = flatten(maps.ink, lines, maps.grid, "never")
     assert forced.applied and not skipped.applied and ink is maps.ink
 
 
 def test_no_grid_no_flattening():
     blank = np.zeros((400, 600), np.float32)
-    ink, lines, _, how = flatten(blank, blank, "always")
+    ink, lines, _, _, how = flatten(blank, blank, blank, "always")
     assert not how.applied and how.reason == "no grid" and lines is blank
 
 
