@@ -20,6 +20,7 @@ MIN_PX_PER_MM = 1.5        # ~40 dpi
 MAX_PX_PER_MM = 30.0       # ~760 dpi
 PAGE_WIDTH_MM = 279.4      # letter landscape: the prior when 1 mm vs 5 mm cannot be told apart
 MAX_ROTATION_DEG = 10.0
+REACH = 1.2                # a period known to 1/4 px finds its peak at this many periods' multiple (0.3 / 0.25)
 NO_GRID_LEVEL = 1e-3       # a grid map darker than this on average has a grid
 
 
@@ -74,22 +75,40 @@ def _contrast(acf: np.ndarray, period: float, k_max: int = 6) -> float:
     return float(_contrasts(acf, np.array([period], dtype=np.float64), k_max)[0])
 
 
+def _peak_period(acf: np.ndarray, period: float, k: int) -> float | None:
+    """The period from the ACF peak within 0.3 periods of ``k`` periods (parabolic, sub-pixel); None out of reach."""
+    c = k * period
+    lo, hi = int(c - 0.3 * period), int(c + 0.3 * period) + 1
+    if lo < 1 or hi + 1 >= len(acf):
+        return None
+    i = lo + int(np.argmax(acf[lo:hi]))
+    a, b, d = acf[i - 1], acf[i], acf[i + 1]
+    den = a - 2 * b + d
+    offset = 0.5 * (a - d) / den if den < 0 else 0.0
+    return (i + float(np.clip(offset, -0.5, 0.5))) / k
+
+
 def _refine(acf: np.ndarray, period: float) -> float:
-    """Sub-pixel period from the ACF peak nearest the farthest usable multiple of ``period``."""
-    best = period
-    for k in (int(len(acf) * 0.35 / period), int(len(acf) * 0.2 / period), 5, 1):
-        if k < 1:
-            continue
-        c = k * period
-        lo, hi = int(c - 0.3 * period), int(c + 0.3 * period) + 1
-        if lo < 1 or hi + 1 >= len(acf):
-            continue
-        i = lo + int(np.argmax(acf[lo:hi]))
-        a, b, d = acf[i - 1], acf[i], acf[i + 1]
-        den = a - 2 * b + d
-        offset = 0.5 * (a - d) / den if den < 0 else 0.0
-        best = (i + float(np.clip(offset, -0.5, 0.5))) / k
-        break
+    """Sub-pixel period from the ACF peak nearest the farthest usable multiple of ``period``.
+
+    A period known to within ``e`` px finds its peak at multiples up to ``0.3 * period / e``. The coarse period (the
+    first lag of a quarter-pixel grid that scores well, e <= 1/4) reaches REACH periods; refined at the k-th multiple
+    (e <= 0.5 / k) it reaches ``0.6 * period * k``. A page's 5 mm lines get to the far multiple in one step; a short
+    period (1 mm lines) climbs there, where taken straight it landed between two peaks (1.7 % off)."""
+    far = int(len(acf) * 0.35 / period)
+    best, k = period, min(far, int(REACH * period))
+    while k >= 1:
+        found = _peak_period(acf, best, k)
+        if found is None:
+            break
+        best = found
+        if k >= far:
+            return best
+        k = min(far, max(k + 1, int(0.6 * best * k)))
+    for k in (int(len(acf) * 0.2 / best), 5, 1):   # the far multiple is out of the profile's reach
+        found = _peak_period(acf, best, k) if k >= 1 else None
+        if found is not None:
+            return found
     return best
 
 

@@ -119,7 +119,8 @@ def _periodic(lines: np.ndarray, period_px: float) -> np.ndarray:
     return lines & (ahead | behind)
 
 
-def remove_ruled_lines(ink: np.ndarray, shown: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, int]:
+def remove_ruled_lines(ink: np.ndarray, shown: np.ndarray, px_per_mm: float,
+                       found_on: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Erase the pixel columns and rows that ink runs the length of and that recur at the grid's 5 mm: the lines of a
     black-and-white grid, which break into dashes (a resampled line steps between pixel rows, its grey dips under
     the trace's level) that the straight-run eraser misses. ``shown`` is where the map shows the page. Returns the
@@ -128,7 +129,7 @@ def remove_ruled_lines(ink: np.ndarray, shown: np.ndarray, px_per_mm: float) -> 
     Only the line's own pixels go, so a trace crossing it keeps a gap of a pixel or two (the tracer bridges it).
     """
     page = shown > 0.5
-    strong = (ink > RULED_LEVEL) & page
+    strong = ((ink if found_on is None else found_on) > RULED_LEVEL) & page
     period = RULED_PERIOD_MM * px_per_mm
     cols = _periodic(strong.sum(axis=0) > RULED_COLUMN * np.maximum(1, page.sum(axis=0)), period)
     rows = _periodic(strong.sum(axis=1) > RULED_ROW * np.maximum(1, page.sum(axis=1)), period)

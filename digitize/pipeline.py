@@ -120,8 +120,9 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     rotation, pitch, grid_from = measure_grid(ink, lines, grid)
     if abs(rotation) > 1e-6:
         ink, shown = (grid_mod.rotate(m, rotation) for m in (ink, shown))
+    before = ink
     ink, grid_removed = remove_straight_lines(ink, pitch.px_per_mm)
-    ink, ruled = remove_ruled_lines(ink, shown, pitch.px_per_mm)
+    ink, ruled = remove_ruled_lines(ink, shown, pitch.px_per_mm, found_on=before)
     mask = ink > INK_THRESHOLD
     h = ink.shape[0]
     centres = find_rows(mask, len(layout.rows), pitch.px_per_mm_y)

@@ -369,16 +369,31 @@ def test_labels_in_scraps_go_and_an_r_wave_in_scraps_stays():
     assert (out[200:202] == ink[200:202]).all()
 
 
-def test_a_black_and_white_grid_is_measured_with_its_lines_in_the_ink(tmp_path):
+@pytest.mark.parametrize("degrees", [0.0, 1.84])
+def test_a_black_and_white_grid_is_measured_with_its_lines_in_the_ink(tmp_path, degrees):
     """A black-and-white grid is dark and neutral like the trace, so it is in the ink: measured on the grid with the
-    ink taken out, its pitch came from the faint remains (1.7 % off, every lead ~0.1 s late by the page's end)."""
+    ink taken out, its pitch came from the faint remains (1.7 % off, every lead ~0.1 s late by the page's end); a
+    turned page, deskewed, kept dashes of its lines in the ink that the tracer ran along past the trace's end."""
     rgb = cv2.imread(str(write_page(tmp_path, grid="bw")))[:, :, ::-1]
     truth = wfdb.rdrecord(str(tmp_path / "page")).p_signal
+    if degrees:
+        rgb = rotate(rgb, degrees, border=(255, 255, 255))
     result = digitize_naive(np.ascontiguousarray(rgb), parse_layout("3x4+1"), Calibration(fs=FS), dewarp="never")
-    assert result.detections["grid_from"] == "all marks"
     assert result.detections["px_per_mm"] == pytest.approx(200 / 25.4, rel=0.002)
     assert np.mean([score_lead(lead, truth[:, j], result.signals[lead], FS).snr
                     for j, lead in enumerate(LEAD_NAMES)]) > 10.0
+
+
+def test_a_grid_of_1_mm_lines_alone_is_measured_to_a_fraction_of_a_percent():
+    """Where only the 1 mm lines are seen, the period found to a quarter pixel was taken straight to its 97th
+    multiple, which lies between two peaks of the autocorrelation there: 7.74 px/mm for 7.87."""
+    px_per_mm = 200 / 25.4
+    x = np.arange(2200, dtype=np.float64)
+    lines = np.clip(1.0 - np.abs((x / px_per_mm + 0.5) % 1.0 - 0.5) * px_per_mm / 0.7, 0.0, 1.0)
+    grid = np.maximum(lines[None, :], lines[:1700, None]).astype(np.float32)   # the 1 mm lines, both ways
+    pitch = estimate_pitch(grid)
+    assert pitch.method == "x:1mm y:1mm"
+    assert pitch.px_per_mm == pytest.approx(px_per_mm, rel=0.002)
 
 
 def test_dashed_grid_lines_go_and_aligned_traces_stay():
