@@ -195,9 +195,9 @@ def regional_pitch(marks: np.ndarray) -> float | None:
                 continue
             part = rotate(part, estimate_rotation(part))
             for profile in (part.mean(axis=0), part.mean(axis=1)):
-                px_per_mm, how, _ = _axis_pitch(profile, max(h, w))
+                px_per_mm, _, strength = _axis_pitch(profile, max(h, w))
                 values.append(px_per_mm)
-                strengths.append(max(0.0, _contrast(_acf(profile), px_per_mm * (1.0 if how == "1mm" else 5.0))))
+                strengths.append(max(0.0, strength))
     if not values:
         return None
     v, s = np.array(values), np.array(strengths)
