@@ -14,7 +14,8 @@ from . import grid as grid_mod
 from .dewarp import flatten
 from .ink import erase_labels, grid_lines, remove_ruled_lines, remove_straight_lines
 from .layouts import PageLayoutSpec
-from .rows import erase_ticks, find_rows, pulse_baseline, row_bands, trace_end_x, trace_start_x
+from .rows import erase_ticks, find_rows, pulse_baseline, row_bands
+from .timing import time_span
 from .vectorize import INK_THRESHOLD, sample_polyline, stroke_width, trace_row
 
 
@@ -22,7 +23,6 @@ MAX_JUMP_MM = 4.0     # the trace is not followed across an ink gap wider than t
 PULSE_TRUST_MV = 0.5  # a calibration pulse's foot further than this from the trace's median level is not the baseline
 PULSE_WIDTH_S = 0.3   # a calibration pulse (0.2 s) is narrower than this ...
 PULSE_LEADS_MM = 4.0  # ... plus its flat lead-in and lead-out
-CUT_MM = 2.0          # a trace end this close to where the picture stops may go on beyond it
 CLEARLY_MORE_PERIODIC = 0.1  # ACF contrast by which all marks must beat the grid lines to measure the grid (a grid
                              # scores 0.5-1, a page whose grid cannot be found under 0.15)
 
@@ -43,36 +43,6 @@ def row_baseline(foot: float | None, stroke: float, level: float, px_per_mv: flo
     if foot is not None and abs(foot - stroke / 2.0 + 0.5 - level) <= PULSE_TRUST_MV * px_per_mv:
         return foot - stroke / 2.0 + 0.5, "calibration pulse"
     return level, "median level"
-
-
-def _out_of_picture(shown: np.ndarray, band: tuple[int, int], x: float, px_per_mm: float, side: int) -> bool:
-    """Whether the picture stops within CUT_MM of column ``x`` in a row band, to its right (``side`` 1) or left
-    (-1): a trace's end or start there may be where the photo cut the page, not where the trace stops."""
-    probe = int(round(x + side * CUT_MM * px_per_mm))
-    if probe < 0 or probe >= shown.shape[1]:
-        return True
-    return float(shown[band[0]: band[1], probe].mean()) < 0.5
-
-
-def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]], rhythm: list[bool],
-              px_per_mm: float, span_px: float, pulse_mm: float, pulse_width_mm: float) -> tuple[float, float, str]:
-    """Columns where the plotted time span starts and ends, and what fixed them: the trace's end (the rhythm rows'
-    if there are any, else every row's; the median), or, when the picture stops right after that end (a photo that
-    cut the page's side off), the rows' trace start; the image's right edge when no row has ink."""
-    ends = [(trace_end_x(mask, b, px_per_mm), b) for b, is_rhythm in zip(bands, rhythm) if is_rhythm]
-    if not any(e is not None for e, _ in ends):
-        ends = [(trace_end_x(mask, b, px_per_mm), b) for b in bands]
-    ends = [(e, b) for e, b in ends if e is not None]
-    if not ends:
-        return mask.shape[1] - span_px, float(mask.shape[1]), "image edge"
-    x_end = float(np.median([e for e, _ in ends]))
-    if np.mean([_out_of_picture(shown, b, e, px_per_mm, 1) for e, b in ends]) >= 0.5:
-        starts = [(trace_start_x(mask, b, px_per_mm, pulse_mm, pulse_width_mm), b) for b in bands]
-        starts = [s for s, b in starts if s is not None and not _out_of_picture(shown, b, s, px_per_mm, -1)]
-        if starts:
-            x_start = float(np.median(starts))
-            return x_start, x_start + span_px, "trace start (its end is out of the picture)"
-    return x_end - span_px, x_end, "trace end"
 
 
 def measure_grid(ink: np.ndarray, lines: np.ndarray, grid: np.ndarray) -> tuple[float, grid_mod.GridPitch, str]:
@@ -127,14 +97,14 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     h = ink.shape[0]
     centres = find_rows(mask, len(layout.rows), pitch.px_per_mm_y)
     bands = row_bands(centres, h)
-    px_per_s = cal.speed_mm_s * pitch.px_per_mm_x
-    x_start, x_end, time_from = time_span(mask, shown > 0.5, bands, [row.is_rhythm for row in layout.rows],
-                                          pitch.px_per_mm_x, cal.duration_s * px_per_s, cal.gain_mm_mv,
+    span_px = cal.duration_s * cal.speed_mm_s * pitch.px_per_mm_x
+    x_start, x_end, time_from = time_span(mask, shown > 0.5, bands, [len(row.leads) for row in layout.rows],
+                                          pitch.px_per_mm_x, span_px, cal.gain_mm_mv,
                                           PULSE_WIDTH_S * cal.speed_mm_s + PULSE_LEADS_MM)
     n = int(round(cal.duration_s * cal.fs))
-    x_samples = x_start + np.arange(n) / cal.fs * px_per_s
+    x_samples = x_start + np.arange(n) * span_px / n
     if not grid_removed:  # a removed dark grid leaves the trace in scraps that could pass for letters
-        ink = erase_labels(ink, layout.n_columns, x_start, cal.duration_s * px_per_s, pitch.px_per_mm)
+        ink = erase_labels(ink, layout.n_columns, x_start, span_px, pitch.px_per_mm)
     mask = ink > INK_THRESHOLD
     stroke = stroke_width(ink)
     px_per_mv = cal.gain_mm_mv * pitch.px_per_mm_y

@@ -115,6 +115,34 @@ def pulse_baseline(ink: np.ndarray, band: tuple[int, int], x_start: float, px_pe
 
 TICK_SEARCH_MM = 1.5    # separator ticks stand on a column boundary, within this distance of it
 TICK_REACH_MM = 2.0     # and cross the baseline, reaching at least this far above and below it
+TICK_LENGTHS_MM = ((1.0, 4.0), (0.5, 2.5))  # a tick found without the baseline reaches at least the first figure
+                                           # beyond the trace's level on both sides and is at least the second long
+                                           # (ours are 6 mm, ECG-Image-Kit's bars about 7); the second pair finds a
+                                           # faint tick, broken where its stroke went grey
+
+
+def tick_columns(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, side_mm: float,
+                 length_mm: float) -> np.ndarray:
+    """Which columns of a row band may hold a column separator tick: ink unbroken through the row's trace level (the
+    median height of its ink), reaching ``side_mm`` beyond it on both sides and ``length_mm`` in all, and ending free
+    at one end at least (nothing in the row beyond that end, two columns either side). A steep QRS stroke is as long,
+    but it is slanted, so each of its ends runs on into the next column; the caller asks for ticks at every column
+    boundary of every row at once."""
+    rows = ink[band[0]: band[1]]
+    ys = np.nonzero(rows)[0]
+    if ys.size == 0:
+        return np.zeros(ink.shape[1], bool)
+    level = int(np.median(ys))
+    pad = np.zeros((1, rows.shape[1]), bool)
+    up = np.argmin(np.vstack([rows[level::-1], pad]), axis=0)      # ink pixels from the level upwards, level included
+    down = np.argmin(np.vstack([rows[level:], pad]), axis=0)
+    side = side_mm * px_per_mm
+    long = (up > side) & (down > side) & (up + down - 1 >= length_mm * px_per_mm)
+    height, width = rows.shape
+    for x in np.flatnonzero(long):
+        beyond = [y for y in (level - up[x], level + down[x]) if 0 <= y < height]
+        long[x] = any(not rows[y, max(0, x - 2): x + 3].any() for y in beyond) or len(beyond) < 2
+    return long
 
 
 def erase_ticks(ink: np.ndarray, baseline: float, boundaries: list[float], px_per_mm: float) -> np.ndarray:

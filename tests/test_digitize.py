@@ -321,6 +321,66 @@ def test_a_page_cut_off_at_the_right_is_timed_from_its_start(page_dir):
         assert score_lead(lead, truth[:, j], cut.signals[lead], FS).snr > 15.0, lead
 
 
+def test_a_page_cut_off_at_both_sides_is_timed_from_its_column_separators(page_dir):
+    """A photo that cuts both ends of every row off leaves neither end to time the page from: the ticks between the
+    columns do (timed from the cut end, every lead was 0.16 s early and a tenth of each went to its neighbour).
+    Without ticks, the QRS complexes (simultaneous in all rows) are not taken for them."""
+    rgb = cv2.imread(str(page_dir / "page.png"))[:, :, ::-1]
+    truth = wfdb.rdrecord(str(page_dir / "page")).p_signal
+    sidecar = json.loads((page_dir / "page.json").read_text())
+    first = sidecar["leads"][0]["plotted_pixels"][0][1]
+    left, right = int(first) + 35, int(first + 9.8 * sidecar["px_per_second"])    # 0.18 s and 0.2 s cut off
+    cut = np.ascontiguousarray(rgb[:, left:right])
+    result = digitize_naive(cut, parse_layout("3x4+1"), Calibration(fs=FS), dewarp="never")
+    assert result.detections["time_from"].startswith("column separators")
+    assert result.detections["x_start"] == pytest.approx(first - left, abs=1.5)
+    for lead in ("aVR", "aVL", "aVF", "V3"):   # whole in the picture (no pulse: the baseline is the median level)
+        j = LEAD_NAMES.index(lead)
+        assert score_lead(lead, truth[:, j], result.signals[lead], FS).snr > 15.0, lead
+
+    no_ticks = cut.copy()
+    mm = sidecar["px_per_second"] / 25.0
+    for lead in sidecar["leads"]:
+        if lead["column"] > 0:
+            x = int(round(lead["x_start"])) - left
+            y = lead["baseline_y"]
+            no_ticks[int(y - 3.5 * mm): int(y + 3.5 * mm), x - 2: x + 3] = 255
+    result = digitize_naive(no_ticks, parse_layout("3x4+1"), Calibration(fs=FS), dewarp="never")
+    assert result.detections["time_from"].startswith("trace end")
+
+
+def test_column_separators_correct_a_trace_end_that_runs_on(page_dir):
+    """Ink running on past every row's end (a black-and-white grid's last lines that the erasers missed, joined to
+    the trace) moves the trace's end; the ticks between the columns put the span back (it was 0.16 s late)."""
+    rgb = cv2.imread(str(page_dir / "page.png"))[:, :, ::-1].copy()
+    sidecar = json.loads((page_dir / "page.json").read_text())
+    mm = sidecar["px_per_second"] / 25.0
+    for lead in sidecar["leads"]:
+        if lead["column"] == max(other["column"] for other in sidecar["leads"] if other["row"] == lead["row"]):
+            y, x = (int(round(v)) for v in lead["plotted_pixels"][-1])
+            rgb[y - 1: y + 2, x: x + int(4 * mm)] = 0
+    result = digitize_naive(rgb, parse_layout("3x4+1"), Calibration(fs=FS), dewarp="never")
+    assert result.detections["time_from"].startswith("column separators (trace end: +")
+    assert result.detections["x_start"] == pytest.approx(sidecar["leads"][0]["plotted_pixels"][0][1], abs=1.5)
+
+
+def test_a_rhythm_strip_whose_end_is_lost_does_not_time_the_page(page_dir):
+    """The rhythm strip's last 0.3 s gone (a faint end under the ink threshold, as on a dim photo): the page is timed
+    from the rows' median end, so the three rows that end where the page's time ends outvote it (timed from the
+    rhythm strip alone, every lead was 0.3 s early)."""
+    rgb = cv2.imread(str(page_dir / "page.png"))[:, :, ::-1].copy()
+    truth = wfdb.rdrecord(str(page_dir / "page")).p_signal
+    sidecar = json.loads((page_dir / "page.json").read_text())
+    rhythm = np.array(next(lead for lead in sidecar["leads"] if lead["is_rhythm"])["plotted_pixels"])
+    rgb[int(rhythm[:, 0].min()) - 20: int(rhythm[:, 0].max()) + 20,
+        int(rhythm[-1, 1] - 0.3 * sidecar["px_per_second"]):] = 255
+    result = digitize_naive(rgb, parse_layout("3x4+1"), Calibration(fs=FS), dewarp="never")
+    assert result.detections["x_start"] == pytest.approx(rhythm[0, 1], abs=2.0)
+    for lead in ("I", "aVR", "V4", "V6"):
+        j = LEAD_NAMES.index(lead)
+        assert score_lead(lead, truth[:, j], result.signals[lead], FS).snr > 15.0, lead
+
+
 def test_a_faint_grid_is_measured_without_the_traces():
     """On a 72 dpi scan the grid is faint and the traces are not: rows of trace and a 3x4 page's simultaneous beats
     are periodic too, and with them in the grid map the pitch came out 4x too large (11.3 px/mm for 2.8)."""

@@ -1,0 +1,96 @@
+"""Where the plotted time span lies on the page: its first and last sample's columns, from the trace's ends and the
+column separator ticks."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import maximum_filter1d
+
+from .rows import TICK_LENGTHS_MM, TICK_SEARCH_MM, tick_columns, trace_end_x, trace_start_x
+
+CUT_MM = 3.0          # a trace end this close to where the picture stops may go on beyond it
+SEPARATOR_REACH_MM = 20.0  # column separator ticks are looked for this far either side of the first estimate ...
+SEPARATOR_AGREE_MM = 1.0   # ... and replace it when they put the span's start further from it than this
+
+
+def _out_of_picture(shown: np.ndarray, band: tuple[int, int], x: float, px_per_mm: float, side: int) -> bool:
+    """Whether the picture stops within CUT_MM of column ``x`` in a row band, to its right (``side`` 1) or left
+    (-1): a trace's end or start there may be where the photo cut the page, not where the trace stops."""
+    probe = int(round(x + side * CUT_MM * px_per_mm))
+    if probe < 0 or probe >= shown.shape[1]:
+        return True
+    return float(shown[band[0]: band[1], probe].mean()) < 0.5
+
+
+def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: list[int], lo: float, hi: float,
+                     span_px: float, px_per_mm: float, broken: bool = True) -> float | None:
+    """The first sample's column within [lo, hi] that puts column separator ticks on the most column boundaries
+    (every boundary of every row at once: a steep QRS may look like a tick, but not at each boundary and in each row),
+    looking for whole ticks first and, if ``broken``, for broken ones if there are none (a page of narrow QRS at
+    12.5 mm/s has them in plenty); None unless ticks stand on at least half the boundaries the rows show (and two or
+    more) at one place only. The ticks found there then fix the column."""
+    tol = TICK_SEARCH_MM * px_per_mm
+    candidates = np.arange(np.floor(lo - tol), np.ceil(hi + tol) + 1.0)
+    if candidates.size == 0:
+        return None
+    rows = [(band, n_cols, np.flatnonzero(mask[band[0]: band[1]].any(axis=0)))
+            for band, n_cols in zip(bands, columns) if n_cols > 1]
+    for side_mm, length_mm in TICK_LENGTHS_MM[: None if broken else 1]:
+        score, seen, found = np.zeros(candidates.size), np.zeros(candidates.size), []
+        for band, n_cols, inked in rows:
+            if inked.size == 0:
+                continue
+            ticks = tick_columns(mask, band, px_per_mm, side_mm, length_mm)
+            near = maximum_filter1d(ticks.astype(np.uint8), size=2 * int(tol) + 1) > 0
+            for k in range(1, n_cols):
+                xb = np.round(candidates + k * span_px / n_cols).astype(int)
+                shown = (xb > inked[0]) & (xb < inked[-1])
+                score += shown & near[np.clip(xb, 0, near.size - 1)]
+                seen += shown
+                found.append((ticks, k * span_px / n_cols))
+        best = score.max()
+        at = candidates[score == best]
+        if best >= 2 and np.all(np.diff(at) == 1) and best >= 0.5 * seen[score == best].max():   # one place only
+            centre = float(np.median(at))
+            starts = []
+            for ticks, offset in found:   # each tick near its boundary says where the first sample is
+                xs = np.flatnonzero(ticks[max(0, int(centre + offset - tol)): int(centre + offset + tol) + 1])
+                if xs.size:
+                    starts.append(max(0, int(centre + offset - tol)) + float(np.median(xs)) - offset)
+            return float(np.median(starts)) if starts else centre
+    return None
+
+
+def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]], columns: list[int],
+              px_per_mm: float, span_px: float, pulse_mm: float, pulse_width_mm: float) -> tuple[float, float, str]:
+    """Columns where the plotted time span starts and ends, and what fixed them.
+
+    First estimate: the trace's end (the median over the rows, so a row whose faint end was lost or that a stray mark
+    prolongs does not move it), or, when the picture stops right after that end (a photo that cut the page's side
+    off), the rows' trace start. Then the column separator ticks (``columns``: leads side by side in each row): found
+    within SEPARATOR_REACH_MM of that estimate (between where the rows' ink starts and ends when the picture cut both
+    sides off), they fix the span wherever they disagree with it by over SEPARATOR_AGREE_MM, as when a black-and-white
+    grid's last lines or a faint end move the trace's end; only whole ticks can move an estimate from a visible end.
+    The image's right edge when no row has ink."""
+    ends = [(e, b) for e, b in ((trace_end_x(mask, b, px_per_mm), b) for b in bands) if e is not None]
+    if not ends:
+        return mask.shape[1] - span_px, float(mask.shape[1]), "image edge"
+    x_end = float(np.median([e for e, _ in ends]))
+    x_start, how = x_end - span_px, "trace end"
+    reach = min(SEPARATOR_REACH_MM * px_per_mm, 0.4 * span_px / max(columns))
+    lo, hi, agree = x_start - reach, x_start + reach, SEPARATOR_AGREE_MM * px_per_mm
+    if np.mean([_out_of_picture(shown, b, e, px_per_mm, 1) for e, b in ends]) >= 0.5:
+        found = [(s, b) for s, b in ((trace_start_x(mask, b, px_per_mm, pulse_mm, pulse_width_mm), b) for b in bands)
+                 if s is not None]
+        starts = [s for s, b in found if not _out_of_picture(shown, b, s, px_per_mm, -1)]
+        if starts:
+            x_start, how = float(np.median(starts)), "trace start (its end is out of the picture)"
+            lo, hi = x_start - reach, x_start + reach
+        elif found:   # neither end is in the picture: the span starts between these two
+            lo, hi, agree = x_start, float(np.median([s for s, _ in found])), 0.0
+            how = "trace end (both ends are out of the picture)"
+    ticks = separator_anchor(mask, bands, columns, lo, hi, span_px, px_per_mm, broken=agree == 0.0)
+    if ticks is not None and abs(ticks - x_start) > agree:
+        how = f"column separators ({how}: {(x_start - ticks) / px_per_mm:+.1f} mm)"
+        x_start = ticks
+    return x_start, x_start + span_px, how
