@@ -13,13 +13,19 @@ SEPARATOR_REACH_MM = 20.0  # column separator ticks are looked for this far eith
 SEPARATOR_AGREE_MM = 1.0   # ... and replace it when they put the span's start further from it than this
 
 
-def _out_of_picture(shown: np.ndarray, band: tuple[int, int], x: float, px_per_mm: float, side: int) -> bool:
-    """Whether the picture stops within CUT_MM of column ``x`` in a row band, to its right (``side`` 1) or left
-    (-1): a trace's end or start there may be where the photo cut the page, not where the trace stops."""
+def _out_of_picture(mask: np.ndarray, shown: np.ndarray, band: tuple[int, int], x: float, px_per_mm: float,
+                    side: int) -> bool:
+    """Whether the picture stops within CUT_MM of column ``x`` at the row's trace level (the median height of its ink
+    in the band, give or take CUT_MM), to its right (``side`` 1) or left (-1): a trace's end or start there may be
+    where the photo cut the page, not where the trace stops. At the trace's own height, because a photo's edge
+    crosses a band aslant: shown above the trace and not beside it, the band as a whole looked uncut."""
     probe = int(round(x + side * CUT_MM * px_per_mm))
     if probe < 0 or probe >= shown.shape[1]:
         return True
-    return float(shown[band[0]: band[1], probe].mean()) < 0.5
+    ys = np.nonzero(mask[band[0]: band[1]])[0]
+    level = band[0] + (int(np.median(ys)) if ys.size else (band[1] - band[0]) // 2)
+    reach = int(np.ceil(CUT_MM * px_per_mm))
+    return float(shown[max(0, level - reach): level + reach + 1, probe].mean()) < 0.5
 
 
 def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: list[int], lo: float, hi: float,
@@ -67,10 +73,11 @@ def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]],
 
     First estimate: the trace's end (the median over the rows, so a row whose faint end was lost or that a stray mark
     prolongs does not move it), or, when the picture stops right after that end (a photo that cut the page's side
-    off), the rows' trace start. Then the column separator ticks (``columns``: leads side by side in each row): found
+    off), the rows' trace start (if the picture shows it in under half the rows, only until the ticks say otherwise).
+    Then the column separator ticks (``columns``: leads side by side in each row): found
     within SEPARATOR_REACH_MM of that estimate (between where the rows' ink starts and ends when the picture cut both
-    sides off), they fix the span wherever they disagree with it by over SEPARATOR_AGREE_MM, as when a black-and-white
-    grid's last lines or a faint end move the trace's end; only whole ticks can move an estimate from a visible end.
+    sides off), they fix the span wherever they disagree with it by over SEPARATOR_AGREE_MM, as when grid lines left in
+    the ink or a faint end move the trace's end; only whole ticks can move an estimate from a visible end.
     The image's right edge when no row has ink."""
     ends = [(e, b) for e, b in ((trace_end_x(mask, b, px_per_mm), b) for b in bands) if e is not None]
     if not ends:
@@ -79,16 +86,19 @@ def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]],
     x_start, how = x_end - span_px, "trace end"
     reach = min(SEPARATOR_REACH_MM * px_per_mm, 0.4 * span_px / max(columns))
     lo, hi, agree = x_start - reach, x_start + reach, SEPARATOR_AGREE_MM * px_per_mm
-    if np.mean([_out_of_picture(shown, b, e, px_per_mm, 1) for e, b in ends]) >= 0.5:
+    if np.mean([_out_of_picture(mask, shown, b, e, px_per_mm, 1) for e, b in ends]) >= 0.5:
         found = [(s, b) for s, b in ((trace_start_x(mask, b, px_per_mm, pulse_mm, pulse_width_mm), b) for b in bands)
                  if s is not None]
-        starts = [s for s, b in found if not _out_of_picture(shown, b, s, px_per_mm, -1)]
-        if starts:
+        starts = [s for s, b in found if not _out_of_picture(mask, shown, b, s, px_per_mm, -1)]
+        if starts and 2 * len(starts) >= len(found):
             x_start, how = float(np.median(starts)), "trace start (its end is out of the picture)"
             lo, hi = x_start - reach, x_start + reach
-        elif found:   # neither end is in the picture: the span starts between these two
+        elif found:   # the picture cut both ends in most rows: the span starts between these two
             lo, hi, agree = x_start, float(np.median([s for s, _ in found])), 0.0
-            how = "trace end (both ends are out of the picture)"
+            if starts:
+                x_start, how = float(np.median(starts)), "trace start (shown in under half the rows)"
+            else:
+                how = "trace end (both ends are out of the picture)"
     ticks = separator_anchor(mask, bands, columns, lo, hi, span_px, px_per_mm, broken=agree == 0.0)
     if ticks is not None and abs(ticks - x_start) > agree:
         how = f"column separators ({how}: {(x_start - ticks) / px_per_mm:+.1f} mm)"

@@ -20,6 +20,7 @@ from digitize.model import UNet, to_input
 from digitize.naive import digitize_naive
 from digitize.pipeline import Calibration, digitize_maps, row_baseline
 from digitize.rows import trace_end_x, trace_start_x
+from digitize.timing import time_span
 from digitize.train import TrainConfig, checkpoint_path, train
 from eval.challenge2024 import score_lead
 from simulator.frame import render_frame, write_frame
@@ -362,6 +363,25 @@ def test_column_separators_correct_a_trace_end_that_runs_on(page_dir):
     result = digitize_naive(rgb, parse_layout("3x4+1"), Calibration(fs=FS), dewarp="never")
     assert result.detections["time_from"].startswith("column separators (trace end: +")
     assert result.detections["x_start"] == pytest.approx(sidecar["leads"][0]["plotted_pixels"][0][1], abs=1.5)
+
+
+def test_one_row_whose_start_faded_inside_the_picture_does_not_time_a_page_cut_at_both_sides():
+    """Three 4-column rows run off both sides of a photo; the rhythm strip's start faded 10 mm inside its left edge.
+    A start the picture shows in under half the rows gives way to the ticks, broken ones included, so they time the
+    page (the faded start alone timed it 10 mm late; short and faint, its ticks could not correct a visible start)."""
+    px_per_mm, span = 4.0, 1000.0                      # the span starts at column 0, which the picture does not show
+    mask = np.zeros((800, 1000), bool)
+    shown = np.zeros((800, 1000), bool)
+    shown[:, 50:950] = True
+    for y in (100, 300, 500):
+        mask[y - 1: y + 1, 50:950] = True
+        for x in (250, 500, 750):
+            mask[y - 6: y + 6, x: x + 2] = True        # separator ticks, 3 mm of them above the ink threshold
+    mask[699:701, 90:950] = True
+    bands = [(0, 200), (200, 400), (400, 600), (600, 800)]
+    x_start, x_end, how = time_span(mask, shown, bands, [4, 4, 4, 1], px_per_mm, span, 10.0, 11.5)
+    assert how.startswith("column separators (trace start (shown in under half the rows)")
+    assert x_start == pytest.approx(0.0, abs=1.5) and x_end == pytest.approx(span, abs=1.5)
 
 
 def test_a_rhythm_strip_whose_end_is_lost_does_not_time_the_page(page_dir):
