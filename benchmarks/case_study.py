@@ -76,18 +76,17 @@ def calibration(truth: dict) -> tuple[str, ...]:
 
 
 def run_digitizer(method: str, images: list[Path], out_dir: Path, options: tuple[str, ...]) -> list[str]:
-    """Digitize ``images`` into ``out_dir``; an image the digitizer fails on is left out (a missing record)."""
-    todo = [p for p in images if not (out_dir / f"{p.stem}.hea").exists()]
-    if not todo:
+    """Digitize ``images`` into ``out_dir``; an image the digitizer fails on is left out (a missing record). Every
+    image goes to the digitizer, whose own resume skips the records made from this image, these options, weights and
+    digitizer code (a study rerun after a change to the digitizer reads every image again, never a stale record)."""
+    if not images:
         return []
     out_dir.mkdir(parents=True, exist_ok=True)
     base = [sys.executable, "-m", "digitize", "run", "--output", str(out_dir), "--method", method, *options]
-    if subprocess.run(base + [str(p) for p in todo], cwd=ROOT, capture_output=True, text=True).returncode == 0:
+    if subprocess.run(base + [str(p) for p in images], cwd=ROOT, capture_output=True, text=True).returncode == 0:
         return []
     failed = []
-    for p in todo:  # isolate the image(s) that broke the batch
-        if (out_dir / f"{p.stem}.hea").exists():
-            continue
+    for p in images:  # isolate the image(s) that broke the batch (the others are skipped as done)
         r = subprocess.run(base + [str(p)], cwd=ROOT, capture_output=True, text=True)
         if r.returncode != 0:
             failed.append(f"{p.name}: {(r.stderr.strip().splitlines() or ['exit ' + str(r.returncode)])[-1]}")
@@ -100,12 +99,11 @@ def digitize_preset(method: str, frames: Path, out_dir: Path) -> list[str]:
     groups: dict[tuple, list[Path]] = defaultdict(list)
     for sidecar in frame_sidecars(frames):
         target = out_dir / sidecar.parent.name
-        if method == "oracle":
-            if not (target / f"{sidecar.stem}.hea").exists():
-                rec = oracle_record(sidecar)
-                write_oracle_record(target, rec)
-                if rec.n_unsolved:
-                    failed.append(f"{sidecar.stem}: {rec.n_unsolved} visible samples not inverted")
+        if method == "oracle":   # made again each time: cheap, and never stale after a change to the frames
+            rec = oracle_record(sidecar)
+            write_oracle_record(target, rec)
+            if rec.n_unsolved:
+                failed.append(f"{sidecar.stem}: {rec.n_unsolved} visible samples not inverted")
             continue
         truth = json.loads(sidecar.read_text())
         groups[(sidecar.parent.name, calibration(truth))].append(sidecar.parent / truth["image"])
