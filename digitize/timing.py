@@ -11,6 +11,8 @@ from .rows import TICK_LENGTHS_MM, TICK_SEARCH_MM, tick_columns, trace_end_x, tr
 CUT_MM = 3.0          # a trace end this close to where the picture stops may go on beyond it
 SEPARATOR_REACH_MM = 20.0  # column separator ticks are looked for this far either side of the first estimate ...
 SEPARATOR_AGREE_MM = 1.0   # ... and replace it when they put the span's start further from it than this
+ENDS_DISAGREE_MM = 2.0     # rows' ends spread further than this (median absolute deviation), while their starts ...
+STARTS_AGREE_MM = 0.5      # ... agree within this, time the page from its starts (ink faded at the rows' ends)
 
 
 def _out_of_picture(mask: np.ndarray, shown: np.ndarray, band: tuple[int, int], x: float, px_per_mm: float,
@@ -26,6 +28,11 @@ def _out_of_picture(mask: np.ndarray, shown: np.ndarray, band: tuple[int, int], 
     level = band[0] + (int(np.median(ys)) if ys.size else (band[1] - band[0]) // 2)
     reach = int(np.ceil(CUT_MM * px_per_mm))
     return float(shown[max(0, level - reach): level + reach + 1, probe].mean()) < 0.5
+
+
+def _spread(xs: list[float]) -> float:
+    """Median absolute deviation of the rows' values (px)."""
+    return float(np.median(np.abs(np.asarray(xs) - np.median(xs))))
 
 
 def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: list[int], lo: float, hi: float,
@@ -72,12 +79,15 @@ def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]],
     """Columns where the plotted time span starts and ends, and what fixed them.
 
     First estimate: the trace's end (the median over the rows, so a row whose faint end was lost or that a stray mark
-    prolongs does not move it), or, when the picture stops right after that end (a photo that cut the page's side
-    off), the rows' trace start (if the picture shows it in under half the rows, only until the ticks say otherwise).
-    Then the column separator ticks (``columns``: leads side by side in each row): found
-    within SEPARATOR_REACH_MM of that estimate (between where the rows' ink starts and ends when the picture cut both
-    sides off), they fix the span wherever they disagree with it by over SEPARATOR_AGREE_MM, as when grid lines left in
-    the ink or a faint end move the trace's end; only whole ticks can move an estimate from a visible end.
+    prolongs does not move it); the rows' start instead when their ends disagree by over ENDS_DISAGREE_MM while their
+    starts agree within STARTS_AGREE_MM (a low-dpi scan or a shadow faded half the rows' ends), or when the picture
+    stops right after that end (a photo that cut the page's side off; if the picture shows the start in under half
+    the rows, only until the ticks say otherwise).
+
+    Then the column separator ticks (``columns``: leads side by side in each row): found within SEPARATOR_REACH_MM of
+    that estimate (between where the rows' ink starts and ends when the picture cut both sides off), they fix the
+    span wherever they disagree with it by over SEPARATOR_AGREE_MM, as when grid lines left in the ink or a faint end
+    move the trace's end; only whole ticks can move an estimate from a visible end.
     The image's right edge when no row has ink."""
     ends = [(e, b) for e, b in ((trace_end_x(mask, b, px_per_mm), b) for b in bands) if e is not None]
     if not ends:
@@ -86,19 +96,23 @@ def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]],
     x_start, how = x_end - span_px, "trace end"
     reach = min(SEPARATOR_REACH_MM * px_per_mm, 0.4 * span_px / max(columns))
     lo, hi, agree = x_start - reach, x_start + reach, SEPARATOR_AGREE_MM * px_per_mm
-    if np.mean([_out_of_picture(mask, shown, b, e, px_per_mm, 1) for e, b in ends]) >= 0.5:
-        found = [(s, b) for s, b in ((trace_start_x(mask, b, px_per_mm, pulse_mm, pulse_width_mm), b) for b in bands)
-                 if s is not None]
-        starts = [s for s, b in found if not _out_of_picture(mask, shown, b, s, px_per_mm, -1)]
-        if starts and 2 * len(starts) >= len(found):
-            x_start, how = float(np.median(starts)), "trace start (its end is out of the picture)"
-            lo, hi = x_start - reach, x_start + reach
-        elif found:   # the picture cut both ends in most rows: the span starts between these two
-            lo, hi, agree = x_start, float(np.median([s for s, _ in found])), 0.0
-            if starts:
-                x_start, how = float(np.median(starts)), "trace start (shown in under half the rows)"
-            else:
-                how = "trace end (both ends are out of the picture)"
+    found = [(s, b) for s, b in ((trace_start_x(mask, b, px_per_mm, pulse_mm, pulse_width_mm), b) for b in bands)
+             if s is not None]
+    starts = [s for s, b in found if not _out_of_picture(mask, shown, b, s, px_per_mm, -1)]
+    end_cut = np.mean([_out_of_picture(mask, shown, b, e, px_per_mm, 1) for e, b in ends]) >= 0.5
+    if (not end_cut and len(starts) >= 2 and _spread([e for e, _ in ends]) > ENDS_DISAGREE_MM * px_per_mm
+            and _spread(starts) < STARTS_AGREE_MM * px_per_mm):
+        x_start, how = float(np.median(starts)), "trace start (the rows' ends disagree)"
+        lo, hi = x_start - reach, x_start + reach
+    elif end_cut and starts and 2 * len(starts) >= len(found):
+        x_start, how = float(np.median(starts)), "trace start (its end is out of the picture)"
+        lo, hi = x_start - reach, x_start + reach
+    elif end_cut and found:   # the picture cut both ends in most rows: the span starts between these two
+        lo, hi, agree = x_start, float(np.median([s for s, _ in found])), 0.0
+        if starts:
+            x_start, how = float(np.median(starts)), "trace start (shown in under half the rows)"
+        else:
+            how = "trace end (both ends are out of the picture)"
     ticks = separator_anchor(mask, bands, columns, lo, hi, span_px, px_per_mm, broken=agree == 0.0)
     if ticks is not None and abs(ticks - x_start) > agree:
         how = f"column separators ({how}: {(x_start - ticks) / px_per_mm:+.1f} mm)"

@@ -384,6 +384,19 @@ def test_one_row_whose_start_faded_inside_the_picture_does_not_time_a_page_cut_a
     assert x_start == pytest.approx(0.0, abs=1.5) and x_end == pytest.approx(span, abs=1.5)
 
 
+def test_rows_whose_ends_disagree_are_timed_from_their_starts():
+    """Two of four rows faded 18-20 mm before their end (a 72 dpi scan, a shadow) while all four start together: the
+    starts time the page (the median end timed it 9 mm early)."""
+    px_per_mm, span = 4.0, 800.0
+    mask = np.zeros((800, 1000), bool)
+    for y, end in ((100, 900), (300, 900), (500, 820), (700, 830)):
+        mask[y - 1: y + 1, 100:end] = True
+    bands = [(0, 200), (200, 400), (400, 600), (600, 800)]
+    x_start, x_end, how = time_span(mask, np.ones_like(mask), bands, [4, 4, 4, 1], px_per_mm, span, 10.0, 11.5)
+    assert how == "trace start (the rows' ends disagree)"
+    assert x_start == pytest.approx(100.0, abs=1.0)
+
+
 def test_a_rhythm_strip_whose_end_is_lost_does_not_time_the_page(page_dir):
     """The rhythm strip's last 0.3 s gone (a faint end under the ink threshold, as on a dim photo): the page is timed
     from the rows' median end, so the three rows that end where the page's time ends outvote it (timed from the
