@@ -121,6 +121,12 @@ TICK_LENGTHS_MM = ((1.0, 4.0), (0.5, 2.5))  # a tick found without the baseline 
                                            # faint tick, broken where its stroke went grey
 
 
+def trace_level(ink: np.ndarray, band: tuple[int, int]) -> int | None:
+    """The row's trace level: the median height (image row) of the ink in its band; None without ink."""
+    ys = np.nonzero(ink[band[0]: band[1]])[0]
+    return band[0] + int(np.median(ys)) if ys.size else None
+
+
 def tick_columns(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, side_mm: float,
                  length_mm: float) -> np.ndarray:
     """Which columns of a row band may hold a column separator tick: ink unbroken through the row's trace level (the
@@ -129,10 +135,10 @@ def tick_columns(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, side_
     but it is slanted, so each of its ends runs on into the next column; the caller asks for ticks at every column
     boundary of every row at once."""
     rows = ink[band[0]: band[1]]
-    ys = np.nonzero(rows)[0]
-    if ys.size == 0:
+    level = trace_level(ink, band)
+    if level is None:
         return np.zeros(ink.shape[1], bool)
-    level = int(np.median(ys))
+    level -= band[0]
     pad = np.zeros((1, rows.shape[1]), bool)
     up = np.argmin(np.vstack([rows[level::-1], pad]), axis=0)      # ink pixels from the level upwards, level included
     down = np.argmin(np.vstack([rows[level:], pad]), axis=0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
-from .rows import TICK_LENGTHS_MM, TICK_SEARCH_MM, tick_columns, trace_end_x, trace_start_x
+from .rows import TICK_LENGTHS_MM, TICK_SEARCH_MM, tick_columns, trace_end_x, trace_level, trace_start_x
 
 CUT_MM = 3.0          # a trace end this close to where the picture stops may go on beyond it
 SEPARATOR_REACH_MM = 20.0  # column separator ticks are looked for this far either side of the first estimate ...
@@ -24,8 +24,8 @@ def _out_of_picture(mask: np.ndarray, shown: np.ndarray, band: tuple[int, int], 
     probe = int(round(x + side * CUT_MM * px_per_mm))
     if probe < 0 or probe >= shown.shape[1]:
         return True
-    ys = np.nonzero(mask[band[0]: band[1]])[0]
-    level = band[0] + (int(np.median(ys)) if ys.size else (band[1] - band[0]) // 2)
+    level = trace_level(mask, band)
+    level = (band[0] + band[1]) // 2 if level is None else level
     reach = int(np.ceil(CUT_MM * px_per_mm))
     return float(shown[max(0, level - reach): level + reach + 1, probe].mean()) < 0.5
 
@@ -57,9 +57,9 @@ def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: li
             near = maximum_filter1d(ticks.astype(np.uint8), size=2 * int(tol) + 1) > 0
             for k in range(1, n_cols):
                 xb = np.round(candidates + k * span_px / n_cols).astype(int)
-                shown = (xb > inked[0]) & (xb < inked[-1])
-                score += shown & near[np.clip(xb, 0, near.size - 1)]
-                seen += shown
+                inside = (xb > inked[0]) & (xb < inked[-1])   # a boundary the row's ink shows
+                score += inside & near[np.clip(xb, 0, near.size - 1)]
+                seen += inside
                 found.append((ticks, k * span_px / n_cols))
         best = score.max()
         at = candidates[score == best]
