@@ -144,7 +144,7 @@ def tick_columns(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, side_
     down = np.argmin(np.vstack([rows[level:], pad]), axis=0)
     side = side_mm * px_per_mm
     long = (up > side) & (down > side) & (up + down - 1 >= length_mm * px_per_mm)
-    height, width = rows.shape
+    height = rows.shape[0]
     for x in np.flatnonzero(long):
         beyond = [y for y in (level - up[x], level + down[x]) if 0 <= y < height]
         long[x] = any(not rows[y, max(0, x - 2): x + 3].any() for y in beyond) or len(beyond) < 2
