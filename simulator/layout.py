@@ -32,6 +32,14 @@ HEADER_MM = 30.0          # space for the printed header
 FOOTER_MM = 10.0          # grid bottom to paper bottom (holds the footer line)
 PULSE_S = 0.2             # calibration pulse width
 PULSE_LEAD_MM = 1.5       # flat lead-in and lead-out either side of the pulse
+PULSE_GAP_MM = 1.5        # a pulse printed after the trace stands this far from its end
+TRACE_FROM_EDGE_MM = 5.0  # where a trace with no pulse before it starts, from the grid's left edge
+MARK_WIDTH_MM = 0.28      # calibration pulses and separator ticks are drawn this thick
+TICK_MM = 3.0             # a separator tick reaches this far above and below the baseline
+BAR_MM = (2.0, 7.0)       # a separator bar: from this far to that far from the baseline, above it and below it
+BAR_WIDTH_MM = 0.6        # ... drawn this thick
+DOT_PITCH_MM = 1.0        # a dotted separator: a dot of DOT_MM every DOT_PITCH_MM, through the rows of columns
+DOT_MM = 0.1               # (a round dot with the stroke's caps: 0.38 mm)
 LABEL_CAP_MM = 3.0        # lead label cap height
 REDACTABLE = ("name", "ID", "birth date and sex", "exam date")  # the header's first lines, in order
 REDACTION_PAD_MM = 0.8  # a redaction bar overlaps its text by this much at least
@@ -59,6 +67,8 @@ class PageSpec:
     duration_s: float | None = field(default=None, metadata=rng(0.0, lo_open=True))
     grid: str = field(default="red", metadata=choices(*GRID_SCHEME_NAMES))
     minor_grid: str = field(default="lines", metadata=choices("lines", "dots"))
+    pulse: str = field(default="start", metadata=choices("start", "end", "none"))  # each row's calibration pulse
+    separators: str = field(default="ticks", metadata=choices("ticks", "bars", "dotted", "none"))  # between columns
     trace_width_mm: float = field(default=0.28, metadata=rng(0.05, 1.5))
     trace_rgb: tuple[int, int, int] = field(default=(25, 25, 30), metadata=rng(0, 255))
     paper_rgb: tuple[int, int, int] = field(default=(255, 255, 255), metadata=rng(0, 255))
@@ -124,13 +134,14 @@ class PageLayout:
     grid_box_mm: tuple[float, float, float, float]   # x0, y0, x1, y1 of the printed grid
     traces: tuple[LeadTrace, ...]
     pulses: tuple[np.ndarray, ...]           # calibration pulse polylines (K, 2) in mm
-    ticks: tuple[np.ndarray, ...]            # column separator polylines
+    ticks: tuple[np.ndarray, ...]            # column separator polylines (ticks, bars, or the dots of dotted lines)
     labels: tuple[TextItem, ...]             # one lead label per trace, in trace order
     texts: tuple[TextItem, ...]              # header and footer lines
     n_columns: int
     missing_leads: tuple[str, ...]
     redactions: tuple[tuple[float, float, float, float], ...] = ()  # black bars (x0, y0, x1, y1 mm) over the header
     beats: Beats | None = None               # the record's beat annotations within the window, where it has them
+    tick_width_mm: float = MARK_WIDTH_MM     # the separators' stroke width
 
     def sample_xy_mm(self, trace: LeadTrace) -> np.ndarray:
         """(end - start, 2) page positions in mm of a trace's samples; NaN where the signal is NaN."""
@@ -192,8 +203,12 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
 
     pulse_w = PULSE_S * spec.speed_mm_s + 2 * PULSE_LEAD_MM
     x_pulse = gx0 + 2.0
-    x_start = gx0 + 5.0 * math.ceil((x_pulse + pulse_w + 1.0 - gx0) / 5.0)
-    plot_w = gx1 - x_start
+    if spec.pulse == "start":
+        x_start = gx0 + 5.0 * math.ceil((x_pulse + pulse_w + 1.0 - gx0) / 5.0)
+        plot_w = gx1 - x_start
+    else:  # the trace starts near the grid's edge; a pulse after it needs room at the right
+        x_start = gx0 + TRACE_FROM_EDGE_MM
+        plot_w = gx1 - x_start - (PULSE_GAP_MM + pulse_w + 1.0 if spec.pulse == "end" else 0.0)
     if spec.duration_s is None:
         strip_mm = min(plot_w, STANDARD_STRIP_MM)  # a standard 250 mm strip: 10 s at 25 mm/s, even on wider paper
         col_s = math.floor(strip_mm / spec.speed_mm_s / n_cols / 0.25) * 0.25
@@ -252,9 +267,11 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
         raise InputError(f"record {record.name}: none of its leads ({', '.join(record.lead_names)}) "
                          f"fit layout {spec.layout}")
 
-    pulses = tuple(_pulse(x_pulse, b, spec.gain_mm_mv, spec.speed_mm_s) for b in baselines)
-    ticks = tuple(np.array([[t.x0_mm, t.baseline_mm - 3.0], [t.x0_mm, t.baseline_mm + 3.0]])
-                  for t in traces if t.col > 0)
+    if spec.pulse == "end":
+        x_pulse = x_start + total_s * spec.speed_mm_s + PULSE_GAP_MM
+    pulses = () if spec.pulse == "none" else tuple(_pulse(x_pulse, b, spec.gain_mm_mv, spec.speed_mm_s)
+                                                   for b in baselines)
+    ticks = _separators(spec.separators, [t for t in traces if t.col > 0], row_h)
     labels = tuple(text_item(t.lead_name, t.x0_mm + 1.5, t.baseline_mm - min(0.3 * row_h, 9.0), LABEL_CAP_MM,
                              "label", lead_name=t.lead_name) for t in traces)
     texts = []
@@ -270,7 +287,29 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
                       grid_box_mm=(gx0, gy0, gx1, gy1), traces=tuple(traces), pulses=pulses, ticks=ticks,
                       labels=labels, texts=tuple(texts), n_columns=n_cols, missing_leads=tuple(missing),
                       redactions=tuple(redactions),
-                      beats=record.beats.window(0, n_window) if record.beats is not None else None)
+                      beats=record.beats.window(0, n_window) if record.beats is not None else None,
+                      tick_width_mm=BAR_WIDTH_MM if spec.separators == "bars" else MARK_WIDTH_MM)
+
+
+def _separators(style: str, cells: list[LeadTrace], row_h: float) -> tuple[np.ndarray, ...]:
+    """Polylines marking where each column after the first begins, as printers draw them (REALISM.md): ``ticks``
+    across the baseline; ``bars``, thick, above and below it with a gap for the trace (Mortara); ``dotted``, a line of
+    dots down each column boundary through the rows of columns (GE); ``none``."""
+    if style == "ticks":
+        return tuple(np.array([[t.x0_mm, t.baseline_mm - TICK_MM], [t.x0_mm, t.baseline_mm + TICK_MM]])
+                     for t in cells)
+    if style == "bars":
+        near, far = BAR_MM
+        return tuple(np.array([[t.x0_mm, t.baseline_mm + side * near], [t.x0_mm, t.baseline_mm + side * far]])
+                     for t in cells for side in (-1, 1))
+    if style == "dotted":
+        dots = []
+        for x in sorted({t.x0_mm for t in cells}):
+            rows = [t.baseline_mm for t in cells if t.x0_mm == x]
+            for y in np.arange(min(rows) - 0.6 * row_h, max(rows) + 0.4 * row_h, DOT_PITCH_MM):
+                dots.append(np.array([[x, y], [x, y + DOT_MM]]))
+        return tuple(dots)
+    return ()
 
 
 def _redact(header: list[TextItem], spec: PageSpec) -> tuple[list[TextItem], list[tuple[float, float, float, float]]]:

@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from .coords import mm_to_px, page_size_px
-from .layout import PageLayout
+from .layout import MARK_WIDTH_MM, PageLayout
 from .paper import GRID_SCHEMES
 from .stroke import polyline_segments, stroke_pixels
 
@@ -22,7 +22,6 @@ MAJOR_LINE_MM = 0.22
 DOT_MM = 0.30             # minor grid printed as dots
 MASK_THRESHOLD = 0.25     # a pixel is in a mask when that layer covers at least this much of it
 TEXT_WIDTH_MM = 0.25
-MARK_WIDTH_MM = 0.28
 
 
 @dataclass(frozen=True)
@@ -144,9 +143,10 @@ def render_page(layout: PageLayout) -> PageImage:
     for i, trace in enumerate(layout.traces):
         segs = polyline_segments(mm_to_px(layout.sample_xy_mm(trace), dpi))
         draw_strokes(ink, masks["trace"], segs, trace_px, value=i + 1)
-    marks = [polyline_segments(mm_to_px(p, dpi)) for p in (*layout.pulses, *layout.ticks)]
-    if marks:
-        draw_strokes(ink, masks["marks"], np.concatenate(marks), mm_to_px(MARK_WIDTH_MM, dpi))
+    for lines, width_mm in ((layout.pulses, MARK_WIDTH_MM), (layout.ticks, layout.tick_width_mm)):
+        if lines:
+            draw_strokes(ink, masks["marks"], np.concatenate([polyline_segments(mm_to_px(p, dpi)) for p in lines]),
+                         mm_to_px(width_mm, dpi))
     for item in (*layout.labels, *layout.texts):
         draw_strokes(ink, masks["text"], mm_to_px(item.segments, dpi), mm_to_px(TEXT_WIDTH_MM, dpi))
     for x0, y0, x1, y1 in layout.redactions:  # a solid bar: the text under it is gone, the bar is ink

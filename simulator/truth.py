@@ -61,7 +61,7 @@ def page_truth(layout: PageLayout, page: PageImage) -> dict:
         "sampling_frequency": layout.fs,
         "width": w, "height": h, "resolution": dpi,
         "x_grid": float(mm_to_px(5.0, dpi)), "y_grid": float(mm_to_px(5.0, dpi)),
-        "gridlines": spec.grid != "none", "dc_pulse": True,
+        "gridlines": spec.grid != "none", "dc_pulse": spec.pulse != "none",
         "number_of_columns_in_image": layout.n_columns,
         "full_mode_lead": ",".join(t.lead_name for t in layout.traces if t.is_rhythm) or "None",
         "leads": leads,

@@ -1,0 +1,77 @@
+"""Printer styles of the flat page: where the calibration pulse stands and how columns are separated (REALISM.md:
+GE, Mortara and Philips pages differ in both)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulator.cli import main
+from simulator.coords import mm_to_px
+from simulator.layout import BAR_MM, BAR_WIDTH_MM, PULSE_GAP_MM, TRACE_FROM_EDGE_MM, PageSpec, plan_page
+from simulator.page import render_page
+from simulator.records import Record
+from tests.conftest import STANDARD_LEADS, square_wave, write_record
+
+FS = 500.0
+
+
+def record(fs: float = FS) -> Record:
+    return Record(name="sq", fs=fs, signals=square_wave(fs, 12, 12), lead_names=tuple(STANDARD_LEADS),
+                  path=Path("sq"))
+
+
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+@pytest.mark.parametrize("pulse", ["start", "end", "none"])
+def test_the_pulse_stands_where_asked_and_the_page_shows_as_many_seconds(pulse, orientation):
+    spec = dict(layout="3x4", rhythm_leads=("II",), orientation=orientation)
+    page, standard = plan_page(record(), PageSpec(pulse=pulse, **spec)), plan_page(record(), PageSpec(**spec))
+    assert page.signals.shape == standard.signals.shape          # the same seconds, 10 s in landscape
+    gx0, _, gx1, _ = page.grid_box_mm
+    starts = [t.x0_mm for t in page.traces if t.col == 0]
+    last = max(t.x0_mm + (t.end_sample - 1 - t.start_sample) / FS * 25.0 for t in page.traces)
+    if pulse == "none":
+        assert page.pulses == () and min(starts) == gx0 + TRACE_FROM_EDGE_MM
+        return
+    baselines = sorted({t.baseline_mm for t in page.traces})
+    assert sorted(p[0, 1] for p in page.pulses) == baselines         # one per row, its foot on the row's baseline
+    xs = np.concatenate([p[:, 0] for p in page.pulses])
+    if pulse == "start":
+        assert gx0 < xs.min() and xs.max() < min(starts)
+    else:
+        assert xs.min() >= last + PULSE_GAP_MM and xs.max() <= gx1
+
+
+@pytest.mark.parametrize("style", ["ticks", "bars", "dotted", "none"])
+def test_column_separators_are_drawn_at_every_boundary_in_their_style(style):
+    page = plan_page(record(), PageSpec(layout="3x4", rhythm_leads=("II",), separators=style, pulse="none"))
+    marks = render_page(page).masks["marks"] > 0
+    cells = [t for t in page.traces if t.col > 0]
+    assert {round(t.x0_mm, 6) for t in cells} == {round(page.traces[0].x0_mm + c * 62.5, 6) for c in (1, 2, 3)}
+    px = 200 / 25.4
+    for t in cells:
+        x, y = int(mm_to_px(t.x0_mm, 200)), int(mm_to_px(t.baseline_mm, 200))
+        column = marks[:, x - 2: x + 3].any(axis=1)
+        at_baseline = column[y - int(1.5 * px): y + int(1.5 * px)].any()
+        beside = column[y - int(5 * px): y - int(3 * px)].any() and column[y + int(3 * px): y + int(5 * px)].any()
+        between_rows = column[y - int(20 * px): y - int(12 * px)]
+        if style == "ticks":
+            assert at_baseline and column[y - int(2.5 * px): y + int(2.5 * px)].all() and not between_rows.any()
+        elif style == "bars":
+            gap = int((BAR_MM[0] - BAR_WIDTH_MM) * px)              # the trace's way between the bars
+            assert not column[y - gap: y + gap].any() and beside
+        elif style == "dotted":
+            assert beside and 0.15 < between_rows.mean() < 0.6        # dots through the rows, not a solid line
+        else:
+            assert not column.any()
+
+
+def test_an_unknown_style_is_one_line_naming_it(tmp_path, capsys):
+    rec = write_record(tmp_path, "sq", square_wave(FS, 12, 12), FS, STANDARD_LEADS)
+    for option, value in (("--pulse", "middle"), ("--separators", "stars")):
+        assert main(["page", str(rec), "-o", str(tmp_path / "out"), option, value]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and option[2:] in err[0] and value in err[0]
+    assert not (tmp_path / "out" / "sq.png").exists()
