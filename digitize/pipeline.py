@@ -16,7 +16,7 @@ from .ink import erase_labels, grid_lines, remove_ruled_lines, remove_straight_l
 from .layouts import PageLayoutSpec
 from .rows import erase_ticks, find_rows, pulse_baseline, row_bands
 from .timing import time_span
-from .vectorize import INK_THRESHOLD, sample_polyline, stroke_width, trace_row
+from .vectorize import INK_THRESHOLD, sample_polyline, stroke_extent, stroke_width, trace_row
 
 
 MAX_JUMP_MM = 4.0     # the trace is not followed across an ink gap wider than this (per missed column)
@@ -98,10 +98,10 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     centres = find_rows(mask, len(layout.rows), pitch.px_per_mm_y)
     bands = row_bands(centres, h)
     span_px = cal.duration_s * cal.speed_mm_s * pitch.px_per_mm_x
-    x_start, x_end, time_from = time_span(mask, shown > 0.5, bands, [len(row.leads) for row in layout.rows],
-                                          pitch.px_per_mm_x, span_px, cal.gain_mm_mv,
-                                          PULSE_WIDTH_S * cal.speed_mm_s + PULSE_LEADS_MM)
     n = int(round(cal.duration_s * cal.fs))
+    x_start, x_end, time_from = time_span(mask, shown > 0.5, bands, [len(row.leads) for row in layout.rows],
+                                          pitch.px_per_mm_x, span_px, span_px / n, stroke_extent(mask), cal.gain_mm_mv,
+                                          PULSE_WIDTH_S * cal.speed_mm_s + PULSE_LEADS_MM)
     x_samples = x_start + np.arange(n) * span_px / n
     if not grid_removed:  # a removed dark grid leaves the trace in scraps that could pass for letters
         ink = erase_labels(ink, layout.n_columns, x_start, span_px, pitch.px_per_mm)
@@ -112,7 +112,7 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     signals: dict[str, np.ndarray] = {}
     row_info = []
     for row, band, centre in zip(layout.rows, bands, centres):
-        foot = pulse_baseline(mask, band, x_start, pitch.px_per_mm_y, cal.gain_mm_mv)
+        foot = pulse_baseline(mask, band, x_start, x_end, pitch.px_per_mm_y, cal.gain_mm_mv)
         start_y = foot - stroke / 2.0 if foot is not None else centre
         row_ink = ink
         if not row.is_rhythm:

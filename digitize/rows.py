@@ -66,34 +66,83 @@ def _stretches(rows: np.ndarray, px_per_mm: float) -> list[tuple[int, int, int, 
     return out
 
 
-def trace_end_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float) -> float | None:
-    """Right end of the ink in a row band: the last column of the last ink stretch at least 1 mm long that is not a
-    ruled line (the grid's border or a dark grid line beyond the trace's end)."""
+PULSE_TOP = 0.4        # a calibration pulse's flat top covers this share of its columns at least (0.2 s of 0.32)
+
+
+def _is_pulse(width: int, height: int, px_per_mm: float, pulse_mm: float, pulse_width_mm: float) -> bool:
+    """Whether an ink stretch ``width`` px wide whose ink spans ``height`` px may be a calibration pulse: at most
+    ``pulse_width_mm`` wide, its ink spanning most of the pulse's ``pulse_mm`` height."""
+    return width <= pulse_width_mm * px_per_mm and height >= 0.7 * pulse_mm * px_per_mm
+
+
+def _flat_topped(rows: np.ndarray, first: int, last: int, px_per_mm: float) -> bool:
+    """Whether the ink from column ``first`` to ``last`` is flat on top (within 0.5 mm of its highest point over
+    PULSE_TOP of its columns), as a pulse is and a QRS is not."""
+    inked = rows[:, first: last + 1]
+    tops = np.argmax(inked, axis=0)[inked.any(axis=0)]
+    return bool(np.mean(tops <= tops.min() + 0.5 * px_per_mm) >= PULSE_TOP)
+
+
+def _trace_stretches(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, pulse_mm: float,
+                     pulse_width_mm: float) -> list[tuple[int, int]]:
+    """(first, last) columns of a band's ink stretches that are neither ruled lines nor a calibration pulse."""
+    return [(s, e) for s, e, height, line in _stretches(ink[band[0]: band[1]], px_per_mm)
+            if not (line or _is_pulse(e - s + 1, height, px_per_mm, pulse_mm, pulse_width_mm))]
+
+
+def trace_end_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float,
+                pulse: tuple[float, float] | None = None) -> float | None:
+    """Right end of the trace in a row band: the last column of the last ink stretch at least 1 mm long that is not a
+    ruled line (the grid's border, a dark grid line beyond the trace's end) nor, given the pulse's (height, width)
+    in mm, a calibration pulse printed after the trace; the band's last ink when there is no such stretch."""
     rows = ink[band[0]: band[1]]
     if not rows.any():
         return None
-    ends = [e for _, e, _, line in _stretches(rows, px_per_mm) if not line]
+    if pulse is None:
+        ends = [e for _, e, _, line in _stretches(rows, px_per_mm) if not line]
+    else:
+        ends = [e for _, e in _trace_stretches(ink, band, px_per_mm, *pulse)]
     return float(ends[-1] if ends else np.flatnonzero(rows.any(axis=0))[-1]) + 1.0
+
+
+def end_pulse_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, pulse_mm: float,
+                pulse_width_mm: float) -> float | None:
+    """First column of a calibration pulse printed after the trace (the band's last stretch that is not a ruled
+    line, if it is a pulse and flat on top: a QRS that a photo's edge cut off is as narrow and tall, but peaked);
+    None otherwise."""
+    rows = ink[band[0]: band[1]]
+    last = [(s, e, h) for s, e, h, line in _stretches(rows, px_per_mm) if not line][-1:]
+    if last and _is_pulse(last[0][1] - last[0][0] + 1, last[0][2], px_per_mm, pulse_mm, pulse_width_mm) \
+            and _flat_topped(rows, last[0][0], last[0][1], px_per_mm):
+        return float(last[0][0])
+    return None
 
 
 def trace_start_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, pulse_mm: float,
                   pulse_width_mm: float) -> float | None:
     """Left end of the trace in a row band: the first column of the first ink stretch at least 1 mm long that is
-    neither a ruled line nor the calibration pulse (a stretch at most ``pulse_width_mm`` wide whose ink spans most
-    of the pulse's ``pulse_mm`` height); None when there is no such stretch."""
-    for s, e, height, line in _stretches(ink[band[0]: band[1]], px_per_mm):
-        pulse = e - s + 1 <= pulse_width_mm * px_per_mm and height >= 0.7 * pulse_mm * px_per_mm
-        if not (line or pulse):
-            return float(s)
+    neither a ruled line nor the calibration pulse; None when there is no such stretch."""
+    stretches = _trace_stretches(ink, band, px_per_mm, pulse_mm, pulse_width_mm)
+    return float(stretches[0][0]) if stretches else None
+
+
+def pulse_baseline(ink: np.ndarray, band: tuple[int, int], x_start: float, x_end: float, px_per_mm: float,
+                   pulse_mm: float) -> float | None:
+    """Baseline y from the calibration pulse's foot, if a pulse of about ``pulse_mm`` height stands before the trace
+    or, failing that, after it."""
+    w = ink.shape[1]
+    before = (max(0, int(x_start - PULSE_SEARCH_MM * px_per_mm)), max(0, int(x_start - 0.3 * px_per_mm)))
+    after = (min(w, int(x_end + 0.3 * px_per_mm)), min(w, int(x_end + PULSE_SEARCH_MM * px_per_mm)))
+    for x0, x1 in (before, after):
+        foot = _pulse_foot(ink[band[0]: band[1], x0: max(x0, x1)], px_per_mm, pulse_mm)
+        if foot is not None:
+            return foot + band[0]
     return None
 
 
-def pulse_baseline(ink: np.ndarray, band: tuple[int, int], x_start: float, px_per_mm: float,
-                   pulse_mm: float) -> float | None:
-    """Baseline y from the calibration pulse's foot, if a pulse of about ``pulse_mm`` height stands before the trace."""
-    x0 = max(0, int(x_start - PULSE_SEARCH_MM * px_per_mm))
-    x1 = max(x0, int(x_start - 0.3 * px_per_mm))
-    region = ink[band[0]: band[1], x0: x1]
+def _pulse_foot(region: np.ndarray, px_per_mm: float, pulse_mm: float) -> float | None:
+    """The median bottom of the columns of ``region`` whose longest ink run is about ``pulse_mm`` tall (a pulse's
+    sides and top); None unless two columns or more are."""
     if region.size == 0:
         return None
     feet = []
@@ -110,7 +159,7 @@ def pulse_baseline(ink: np.ndarray, band: tuple[int, int], x_start: float, px_pe
             feet.append(ys[ends[k]])
     if len(feet) < 2:
         return None
-    return float(np.median(feet)) + band[0]
+    return float(np.median(feet))
 
 
 TICK_SEARCH_MM = 1.5    # separator ticks stand on a column boundary, within this distance of it

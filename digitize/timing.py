@@ -6,13 +6,18 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
-from .rows import TICK_LENGTHS_MM, TICK_SEARCH_MM, tick_columns, trace_end_x, trace_level, trace_start_x
+from .rows import (TICK_LENGTHS_MM, TICK_SEARCH_MM, end_pulse_x, tick_columns, trace_end_x, trace_level,
+                   trace_start_x)
 
 CUT_MM = 3.0          # a trace end this close to where the picture stops may go on beyond it
 SEPARATOR_REACH_MM = 20.0  # column separator ticks are looked for this far either side of the first estimate ...
 SEPARATOR_AGREE_MM = 1.0   # ... and replace it when they put the span's start further from it than this
 ENDS_DISAGREE_MM = 2.0     # rows' ends spread further than this (median absolute deviation), while their starts ...
 STARTS_AGREE_MM = 0.5      # ... agree within this, time the page from its starts (ink faded at the rows' ends)
+CAP_SHORT_PX = 0.15         # a stroke's ink (over the ink threshold) reaches half its thickness less this past its end
+                           # samples: 0.33 px less for our round caps, 0 for ECG-Image-Kit's square ones (measured)
+PULSES_AGREE_MM = 1.0      # calibration pulses after the rows stand in line (MAD) in half the rows at least; else a
+                           # row's last stretch that looks like one is a QRS a photo's edge cut off
 
 
 def _out_of_picture(mask: np.ndarray, shown: np.ndarray, band: tuple[int, int], x: float, px_per_mm: float,
@@ -41,7 +46,7 @@ def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: li
     (every boundary of every row at once: a steep QRS may look like a tick, but not at each boundary and in each row),
     looking for whole ticks first and, if ``broken``, for broken ones if there are none (a page of narrow QRS at
     12.5 mm/s has them in plenty); None unless ticks stand on at least half the boundaries the rows show (and two or
-    more) at one place only. The ticks found there then fix the column."""
+    more) at one place only. The ticks found there then fix the column: the centre of their middle pixel."""
     tol = TICK_SEARCH_MM * px_per_mm
     candidates = np.arange(np.floor(lo - tol), np.ceil(hi + tol) + 1.0)
     if candidates.size == 0:
@@ -69,16 +74,24 @@ def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: li
             for ticks, offset in found:   # each tick near its boundary says where the first sample is
                 xs = np.flatnonzero(ticks[max(0, int(centre + offset - tol)): int(centre + offset + tol) + 1])
                 if xs.size:
-                    starts.append(max(0, int(centre + offset - tol)) + float(np.median(xs)) - offset)
+                    starts.append(max(0, int(centre + offset - tol)) + float(np.median(xs)) + 0.5 - offset)
             return float(np.median(starts)) if starts else centre
     return None
 
 
 def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]], columns: list[int],
-              px_per_mm: float, span_px: float, pulse_mm: float, pulse_width_mm: float) -> tuple[float, float, str]:
-    """Columns where the plotted time span starts and ends, and what fixed them.
+              px_per_mm: float, span_px: float, sample_px: float, stroke_px: float, pulse_mm: float,
+              pulse_width_mm: float) -> tuple[float, float, str]:
+    """Where the plotted time span starts and ends (x, px: the first sample's and one sample interval,
+    ``sample_px``, past the last one's), and what fixed them.
 
-    First estimate: the trace's end (the median over the rows, so a row whose faint end was lost or that a stray mark
+    The ink of a stroke ``stroke_px`` thick reaches about half that (CAP_SHORT_PX less) beyond the first and last
+    samples: the first inked pixel's left edge is the first sample's x less that reach, the last one's right edge
+    the last sample's plus that reach. (The ink's ends taken as the span's put the page half a sample late or early
+    at 100 Hz: 4-9 dB.)
+
+    First estimate: the trace's end (before the calibration pulses, when they stand in line after the rows in half
+    of them at least; the median over the rows, so a row whose faint end was lost or that a stray mark
     prolongs does not move it); the rows' start instead when their ends disagree by over ENDS_DISAGREE_MM while their
     starts agree within STARTS_AGREE_MM (a low-dpi scan or a shadow faded half the rows' ends), or when the picture
     stops right after that end (a photo that cut the page's side off; if the picture shows the start in under half
@@ -89,16 +102,20 @@ def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]],
     span wherever they disagree with it by over SEPARATOR_AGREE_MM, as when grid lines left in the ink or a faint end
     move the trace's end; only whole ticks can move an estimate from a visible end.
     The image's right edge when no row has ink."""
-    ends = [(e, b) for e, b in ((trace_end_x(mask, b, px_per_mm), b) for b in bands) if e is not None]
+    pulses = [p for p in (end_pulse_x(mask, b, px_per_mm, pulse_mm, pulse_width_mm) for b in bands) if p is not None]
+    after = 2 * len(pulses) >= len(bands) and _spread(pulses) < PULSES_AGREE_MM * px_per_mm
+    ends = [(e, b) for e, b in ((trace_end_x(mask, b, px_per_mm, (pulse_mm, pulse_width_mm) if after else None), b)
+                                for b in bands) if e is not None]
     if not ends:
         return mask.shape[1] - span_px, float(mask.shape[1]), "image edge"
-    x_end = float(np.median([e for e, _ in ends]))
+    cap = stroke_px / 2.0 - CAP_SHORT_PX
+    x_end = float(np.median([e for e, _ in ends])) - cap + sample_px
     x_start, how = x_end - span_px, "trace end"
     reach = min(SEPARATOR_REACH_MM * px_per_mm, 0.4 * span_px / max(columns))
     lo, hi, agree = x_start - reach, x_start + reach, SEPARATOR_AGREE_MM * px_per_mm
     found = [(s, b) for s, b in ((trace_start_x(mask, b, px_per_mm, pulse_mm, pulse_width_mm), b) for b in bands)
              if s is not None]
-    starts = [s for s, b in found if not _out_of_picture(mask, shown, b, s, px_per_mm, -1)]
+    starts = [s + cap for s, b in found if not _out_of_picture(mask, shown, b, s, px_per_mm, -1)]
     end_cut = np.mean([_out_of_picture(mask, shown, b, e, px_per_mm, 1) for e, b in ends]) >= 0.5
     if (not end_cut and len(starts) >= 2 and _spread([e for e, _ in ends]) > ENDS_DISAGREE_MM * px_per_mm
             and _spread(starts) < STARTS_AGREE_MM * px_per_mm):

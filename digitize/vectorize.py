@@ -36,6 +36,20 @@ def stroke_width(ink: np.ndarray) -> float:
     return float(np.median(lengths)) if lengths else 1.0
 
 
+def stroke_extent(mask: np.ndarray) -> float:
+    """How far (px, sub-pixel) a stroke's ink reaches across it: the mean length of the flat strokes' vertical runs
+    (those at most 1.5 times the median; a 2.2 px stroke leaves runs of 2 and 3 px, by its phase), each column
+    weighing the same, so a dotted line's hundred short runs in one column do not outweigh the traces'. The span's
+    ends are measured in the same ink, so they sit half this beyond the first and last samples."""
+    cols = np.flatnonzero(mask.any(axis=0))
+    per_column = [e - s + 1 for s, e in (_runs(mask[:, x]) for x in cols[:: max(1, cols.size // 400)])]
+    if not per_column:
+        return 1.0
+    flat = 1.5 * float(np.median(np.concatenate(per_column)))
+    means = [float(lengths[lengths <= flat].mean()) for lengths in per_column if (lengths <= flat).any()]
+    return float(np.mean(means)) if means else 1.0
+
+
 def column_ranges(ink: np.ndarray, band: tuple[int, int], x0: float, x1: float, y_start: float,
                   stroke_px: float, max_jump_px: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per column from x0 to x1: (x centre, run top, run bottom, centroid) in px (the run covers [top, bottom));

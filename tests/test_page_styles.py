@@ -1,13 +1,16 @@
-"""Printer styles of the flat page: where the calibration pulse stands and how columns are separated (REALISM.md:
-GE, Mortara and Philips pages differ in both)."""
+"""Printer styles of the flat page: where the calibration pulse stands, how columns are separated, and that the
+digitizer reads every style (REALISM.md: GE, Mortara and Philips pages differ in both)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+import wfdb
 
+from digitize.cli import main as digitize_main
 from simulator.cli import main
 from simulator.coords import mm_to_px
 from simulator.layout import BAR_MM, BAR_WIDTH_MM, PULSE_GAP_MM, TRACE_FROM_EDGE_MM, PageSpec, plan_page
@@ -66,6 +69,24 @@ def test_column_separators_are_drawn_at_every_boundary_in_their_style(style):
             assert beside and 0.15 < between_rows.mean() < 0.6        # dots through the rows, not a solid line
         else:
             assert not column.any()
+
+
+def test_a_100_hz_page_with_its_pulses_after_the_rows_is_timed_to_a_fraction_of_a_sample(tmp_path):
+    """Mortara-style: pulses after the rows, no separators. The trace's end was the pulse's (0.4 s late), and
+    the span's ends were the ink's, half a stroke beyond the samples: at 100 Hz, half a sample off (4-9 dB)."""
+    rec = write_record(tmp_path, "lr", np.stack([square_wave(100.0, 12, 1)[:, 0] * (1 + k / 12) for k in range(12)],
+                                                1), 100.0, STANDARD_LEADS)
+    out, dig = tmp_path / "page", tmp_path / "dig"
+    assert main(["page", str(rec), "-o", str(out), "--pulse", "end", "--separators", "none"]) == 0
+    assert digitize_main(["run", str(out / "lr.png"), "-o", str(dig), "--method", "naive", "--fs", "100"]) == 0
+    truth = json.loads((out / "lr.json").read_text())
+    found = json.loads((dig / "lr.json").read_text())
+    assert found["time_from"] == "trace end"
+    assert found["x_start"] == pytest.approx(truth["leads"][0]["plotted_pixels"][0][1], abs=0.5)
+    assert {row["baseline_from"] for row in found["rows"]} == {"calibration pulse"}
+    ref, est = wfdb.rdrecord(str(out / "lr")).p_signal, wfdb.rdrecord(str(dig / "lr")).p_signal
+    ok = np.isfinite(ref) & np.isfinite(est)
+    assert (np.abs(ref[ok] - est[ok]) < 0.1).mean() > 0.85    # all but the samples on each edge's vertical stroke
 
 
 def test_an_unknown_style_is_one_line_naming_it(tmp_path, capsys):
