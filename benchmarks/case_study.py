@@ -14,7 +14,9 @@ with the Challenge 2024 SNR plus RR/QT interval errors:
 
 Every digitizer is told the page's layout, speed, gain and duration (what a user types on the command line), read
 from the frame's JSON. The same methods are scored on ECG-Image-Kit's pages in /work/shared/data/eik-validation when
-that folder exists. Output: ``OUT/runs/<method>.json`` (the ``eval snr --json`` form), ``OUT/report.html``
+that folder exists, and run on the real photos and scans in /work/shared/data/real-reference, which have no signals:
+for every set the table also gives the digitizer's self-consistency estimate (eval/consistency.py), the one figure
+it has for those. Output: ``OUT/runs/<method>.json`` (the ``eval snr --json`` form), ``OUT/report.html``
 (``eval report``), ``OUT/summary.md`` (the tables printed here). Rerunning the same command resumes: ``generate``
 keeps finished frames and records already digitized are not redone.
 """
@@ -38,12 +40,17 @@ sys.path.insert(0, str(ROOT))
 from eval import score_folders  # noqa: E402
 from eval.challenge2024 import nanmean_or_nan  # noqa: E402
 from eval.clinical import summarize  # noqa: E402
+from eval.consistency import folder_consistency  # noqa: E402
 from eval.oracle import oracle_record, write_oracle_record  # noqa: E402
 from eval.report import write_report  # noqa: E402
 
 PRESETS = ("clean", "scanner", "phone_photo", "folded_letter", "crumpled")
 METHODS = ("oracle", "naive", "unet")
 EIK_DIR = Path("/work/shared/data/eik-validation")
+REAL_DIR = Path("/work/shared/data/real-reference")
+REAL_LAYOUTS = {  # ECG-Image-Kit's sample-data/ecg-images, as we read them (ecg00014 repeats ecg00010; ecg00020 has
+    "ecg00003": "3x4+1", "ecg00010": "3x4+1", "ecg00023": "3x4",  # 5 columns of non-standard leads: left out)
+    "ecg00028": "3x4+1", "ecg00033": "3x4+1", "ecg00041": "3x4+1", "ecg00047": "3x4+1", "ecg00054": "3x4+1"}
 PAPER = "ECG-Image-Kit paper (DnCNN trained on 21,801 QT-database images): SNR 11.17 ± 9.19 dB"
 UNET_WEIGHTS = ROOT / "assets" / "weights" / "digitizer_unet.pt"
 
@@ -112,6 +119,13 @@ def digitize_preset(method: str, frames: Path, out_dir: Path) -> list[str]:
     return failed
 
 
+def mean_consistency(folder: Path) -> float:
+    """Mean self-consistency estimate (dB, eval/consistency.py) of the records digitized into ``folder``: what the
+    study can say of images without references, shown beside the SNR where there is one."""
+    found = folder_consistency(folder)[0] if folder.is_dir() else []
+    return nanmean_or_nan([r.snr_db for r in found])
+
+
 def lead_snrs(records) -> np.ndarray:
     return np.array([x.snr for r in records for x in r.leads], dtype=float)
 
@@ -139,14 +153,15 @@ def _f(v: float, digits: int = 2) -> str:
 
 def table(rows: list[tuple[str, str, dict]]) -> str:
     """Markdown table: one row per (group, method)."""
-    head = ("| set | method | frames | SNR dB (mean ± SD over leads) | coverage | RR error ms | RR ≤10/≤20 ms | "
-            "QT error ms | QT ≤10/≤20 ms |\n|---|---|---|---|---|---|---|---|---|\n")
+    head = ("| set | method | frames | SNR dB (mean ± SD over leads) | self-consistency dB | coverage | RR error ms | "
+            "RR ≤10/≤20 ms | QT error ms | QT ≤10/≤20 ms |\n|---|---|---|---|---|---|---|---|---|---|\n")
     lines = []
     for group, method, s in rows:
         rr, qt = s["rr"], s["qt"]
         miss = f" ({s['n_missing']} missing)" if s["n_missing"] else ""
         lines.append(f"| {group} | {method} | {s['n_frames']}{miss} | {_f(s['snr_mean'])} ± {_f(s['snr_sd'])} | "
-                     f"{_f(s['coverage'])} | {_f(rr['mean_ms'], 1)} ± {_f(rr['sd_ms'], 1)} (n={rr['n']}) | "
+                     f"{_f(s.get('consistency', float('nan')))} | {_f(s['coverage'])} | "
+                     f"{_f(rr['mean_ms'], 1)} ± {_f(rr['sd_ms'], 1)} (n={rr['n']}) | "
                      f"{_f(rr['within_10ms'])}/{_f(rr['within_20ms'])} | {_f(qt['mean_ms'], 1)} ± {_f(qt['sd_ms'], 1)} "
                      f"(n={qt['n']}) | {_f(qt['within_10ms'])}/{_f(qt['within_20ms'])} |")
     return head + "\n".join(lines) + "\n"
@@ -171,14 +186,34 @@ def eik_block(out: Path, methods: list[str], eik_dir: Path) -> tuple[list[tuple[
         run = score_folders(truth, dig, metric="challenge2024", clinical=True)
         path = out / "runs" / f"eik_{method}.json"
         path.write_text(json.dumps(run.to_dict(), indent=1))
-        rows.append(("eik-validation", method, summarize_records(run.records)))
+        rows.append(("eik-validation", method,
+                     {**summarize_records(run.records), "consistency": mean_consistency(dig)}))
         runs.append(path)
     return rows, runs
 
 
+def real_block(out: Path, methods: list[str], real_dir: Path) -> list[tuple[str, str, dict]]:
+    """Digitize the real photos and scans in ``real_dir`` (REAL_LAYOUTS) and report what can be said without their
+    signals: the self-consistency estimate. Read only: they are a test of the digitizer, never a training set."""
+    empty = {"n_missing": 0, "snr_mean": float("nan"), "snr_sd": float("nan"), "coverage": float("nan")}
+    empty.update({k: {"n": 0, "mean_ms": float("nan"), "sd_ms": float("nan"), "within_10ms": float("nan"),
+                      "within_20ms": float("nan")} for k in ("rr", "qt")})
+    rows = []
+    for method in [m for m in methods if m != "oracle"]:
+        dig = out / "real" / method
+        for layout in sorted(set(REAL_LAYOUTS.values())):
+            images = [p for p in sorted(real_dir.glob("ecg*.*")) if REAL_LAYOUTS.get(p.stem) == layout]
+            for line in run_digitizer(method, images, dig, ("--layout", layout)):
+                tqdm.write(f"  real {method}: {line}")
+        found = folder_consistency(dig)[0] if dig.is_dir() else []
+        rows.append(("real photos and scans", method, {**empty, "n_frames": len(found),
+                                                       "consistency": mean_consistency(dig)}))
+    return rows
+
+
 def case_study(out: Path, presets: list[str], count: int, seed: int, workers: int = 1,
                methods: tuple[str, ...] = METHODS, inputs: tuple[str, ...] = ("synthetic",),
-               eik_dir: Path | None = EIK_DIR) -> dict:
+               eik_dir: Path | None = EIK_DIR, real_dir: Path | None = REAL_DIR) -> dict:
     """Run the whole study into ``out`` and return its summary (also written to ``out/summary.json`` and ``.md``)."""
     out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
@@ -205,6 +240,8 @@ def case_study(out: Path, presets: list[str], count: int, seed: int, workers: in
             by_preset[r.name.split("/", 1)[0]].append(r)
         for preset in presets:
             s = summarize_records(by_preset[preset])
+            if method != "oracle":
+                s["consistency"] = mean_consistency(out / "digitized" / method / preset)
             summary["presets"].setdefault(preset, {})[method] = s
             rows.append((preset, method, s))
     if eik_dir is not None and eik_dir.is_dir():
@@ -214,6 +251,12 @@ def case_study(out: Path, presets: list[str], count: int, seed: int, workers: in
         summary["eik"] = {m: s for _, m, s in eik_rows}
     elif eik_dir is not None:
         notes.append(f"eik-validation: skipped ({eik_dir} is not on this machine)")
+    if real_dir is not None and real_dir.is_dir():
+        real_rows = real_block(out, methods, real_dir)
+        rows += real_rows
+        summary["real"] = {m: s["consistency"] for _, m, s in real_rows}
+    elif real_dir is not None:
+        notes.append(f"real photos: skipped ({real_dir} is not on this machine)")
     write_report(runs, out / "report.html")
     oracle_check = {p: summary["presets"][p]["oracle"]["snr_returned_min"] for p in presets
                     if "oracle" in summary["presets"].get(p, {})}

@@ -44,6 +44,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulator.output import prepare_output_dir
 
     from .image_io import expand_inputs, read_rgb, record_name
+    from eval.consistency import consistency
+
     from .layouts import parse_layout
     from .pipeline import Calibration
     from .resume import already_done, made_from
@@ -79,11 +81,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             failed += 1
             bar.write(f"skipped {exc}", file=sys.stderr)
             continue
+        agreement = consistency(result.signals, result.row_signals)
         write_record(out, name, signal_matrix(result.signals, result.n_samples), cal.fs)
-        write_detections(out, name, {"image": str(path), **result.detections, "made_from": source})
+        write_detections(out, name, {"image": str(path), **result.detections, "consistency": agreement.as_dict(),
+                                     "made_from": source})
         made += 1
         d = result.detections
-        bar.write(f"{name}: {d['px_per_mm']:.3f} px/mm, rotation {d['rotation_deg']:+.2f} deg, {len(d['rows'])} rows")
+        bar.write(f"{name}: {d['px_per_mm']:.3f} px/mm, rotation {d['rotation_deg']:+.2f} deg, {len(d['rows'])} rows, "
+                  f"self-consistency {agreement.snr_db:.1f} dB")
     bar.close()
     print(f"{made} images digitized into {out}" + (f"; {done} were already done with these settings" if done else ""))
     if failed:

@@ -77,6 +77,9 @@ class Digitized:
     signals: dict[str, np.ndarray]
     n_samples: int
     detections: dict = field(default_factory=dict)
+    row_signals: list[dict[str, np.ndarray]] = field(default_factory=list)
+    """Each printed row's leads over their own columns (NaN elsewhere): a rhythm strip's lead is in ``signals``
+    over the whole span, the same lead printed in a column only here."""
 
 
 def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal: Calibration,
@@ -110,6 +113,7 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     px_per_mv = cal.gain_mm_mv * pitch.px_per_mm_y
 
     signals: dict[str, np.ndarray] = {}
+    row_signals: list[dict[str, np.ndarray]] = []
     row_info = []
     for row, band, centre in zip(layout.rows, bands, centres):
         foot = pulse_baseline(mask, band, x_start, x_end, pitch.px_per_mm_y, cal.gain_mm_mv)
@@ -124,10 +128,12 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
         baseline, source = row_baseline(foot, stroke, level, px_per_mv)
         mv = (baseline - y) / px_per_mv
         per_col = n // len(row.leads)
+        row_signals.append({})
         for c, lead in enumerate(row.leads):
-            signals.setdefault(lead, np.full(n, np.nan))
             lo, hi = (0, n) if row.is_rhythm else (c * per_col, n if c == len(row.leads) - 1 else (c + 1) * per_col)
-            signals[lead][lo:hi] = _hold_edges(mv[lo:hi].copy())
+            row_signals[-1][lead] = np.full(n, np.nan)
+            row_signals[-1][lead][lo:hi] = _hold_edges(mv[lo:hi].copy())
+            signals.setdefault(lead, np.full(n, np.nan))[lo:hi] = row_signals[-1][lead][lo:hi]
         row_info.append({"leads": list(row.leads), "centre_y": round(float(centre), 2), "band": list(band),
                          "baseline_y": round(float(baseline), 2), "baseline_from": source,
                          "traced_fraction": round(float(np.isfinite(y).mean()), 3)})
@@ -143,4 +149,4 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
         "calibration": {"fs": cal.fs, "duration_s": cal.duration_s, "speed_mm_s": cal.speed_mm_s,
                         "gain_mm_mv": cal.gain_mm_mv},
     }
-    return Digitized(signals=signals, n_samples=n, detections=detections)
+    return Digitized(signals=signals, n_samples=n, detections=detections, row_signals=row_signals)

@@ -1,4 +1,5 @@
-"""Command line: ``snr`` scores a digitized folder against references; ``report`` renders runs as one HTML file.
+"""Command line: ``snr`` scores a digitized folder against references; ``consistency`` estimates a folder's quality
+without references (real photos); ``report`` renders runs as one HTML file.
 
 Bad input prints one ``error: ...`` line to stderr and exits 2.
 """
@@ -68,6 +69,31 @@ def cmd_snr(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_consistency(args: argparse.Namespace) -> int:
+    from .consistency import folder_consistency
+
+    check_output_file(args.json, "--json")
+    found, errors = folder_consistency(Path(args.digitized))
+    for e in errors:
+        print(f"warning: skipped {e['record']}: {e['message']}", file=sys.stderr)
+    if not found:
+        raise InputError(f"no digitized record in {args.digitized}")
+    for r in found:
+        checks = ", ".join(f"{c['name']} {_fmt(c['snr_db'])}" for c in r.checks) or "no check possible"
+        print(f"{r.name:<32} {_fmt(r.snr_db):>9} dB  ({checks})")
+    scored = [r.snr_db for r in found if math.isfinite(r.snr_db)]
+    mean = sum(scored) / len(scored) if scored else float("nan")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        data = {"digitized_dir": args.digitized, "mean_snr_db": mean if scored else None,
+                "records": [{"name": r.name, "snr_db": r.snr_db if math.isfinite(r.snr_db) else None,
+                             "source": r.source, "checks": list(r.checks)} for r in found], "errors": errors}
+        write_bytes_atomic(args.json, json.dumps(data, indent=1).encode())
+    print(f"records: {len(found)}  without a possible check: {len(found) - len(scored)}")
+    print(f"self-consistency: {_fmt(mean)} dB")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
@@ -98,6 +124,16 @@ def build_parser() -> argparse.ArgumentParser:
     snr.add_argument("--clinical", action="store_true", help="also compute RR and QT interval errors (slower)")
     snr.add_argument("--json", metavar="PATH", help="write every figure to this JSON file (input of `report`)")
     snr.set_defaults(func=cmd_snr)
+
+    con = sub.add_parser("consistency", help="estimate digitized records' quality without references",
+                         description="How well each digitized record agrees with itself (Einthoven's and "
+                                     "Goldberger's laws over leads printed at the same time, a rhythm strip against "
+                                     "its lead's column): an SNR estimate, in dB, for images that have no reference "
+                                     "signal, such as real photos. Blind to errors all leads share (timing, scale). "
+                                     "Last line: self-consistency: <value> dB.")
+    con.add_argument("--digitized", required=True, help="folder of digitized records (searched recursively)")
+    con.add_argument("--json", metavar="PATH", help="write every figure to this JSON file")
+    con.set_defaults(func=cmd_consistency)
 
     rep = sub.add_parser("report", help="write a single-file HTML report of one or more runs",
                          description="Render runs (JSON files written by `snr --json`, or folders holding one) as "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import sys
 
 import numpy as np
@@ -93,10 +94,12 @@ def test_case_study_driver_runs_on_one_clean_frame(tmp_path):
         from case_study import case_study
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
-    summary = case_study(tmp_path, ["clean"], count=1, seed=0, methods=["oracle", "naive"], eik_dir=None)
+    summary = case_study(tmp_path, ["clean"], count=1, seed=0, methods=["oracle", "naive"], eik_dir=None,
+                         real_dir=None)
     rows = summary["presets"]["clean"]
     assert rows["oracle"]["snr_mean"] > 60.0 and rows["oracle"]["n_missing"] == 0
     assert rows["naive"]["n_frames"] == 1
+    assert rows["naive"]["consistency"] > 10.0   # simulated records obey Einthoven's law; a good reading does too
     assert (tmp_path / "report.html").stat().st_size > 0
     assert (tmp_path / "runs" / "oracle.json").is_file() and (tmp_path / "runs" / "naive.json").is_file()
     assert "| clean | oracle |" in (tmp_path / "summary.md").read_text()
@@ -109,5 +112,13 @@ def test_case_study_driver_runs_on_one_clean_frame(tmp_path):
     made["made_from"]["code"] = "another digitizer"
     sidecar.write_text(json.dumps(made))
     record.with_suffix(".dat").write_bytes(bytes(record.with_suffix(".dat").stat().st_size))
-    again = case_study(tmp_path, ["clean"], count=1, seed=0, methods=["naive"], eik_dir=None)
+    again = case_study(tmp_path, ["clean"], count=1, seed=0, methods=["naive"], eik_dir=None, real_dir=None)
     assert again["presets"]["clean"]["naive"]["snr_mean"] == pytest.approx(rows["naive"]["snr_mean"], abs=1e-6)
+
+    # images without signals (real photos) get the self-consistency estimate alone
+    real = tmp_path / "real_in"
+    real.mkdir()
+    shutil.copyfile(next((tmp_path / "frames" / "clean").rglob("*.png")), real / "ecg00033.png")
+    summary = case_study(tmp_path, ["clean"], count=1, seed=0, methods=["naive"], eik_dir=None, real_dir=real)
+    assert summary["real"]["naive"] > 10.0
+    assert "| real photos and scans | naive | 1 | — ± — |" in (tmp_path / "summary.md").read_text()
