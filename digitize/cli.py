@@ -26,10 +26,11 @@ DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "weights" 
 def _digitizer(args: argparse.Namespace) -> tuple[Callable, dict]:
     """The digitizing function the options ask for, and the settings that shape its output (for ``made_from``)."""
     settings = {"method": args.method, "layout": args.layout, "fs": args.fs, "duration": args.duration,
-                "speed": args.speed, "gain": args.gain, "dewarp": args.dewarp}
+                "speed": args.speed, "gain": args.gain, "dewarp": args.dewarp,
+                **({"overlay": True} if args.overlay else {})}  # a rerun asking for overlays redoes the images
     if args.method == "naive":
         from .naive import digitize_naive
-        return partial(digitize_naive, dewarp=args.dewarp), settings
+        return partial(digitize_naive, dewarp=args.dewarp, view=args.overlay), settings
     from simulator.manifest import sha256_file
 
     from .infer import UnetDigitizer
@@ -37,19 +38,19 @@ def _digitizer(args: argparse.Namespace) -> tuple[Callable, dict]:
     weights = Path(args.weights) if args.weights else DEFAULT_WEIGHTS
     digitizer = UnetDigitizer.load(weights, tile=args.tile)
     settings = {**settings, "tile": args.tile, "weights_sha256": sha256_file(weights)}
-    return partial(digitizer.digitize, dewarp=args.dewarp), settings
+    return partial(digitizer.digitize, dewarp=args.dewarp, view=args.overlay), settings
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from simulator.output import prepare_output_dir
 
-    from .image_io import expand_inputs, read_rgb, record_name
+    from .image_io import OVERLAY_SUFFIX, expand_inputs, read_rgb, record_name
     from eval.consistency import consistency
 
     from .layouts import parse_layout
     from .pipeline import Calibration
     from .resume import already_done, made_from
-    from .wfdb_out import not_ours, signal_matrix, write_detections, write_record
+    from .wfdb_out import not_ours, signal_matrix, write_detections, write_overlay, write_record
 
     layout = parse_layout(args.layout)
     for key, most in (("fs", MAX_FS_HZ), ("duration", MAX_DURATION_S), ("speed", None), ("gain", None)):
@@ -83,6 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             continue
         agreement = consistency(result.signals, result.row_signals)
         write_record(out, name, signal_matrix(result.signals, result.n_samples), cal.fs)
+        if args.overlay:
+            write_overlay(out / f"{name}{OVERLAY_SUFFIX}.jpg", result)
         write_detections(out, name, {"image": str(path), **result.detections, "consistency": agreement.as_dict(),
                                      "made_from": source})
         made += 1
@@ -131,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dewarp", choices=("auto", "always", "never"), default="auto",
                      help="flatten a bent page (perspective, curl, folds) from its grid before reading rows: "
                           "auto (default) when the grid shows it bent, always, or never")
+    run.add_argument("--overlay", action="store_true",
+                     help="also write NAME_overlay.jpg: the image as read (flattened, deskewed) with the signals, "
+                          "baselines and column boundaries found drawn on it")
     run.set_defaults(func=cmd_run)
 
     tr = sub.add_parser("train", help="train the U-Net on frames with NAME_mask_trace.png ground truth")

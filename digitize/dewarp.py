@@ -22,7 +22,7 @@ page, a photo taken square on) is returned as it is, so the rotation and pitch s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import cv2
@@ -61,6 +61,14 @@ class Flattening:
     reliable_fraction: float
     bend_mm: float          # 95th percentile distance of reliable tiles from the best affine map (mm)
     px_per_mm: float        # the flattened page's scale (the grid's regional pitch in the photo)
+    maps: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)  # remap's x, y
+
+    def apply(self, image: np.ndarray) -> np.ndarray:
+        """Another image of the photo's size resampled onto the flat page as the maps were (itself if not applied):
+        the photo itself, to show what the digitizer read (``digitize run --overlay``)."""
+        if self.maps is None:
+            return image
+        return cv2.remap(image, *self.maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
     def as_dict(self) -> dict:
         return {"applied": self.applied, "reason": self.reason, "reliable_fraction": round(self.reliable_fraction, 3),
@@ -391,4 +399,4 @@ def flatten(ink: np.ndarray, lines: np.ndarray, grid: np.ndarray, mode: str = "a
 
     shown = warp(np.ones(lines.shape, np.float32)) > 0.5
     return FlatPage(warp(ink), warp(lines), warp(grid), shown, Flattening(True, "bent", reliable, bend,
-                                                                         coords.px_per_mm))
+                                                                         coords.px_per_mm, (map_x, map_y)))

@@ -31,13 +31,13 @@ def read_rgb(path: Path | str) -> np.ndarray:
 
 
 def expand_inputs(items: list[str]) -> list[Path]:
-    """Image paths from files and folders (a folder gives its images, searched recursively and sorted, masks
-    excluded); InputError if nothing is found."""
+    """Image paths from files and folders (a folder gives its images, searched recursively and sorted, masks and
+    overlays excluded); InputError if nothing is found."""
     out: list[Path] = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and not _is_mask(f))
+            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and not _is_ours(f))
             if not found:
                 raise InputError(f"folder {p}: no images in it")
             out += found
@@ -62,6 +62,9 @@ def record_name(image: Path) -> str:
     return re.sub(r"[^-\w]", "_", image.stem)
 
 
-def _is_mask(p: Path) -> bool:
-    """Our frames' ground-truth masks sit beside the image; they are not inputs."""
-    return "_mask_" in p.stem
+OVERLAY_SUFFIX = "_overlay"  # NAME_overlay.jpg: what the digitizer read on NAME (digitize run --overlay)
+
+
+def _is_ours(p: Path) -> bool:
+    """Our frames' ground-truth masks and the digitizer's overlays sit beside images; they are not inputs."""
+    return "_mask_" in p.stem or p.stem.endswith(OVERLAY_SUFFIX)

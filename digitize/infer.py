@@ -74,10 +74,11 @@ class UnetDigitizer:
             raise InputError(f"--tile: {tile} must be a multiple of 8 above {2 * OVERLAP}")
         return UnetDigitizer(load_model(path), tile)
 
-    def digitize(self, rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration, dewarp: str = "auto") -> Digitized:
+    def digitize(self, rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration, dewarp: str = "auto",
+                 view: bool = False) -> Digitized:
         ink = predict_trace(self.model, rgb, self.tile)
         maps = colour_maps(rgb)
         # the page is flattened from the grid as the naive digitizer sees it, so both flatten a photo alike
-        result = digitize_maps(ink, maps.grid, layout, cal, dewarp, grid_ink=maps.ink)
+        result = digitize_maps(ink, maps.grid, layout, cal, dewarp, grid_ink=maps.ink, rgb=rgb if view else None)
         result.detections["method"] = "unet"
         return result

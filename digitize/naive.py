@@ -9,9 +9,11 @@ from .layouts import PageLayoutSpec
 from .pipeline import Calibration, Digitized, digitize_maps
 
 
-def digitize_naive(rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration, dewarp: str = "auto") -> Digitized:
-    """Signals of an RGB page image, ink found by colour alone (``dewarp``: see :func:`digitize_maps`)."""
+def digitize_naive(rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration, dewarp: str = "auto",
+                   view: bool = False) -> Digitized:
+    """Signals of an RGB page image, ink found by colour alone (``dewarp``, ``view``: see :func:`digitize_maps`;
+    ``view`` keeps the image as it was read)."""
     maps = colour_maps(rgb)
-    result = digitize_maps(maps.ink, maps.grid, layout, cal, dewarp)
+    result = digitize_maps(maps.ink, maps.grid, layout, cal, dewarp, rgb=rgb if view else None)
     result.detections["method"] = "naive"
     return result

@@ -80,19 +80,26 @@ class Digitized:
     row_signals: list[dict[str, np.ndarray]] = field(default_factory=list)
     """Each printed row's leads over their own columns (NaN elsewhere): a rhythm strip's lead is in ``signals``
     over the whole span, the same lead printed in a column only here."""
+    view: np.ndarray | None = None
+    """The photo as the digitizer read it (flattened and deskewed; the ``detections``' positions are in its pixels),
+    when it was given one."""
 
 
 def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal: Calibration,
-                  dewarp: str = "auto", grid_ink: np.ndarray | None = None) -> Digitized:
+                  dewarp: str = "auto", grid_ink: np.ndarray | None = None, rgb: np.ndarray | None = None) -> Digitized:
     """Signals of a page from its ink probability and grid darkness maps (both (H, W) in [0, 1]). ``dewarp``:
     flatten a bent page from its grid first (``auto``: when it is bent; ``always``; ``never``). The grid is
-    measured (bends, rotation, pitch) with ``grid_ink`` (default ``ink``) taken out of it."""
+    measured (bends, rotation, pitch) with ``grid_ink`` (default ``ink``) taken out of it. Given the photo
+    (``rgb``), the result's ``view`` is that photo flattened and deskewed as the maps were."""
     lines = grid_lines(grid, ink if grid_ink is None else grid_ink)
     ink, lines, grid, shown, flattening = flatten(ink, lines, grid, dewarp)
     shown = np.ones(ink.shape, np.float32) if shown is None else shown.astype(np.float32)
     rotation, pitch, grid_from = measure_grid(ink, lines, grid)
     if abs(rotation) > 1e-6:
         ink, shown = (grid_mod.rotate(m, rotation) for m in (ink, shown))
+    view = None if rgb is None else flattening.apply(rgb)
+    if view is not None and abs(rotation) > 1e-6:
+        view = grid_mod.rotate(view, rotation)
     before = ink
     ink, grid_removed = remove_straight_lines(ink, pitch.px_per_mm)
     ink, ruled = remove_ruled_lines(ink, shown, pitch.px_per_mm, found_on=before)
@@ -149,4 +156,4 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
         "calibration": {"fs": cal.fs, "duration_s": cal.duration_s, "speed_mm_s": cal.speed_mm_s,
                         "gain_mm_mv": cal.gain_mm_mv},
     }
-    return Digitized(signals=signals, n_samples=n, detections=detections, row_signals=row_signals)
+    return Digitized(signals=signals, n_samples=n, detections=detections, row_signals=row_signals, view=view)

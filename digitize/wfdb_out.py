@@ -1,4 +1,5 @@
-"""Writing a digitized page as a WFDB record (12 standard leads, mV, NaN = not plotted) and its detection JSON."""
+"""Writing a digitized page as a WFDB record (12 standard leads, mV, NaN = not plotted), its detection JSON and, on
+request, its overlay image."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import cv2
 import numpy as np
 import wfdb
 
-from simulator.atomic import write_atomic, write_json_atomic
+from simulator.atomic import write_atomic, write_bytes_atomic, write_json_atomic
+from simulator.errors import InputError
 
 from .layouts import LEAD_NAMES
+from .pipeline import Digitized
 
 RESOLUTION_MV = 1e-3   # µV steps in 16-bit storage: ±32 mV range
 LIMIT_MV = 32.0
@@ -60,3 +64,13 @@ def not_ours(out_dir: Path, name: str) -> str | None:
 def write_detections(out_dir: Path, name: str, detections: dict) -> None:
     """``name.json``: what the digitizer found (grid pitch, rotation, rows, time span)."""
     write_json_atomic(out_dir / f"{name}.json", detections)
+
+
+def write_overlay(path: Path, result: Digitized) -> None:
+    """``path`` (JPEG, quality 90, atomically): :func:`digitize.overlay.draw_overlay` of ``result``."""
+    from .overlay import draw_overlay
+
+    ok, data = cv2.imencode(".jpg", draw_overlay(result)[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise InputError(f"cannot encode the overlay {path.name}")
+    write_bytes_atomic(path, data.tobytes())
