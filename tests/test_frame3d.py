@@ -32,9 +32,14 @@ def record():
 
 @pytest.mark.parametrize("preset", ["scanner", "phone_photo", "folded_letter", "crumpled"])
 def test_visible_samples_sit_on_dark_trace_pixels(renderer, record, preset: str) -> None:
+    """Dark: darker than the local paper by half as much as the frame's trace ink is (a thin trace on a 100 dpi scan
+    is only ~10 % darker than its paper, a thick one on a photo ~60 %)."""
     frame = render_frame(preset_scene(preset, 1), record, renderer)
     lum = frame.image.astype(np.float32).mean(axis=2)
     paper = cv2.dilate(lum, np.ones((15, 15), np.uint8))  # the local paper brightness
+    ink = float(np.median((lum / paper)[frame.masks["trace"] > 0]))
+    threshold = 1.0 - 0.5 * (1.0 - ink)
+    assert threshold < 0.97                               # the trace does show
     dark, on_mask, n_visible, n_total = [], [], 0, 0
     for lead in frame.truth["leads"]:
         pts = np.array([p if p[0] is not None else [np.nan, np.nan] for p in lead["plotted_pixels"]], float)
@@ -42,7 +47,7 @@ def test_visible_samples_sit_on_dark_trace_pixels(renderer, record, preset: str)
         n_total += np.isfinite(pts[:, 0]).sum()
         n_visible += vis.sum()
         row, col = pts[vis, 0].astype(int), pts[vis, 1].astype(int)
-        dark.append(lum[row, col] < 0.8 * paper[row, col])
+        dark.append(lum[row, col] < threshold * paper[row, col])
         on_mask.append(frame.masks["trace"][row, col] == lead["mask_value"])
     assert n_visible > 0.6 * n_total
     assert np.concatenate(dark).mean() >= 0.9
