@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
+from .vectorize import ink_runs
+
 BIN_MM = 5.0            # a row's score counts the 5 mm wide columns of the page that have ink near it
 ROW_REACH_MM = 3.0      # ink this close (vertically) counts for a row
 MIN_ROW_GAP_MM = 9.0    # printed rows are at least this far apart ...
@@ -107,14 +109,37 @@ def trace_end_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float,
 
 def end_pulse_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, pulse_mm: float,
                 pulse_width_mm: float) -> float | None:
-    """First column of a calibration pulse printed after the trace (the band's last stretch that is not a ruled
+    """Last column of a calibration pulse printed after the trace (the band's last stretch that is not a ruled
     line, if it is a pulse and flat on top: a QRS that a photo's edge cut off is as narrow and tall, but peaked);
-    None otherwise."""
+    None otherwise. Its last column, since the pulses of a page end in line even where a thin top broke one in two
+    (a 72 dpi scan)."""
     rows = ink[band[0]: band[1]]
     last = [(s, e, h) for s, e, h, line in _stretches(rows, px_per_mm) if not line][-1:]
     if last and _is_pulse(last[0][1] - last[0][0] + 1, last[0][2], px_per_mm, pulse_mm, pulse_width_mm) \
             and _flat_topped(rows, last[0][0], last[0][1], px_per_mm):
-        return float(last[0][0])
+        return float(last[0][1])
+    return None
+
+
+def joined_pulse_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, pulse_mm: float,
+                   pulse_width_mm: float) -> float | None:
+    """Rising edge of a calibration pulse printed touching the trace's end (as Mortara's printers do), or None: in
+    the last ``pulse_width_mm`` of the row's last stretch (not a ruled line), a column inked over most of the pulse's
+    height from which the ink's top runs flat (within 0.5 mm) for a quarter of that width or more, as a pulse's top
+    does for 0.2 s; a QRS is as tall but peaked, a T wave flat but low."""
+    rows = ink[band[0]: band[1]]
+    last = [(s, e) for s, e, _, line in _stretches(rows, px_per_mm) if not line][-1:]
+    if not last:
+        return None
+    lo = max(last[0][0], int(last[0][1] - pulse_width_mm * px_per_mm))
+    window = rows[:, lo: last[0][1] + 1]
+    inked = window.any(axis=0)
+    tops = np.where(inked, np.argmax(window, axis=0), -1)
+    bottoms = np.where(inked, window.shape[0] - 1 - np.argmax(window[::-1], axis=0), -1)
+    for k in np.flatnonzero(inked & (bottoms - tops + 1 >= 0.8 * pulse_mm * px_per_mm)):
+        flat = inked[k:] & (np.abs(tops[k:] - tops[k]) <= 0.5 * px_per_mm)
+        if np.argmin(np.append(flat, False)) >= 0.25 * pulse_width_mm * px_per_mm:
+            return float(lo + k)
     return None
 
 
@@ -198,6 +223,34 @@ def tick_columns(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, side_
         beyond = [y for y in (level - up[x], level + down[x]) if 0 <= y < height]
         long[x] = any(not rows[y, max(0, x - 2): x + 3].any() for y in beyond) or len(beyond) < 2
     return long
+
+
+BAR_GAP_MM = (0.3, 4.0)  # a separator bar (Mortara) starts this far above or below the trace's ink at its level ...
+BAR_LENGTH_MM = 2.5      # ... and runs on at least this long
+
+
+def bar_columns(ink: np.ndarray, band: tuple[int, int], px_per_mm: float) -> np.ndarray:
+    """Which columns of a row band hold a separator bar pair: above and below the row's trace level, the first ink
+    run at least BAR_LENGTH_MM long starts BAR_GAP_MM away, past a blank (the trace passes between the two bars).
+    A QRS runs through the level; a label stands on one side only."""
+    rows = ink[band[0]: band[1]]
+    level = trace_level(ink, band)
+    found = np.zeros(ink.shape[1], bool)
+    if level is None:
+        return found
+    level -= band[0]
+    near, far = (int(round(g * px_per_mm)) for g in BAR_GAP_MM)
+    length = BAR_LENGTH_MM * px_per_mm
+    away = np.flatnonzero(rows[: max(0, level - near)].any(axis=0) & rows[level + near + 1:].any(axis=0))
+
+    def bar(column: np.ndarray) -> bool:   # from the level outwards, the first long run starts past a blank
+        starts, ends = ink_runs(column)
+        long = np.flatnonzero(ends - starts + 1 >= length)
+        return bool(long.size) and near <= starts[long[0]] <= far
+
+    for x in away:
+        found[x] = bar(rows[level::-1, x]) and bar(rows[level:, x])
+    return found
 
 
 def erase_ticks(ink: np.ndarray, baseline: float, boundaries: list[float], px_per_mm: float) -> np.ndarray:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
-from .rows import (TICK_LENGTHS_MM, TICK_SEARCH_MM, end_pulse_x, tick_columns, trace_end_x, trace_level,
-                   trace_start_x)
+from .rows import (TICK_LENGTHS_MM, TICK_SEARCH_MM, bar_columns, end_pulse_x, joined_pulse_x, tick_columns,
+                   trace_end_x, trace_level, trace_start_x)
 
 CUT_MM = 3.0          # a trace end this close to where the picture stops may go on beyond it
 SEPARATOR_REACH_MM = 20.0  # column separator ticks are looked for this far either side of the first estimate ...
@@ -58,7 +58,7 @@ def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: li
         for band, n_cols, inked in rows:
             if inked.size == 0:
                 continue
-            ticks = tick_columns(mask, band, px_per_mm, side_mm, length_mm)
+            ticks = tick_columns(mask, band, px_per_mm, side_mm, length_mm) | bar_columns(mask, band, px_per_mm)
             near = maximum_filter1d(ticks.astype(np.uint8), size=2 * int(tol) + 1) > 0
             for k in range(1, n_cols):
                 xb = np.round(candidates + k * span_px / n_cols).astype(int)
@@ -91,19 +91,25 @@ def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]],
     at 100 Hz: 4-9 dB.)
 
     First estimate: the trace's end (before the calibration pulses, when they stand in line after the rows in half
-    of them at least; the median over the rows, so a row whose faint end was lost or that a stray mark
-    prolongs does not move it); the rows' start instead when their ends disagree by over ENDS_DISAGREE_MM while their
-    starts agree within STARTS_AGREE_MM (a low-dpi scan or a shadow faded half the rows' ends), or when the picture
-    stops right after that end (a photo that cut the page's side off; if the picture shows the start in under half
-    the rows, only until the ticks say otherwise).
+    of them at least; the rows' start when those pulses touch the trace, or failing that the pulses' rising edge;
+    the median over the rows, so a row whose faint end was lost or that a stray mark prolongs does not move it); the
+    rows' start instead when their ends disagree by over ENDS_DISAGREE_MM while their starts agree within
+    STARTS_AGREE_MM (a low-dpi scan or a shadow faded half the rows' ends), or when the picture stops right after
+    that end (a photo that cut the page's side off; if the picture shows the start in under half the rows, only
+    until the ticks say otherwise).
 
     Then the column separator ticks (``columns``: leads side by side in each row): found within SEPARATOR_REACH_MM of
     that estimate (between where the rows' ink starts and ends when the picture cut both sides off), they fix the
     span wherever they disagree with it by over SEPARATOR_AGREE_MM, as when grid lines left in the ink or a faint end
     move the trace's end; only whole ticks can move an estimate from a visible end.
     The image's right edge when no row has ink."""
-    pulses = [p for p in (end_pulse_x(mask, b, px_per_mm, pulse_mm, pulse_width_mm) for b in bands) if p is not None]
-    after = 2 * len(pulses) >= len(bands) and _spread(pulses) < PULSES_AGREE_MM * px_per_mm
+    def in_line(xs: list[float | None]) -> list[float]:
+        """The rows' pulses, if half the rows or more have one and they stand in line; else none."""
+        found = [x for x in xs if x is not None]
+        return found if 2 * len(found) >= len(bands) and _spread(found) < PULSES_AGREE_MM * px_per_mm else []
+
+    after = bool(in_line([end_pulse_x(mask, b, px_per_mm, pulse_mm, pulse_width_mm) for b in bands]))
+    joined = [] if after else in_line([joined_pulse_x(mask, b, px_per_mm, pulse_mm, pulse_width_mm) for b in bands])
     ends = [(e, b) for e, b in ((trace_end_x(mask, b, px_per_mm, (pulse_mm, pulse_width_mm) if after else None), b)
                                 for b in bands) if e is not None]
     if not ends:
@@ -117,7 +123,13 @@ def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]],
              if s is not None]
     starts = [s + cap for s, b in found if not _out_of_picture(mask, shown, b, s, px_per_mm, -1)]
     end_cut = np.mean([_out_of_picture(mask, shown, b, e, px_per_mm, 1) for e, b in ends]) >= 0.5
-    if (not end_cut and len(starts) >= 2 and _spread([e for e, _ in ends]) > ENDS_DISAGREE_MM * px_per_mm
+    if joined:   # the trace runs into its pulses: its end is the pulses' end, its start tells
+        if starts:
+            x_start, how = float(np.median(starts)), "trace start (pulses joined to the rows' ends)"
+        else:
+            x_start, how = float(np.median(joined)) + sample_px - span_px, "pulses joined to the rows' ends"
+        lo, hi = x_start - reach, x_start + reach
+    elif (not end_cut and len(starts) >= 2 and _spread([e for e, _ in ends]) > ENDS_DISAGREE_MM * px_per_mm
             and _spread(starts) < STARTS_AGREE_MM * px_per_mm):
         x_start, how = float(np.median(starts)), "trace start (the rows' ends disagree)"
         lo, hi = x_start - reach, x_start + reach

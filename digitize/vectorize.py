@@ -16,7 +16,7 @@ INK_THRESHOLD = 0.5
 MAX_HOLE_PX = 2   # runs this close are one stroke (antialiasing leaves holes in steep thin strokes)
 
 
-def _runs(col: np.ndarray, hole: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def ink_runs(col: np.ndarray, hole: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(starts, ends) inclusive of the True runs of a boolean column, bridging holes of up to ``hole`` px."""
     ys = np.flatnonzero(col)
     if ys.size == 0:
@@ -31,7 +31,7 @@ def stroke_width(ink: np.ndarray) -> float:
     cols = np.flatnonzero(mask.any(axis=0))
     lengths: list[int] = []
     for x in cols[:: max(1, cols.size // 400)]:
-        s, e = _runs(mask[:, x])
+        s, e = ink_runs(mask[:, x])
         lengths += list(e - s + 1)
     return float(np.median(lengths)) if lengths else 1.0
 
@@ -42,7 +42,7 @@ def stroke_extent(mask: np.ndarray) -> float:
     weighing the same, so a dotted line's hundred short runs in one column do not outweigh the traces'. The span's
     ends are measured in the same ink, so they sit half this beyond the first and last samples."""
     cols = np.flatnonzero(mask.any(axis=0))
-    per_column = [e - s + 1 for s, e in (_runs(mask[:, x]) for x in cols[:: max(1, cols.size // 400)])]
+    per_column = [e - s + 1 for s, e in (ink_runs(mask[:, x]) for x in cols[:: max(1, cols.size // 400)])]
     if not per_column:
         return 1.0
     flat = 1.5 * float(np.median(np.concatenate(per_column)))
@@ -65,7 +65,7 @@ def column_ranges(ink: np.ndarray, band: tuple[int, int], x0: float, x1: float, 
     misses = 0
     for i, x in enumerate(cols):
         w = ink[top:bottom, x]
-        s, e = _runs(w > INK_THRESHOLD, MAX_HOLE_PX)
+        s, e = ink_runs(w > INK_THRESHOLD, MAX_HOLE_PX)
         gap = np.maximum(0, np.maximum(s - prev[1], prev[0] - e))
         ok = gap <= max_jump_px * min(10.0, 1 + misses / 4)  # farther ink is a label or a neighbour, not the trace
         if not ok.any():

@@ -32,7 +32,6 @@ HEADER_MM = 30.0          # space for the printed header
 FOOTER_MM = 10.0          # grid bottom to paper bottom (holds the footer line)
 PULSE_S = 0.2             # calibration pulse width
 PULSE_LEAD_MM = 1.5       # flat lead-in and lead-out either side of the pulse
-PULSE_GAP_MM = 1.5        # a pulse printed after the trace stands this far from its end
 TRACE_FROM_EDGE_MM = 5.0  # where a trace with no pulse before it starts, from the grid's left edge
 MARK_WIDTH_MM = 0.28      # calibration pulses and separator ticks are drawn this thick
 TICK_MM = 3.0             # a separator tick reaches this far above and below the baseline
@@ -68,6 +67,7 @@ class PageSpec:
     grid: str = field(default="red", metadata=choices(*GRID_SCHEME_NAMES))
     minor_grid: str = field(default="lines", metadata=choices("lines", "dots"))
     pulse: str = field(default="start", metadata=choices("start", "end", "none"))  # each row's calibration pulse
+    pulse_gap_mm: float = field(default=1.5, metadata=rng(0.0, 5.0))  # an end pulse this far after the trace
     separators: str = field(default="ticks", metadata=choices("ticks", "bars", "dotted", "none"))  # between columns
     trace_width_mm: float = field(default=0.28, metadata=rng(0.05, 1.5))
     trace_rgb: tuple[int, int, int] = field(default=(25, 25, 30), metadata=rng(0, 255))
@@ -208,7 +208,7 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
         plot_w = gx1 - x_start
     else:  # the trace starts near the grid's edge; a pulse after it needs room at the right
         x_start = gx0 + TRACE_FROM_EDGE_MM
-        plot_w = gx1 - x_start - (PULSE_GAP_MM + pulse_w + 1.0 if spec.pulse == "end" else 0.0)
+        plot_w = gx1 - x_start - (spec.pulse_gap_mm + pulse_w + 1.0 if spec.pulse == "end" else 0.0)
     if spec.duration_s is None:
         strip_mm = min(plot_w, STANDARD_STRIP_MM)  # a standard 250 mm strip: 10 s at 25 mm/s, even on wider paper
         col_s = math.floor(strip_mm / spec.speed_mm_s / n_cols / 0.25) * 0.25
@@ -268,7 +268,7 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
                          f"fit layout {spec.layout}")
 
     if spec.pulse == "end":
-        x_pulse = x_start + total_s * spec.speed_mm_s + PULSE_GAP_MM
+        x_pulse = x_start + total_s * spec.speed_mm_s + spec.pulse_gap_mm
     pulses = () if spec.pulse == "none" else tuple(_pulse(x_pulse, b, spec.gain_mm_mv, spec.speed_mm_s)
                                                    for b in baselines)
     ticks = _separators(spec.separators, [t for t in traces if t.col > 0], row_h)

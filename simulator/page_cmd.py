@@ -33,6 +33,8 @@ def add_page_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--grid", default="red", help="red, pink, salmon, green, blue, grey, bw or none")
     g.add_argument("--minor-grid", default="lines", help="lines or dots")
     g.add_argument("--pulse", default="start", help="calibration pulse at each row's start, end, or none")
+    g.add_argument("--pulse-gap", type=float, default=1.5,
+                   help="mm between the trace's end and a pulse printed after it (0: touching, as Mortara prints)")
     g.add_argument("--separators", default="ticks",
                    help="column separators: ticks (across the baseline), bars (thick, above and below it), dotted "
                         "(lines of dots down the column boundaries) or none")
@@ -63,7 +65,8 @@ def page_spec_from_args(args: argparse.Namespace) -> PageSpec:
         "paper": args.paper.lower(), "orientation": args.orientation.lower(), "dpi": args.dpi, "layout": layout,
         "rhythm_leads": list(rhythm), "speed_mm_s": args.speed, "gain_mm_mv": args.gain, "lead_gain_mm_mv": gains,
         "start_s": args.start, "duration_s": args.duration, "grid": args.grid.lower(),
-        "minor_grid": args.minor_grid.lower(), "pulse": args.pulse.lower(), "separators": args.separators.lower(),
+        "minor_grid": args.minor_grid.lower(), "pulse": args.pulse.lower(), "pulse_gap_mm": args.pulse_gap,
+        "separators": args.separators.lower(),
         "trace_width_mm": args.trace_width, "header": args.header,
         "redacted_lines": args.redact,
         "seed": args.seed})

@@ -19,7 +19,7 @@ from digitize.layouts import LEAD_NAMES, parse_layout
 from digitize.model import UNet, to_input
 from digitize.naive import digitize_naive
 from digitize.pipeline import Calibration, digitize_maps, row_baseline
-from digitize.rows import end_pulse_x, pulse_baseline, trace_end_x, trace_start_x
+from digitize.rows import end_pulse_x, joined_pulse_x, pulse_baseline, trace_end_x, trace_start_x
 from digitize.timing import time_span
 from digitize.train import TrainConfig, checkpoint_path, train
 from eval.challenge2024 import score_lead
@@ -322,7 +322,7 @@ def test_trace_end_skips_a_calibration_pulse_printed_after_the_trace():
     band[60:62, 100:600] = True                        # the trace
     _pulse_at(band, 606)                               # 1.5 mm after it
     band[5:95, 680:684] = True                         # the grid's border
-    assert end_pulse_x(band, (0, 100), 4.0, pulse_mm=10.0, pulse_width_mm=11.5) == 606.0
+    assert end_pulse_x(band, (0, 100), 4.0, pulse_mm=10.0, pulse_width_mm=11.5) == 637.0
     assert trace_end_x(band, (0, 100), 4.0, pulse=(10.0, 11.5)) == 600.0
     assert pulse_baseline(band, (0, 100), 100.0, 600.0, 4.0, 10.0) == 71.0   # its foot is the baseline
     band[:, 600:] = False                              # a photo cut the row at a QRS: peaked, not a pulse
@@ -332,6 +332,25 @@ def test_trace_end_skips_a_calibration_pulse_printed_after_the_trace():
     band[20:23, 615:628] = False
     band[20:23, 618:625] = True
     assert end_pulse_x(band, (0, 100), 4.0, pulse_mm=10.0, pulse_width_mm=11.5) is None
+    assert joined_pulse_x(band, (0, 100), 4.0, pulse_mm=10.0, pulse_width_mm=11.5) is None
+
+
+def test_a_pulse_touching_the_trace_is_found_by_its_square_top():
+    """Mortara joins the pulse to the row's end: one ink stretch, so only its shape tells it from the trace. A QRS
+    at the end is as tall but peaked; a T wave as flat but low."""
+    band = np.zeros((100, 800), bool)
+    band[70:72, 100:606] = True                        # the trace at its baseline, running into ...
+    _pulse_at(band, 606)                               # ... the pulse's lead-in
+    assert joined_pulse_x(band, (0, 100), 4.0, pulse_mm=10.0, pulse_width_mm=11.5) == 612.0   # its rising edge
+    band[:, 606:] = False
+    band[30:72, 596:598] = True                        # a QRS at the end instead: up and straight down
+    band[30:32, 596:599] = True
+    band[30:72, 598:600] = True
+    assert joined_pulse_x(band, (0, 100), 4.0, pulse_mm=10.0, pulse_width_mm=11.5) is None
+    band[:, 590:] = False
+    band[60:62, 590:620] = True                        # a low, flat T wave
+    band[60:72, 590:592] = True
+    assert joined_pulse_x(band, (0, 100), 4.0, pulse_mm=10.0, pulse_width_mm=11.5) is None
 
 
 def test_a_page_cut_off_at_the_right_is_timed_from_its_start(page_dir):
@@ -376,6 +395,20 @@ def test_a_page_cut_off_at_both_sides_is_timed_from_its_column_separators(page_d
             no_ticks[int(y - 3.5 * mm): int(y + 3.5 * mm), x - 2: x + 3] = 255
     result = digitize_naive(no_ticks, parse_layout("3x4+1"), Calibration(fs=FS), dewarp="never")
     assert result.detections["time_from"].startswith("trace end")
+
+
+def test_separator_bars_beside_the_baseline_time_a_page_cut_off_at_both_sides(tmp_path):
+    """Mortara marks columns with a bar above and one below the baseline, the trace passing between: no ink runs
+    through the trace's level, so they are found as pairs past a blank (a QRS runs through the level)."""
+    image = write_page(tmp_path, separators="bars", pulse="end", pulse_gap_mm=0.0)
+    rgb = cv2.imread(str(image))[:, :, ::-1]
+    sidecar = json.loads((tmp_path / "page.json").read_text())
+    first = sidecar["leads"][0]["plotted_pixels"][0][1]
+    left, right = int(first) + 35, int(first + 9.8 * sidecar["px_per_second"])
+    result = digitize_naive(np.ascontiguousarray(rgb[:, left:right]), parse_layout("3x4+1"), Calibration(fs=FS),
+                            dewarp="never")
+    assert result.detections["time_from"].startswith("column separators")
+    assert result.detections["x_start"] == pytest.approx(first - left, abs=1.5)
 
 
 def test_column_separators_correct_a_trace_end_that_runs_on(page_dir):

@@ -13,7 +13,7 @@ import wfdb
 from digitize.cli import main as digitize_main
 from simulator.cli import main
 from simulator.coords import mm_to_px
-from simulator.layout import BAR_MM, BAR_WIDTH_MM, PULSE_GAP_MM, TRACE_FROM_EDGE_MM, PageSpec, plan_page
+from simulator.layout import BAR_MM, BAR_WIDTH_MM, TRACE_FROM_EDGE_MM, PageSpec, plan_page
 from simulator.page import render_page
 from simulator.records import Record
 from tests.conftest import STANDARD_LEADS, square_wave, write_record
@@ -27,10 +27,11 @@ def record(fs: float = FS) -> Record:
 
 
 @pytest.mark.parametrize("orientation", ["landscape", "portrait"])
-@pytest.mark.parametrize("pulse", ["start", "end", "none"])
-def test_the_pulse_stands_where_asked_and_the_page_shows_as_many_seconds(pulse, orientation):
+@pytest.mark.parametrize("pulse,gap", [("start", 1.5), ("end", 1.5), ("end", 0.0), ("none", 1.5)])
+def test_the_pulse_stands_where_asked_and_the_page_shows_as_many_seconds(pulse, gap, orientation):
     spec = dict(layout="3x4", rhythm_leads=("II",), orientation=orientation)
-    page, standard = plan_page(record(), PageSpec(pulse=pulse, **spec)), plan_page(record(), PageSpec(**spec))
+    page = plan_page(record(), PageSpec(pulse=pulse, pulse_gap_mm=gap, **spec))
+    standard = plan_page(record(), PageSpec(**spec))
     assert page.signals.shape == standard.signals.shape          # the same seconds, 10 s in landscape
     gx0, _, gx1, _ = page.grid_box_mm
     starts = [t.x0_mm for t in page.traces if t.col == 0]
@@ -44,7 +45,7 @@ def test_the_pulse_stands_where_asked_and_the_page_shows_as_many_seconds(pulse, 
     if pulse == "start":
         assert gx0 < xs.min() and xs.max() < min(starts)
     else:
-        assert xs.min() >= last + PULSE_GAP_MM and xs.max() <= gx1
+        assert xs.min() >= last + gap and xs.max() <= gx1
 
 
 @pytest.mark.parametrize("style", ["ticks", "bars", "dotted", "none"])
@@ -71,18 +72,20 @@ def test_column_separators_are_drawn_at_every_boundary_in_their_style(style):
             assert not column.any()
 
 
-def test_a_100_hz_page_with_its_pulses_after_the_rows_is_timed_to_a_fraction_of_a_sample(tmp_path):
-    """Mortara-style: pulses after the rows, no separators. The trace's end was the pulse's (0.4 s late), and
-    the span's ends were the ink's, half a stroke beyond the samples: at 100 Hz, half a sample off (4-9 dB)."""
+@pytest.mark.parametrize("gap", ["1.5", "0"])
+def test_a_100_hz_page_with_its_pulses_after_the_rows_is_timed_to_a_fraction_of_a_sample(tmp_path, gap):
+    """Pulses after the rows, 1.5 mm off or touching them (Mortara), no separators. The trace's end was the pulse's
+    (0.4 s late), and the span's ends were the ink's, half a stroke beyond the samples: at 100 Hz, half a sample off
+    (4-9 dB). Pulses joined to the rows leave the rows' starts to time the page."""
     rec = write_record(tmp_path, "lr", np.stack([square_wave(100.0, 12, 1)[:, 0] * (1 + k / 12) for k in range(12)],
                                                 1), 100.0, STANDARD_LEADS)
     out, dig = tmp_path / "page", tmp_path / "dig"
-    assert main(["page", str(rec), "-o", str(out), "--pulse", "end", "--separators", "none"]) == 0
+    assert main(["page", str(rec), "-o", str(out), "--pulse", "end", "--pulse-gap", gap, "--separators", "none"]) == 0
     assert digitize_main(["run", str(out / "lr.png"), "-o", str(dig), "--method", "naive", "--fs", "100"]) == 0
     truth = json.loads((out / "lr.json").read_text())
     found = json.loads((dig / "lr.json").read_text())
-    assert found["time_from"] == "trace end"
-    assert found["x_start"] == pytest.approx(truth["leads"][0]["plotted_pixels"][0][1], abs=0.5)
+    assert found["time_from"] == ("trace end" if gap != "0" else "trace start (pulses joined to the rows' ends)")
+    assert found["x_start"] == pytest.approx(truth["leads"][0]["plotted_pixels"][0][1], abs=0.6)
     assert {row["baseline_from"] for row in found["rows"]} == {"calibration pulse"}
     ref, est = wfdb.rdrecord(str(out / "lr")).p_signal, wfdb.rdrecord(str(dig / "lr")).p_signal
     ok = np.isfinite(ref) & np.isfinite(est)
