@@ -195,9 +195,6 @@ def eik_block(out: Path, methods: list[str], eik_dir: Path) -> tuple[list[tuple[
 def real_block(out: Path, methods: list[str], real_dir: Path) -> list[tuple[str, str, dict]]:
     """Digitize the real photos and scans in ``real_dir`` (REAL_LAYOUTS) and report what can be said without their
     signals: the self-consistency estimate. Read only: they are a test of the digitizer, never a training set."""
-    empty = {"n_missing": 0, "snr_mean": float("nan"), "snr_sd": float("nan"), "coverage": float("nan")}
-    empty.update({k: {"n": 0, "mean_ms": float("nan"), "sd_ms": float("nan"), "within_10ms": float("nan"),
-                      "within_20ms": float("nan")} for k in ("rr", "qt")})
     rows = []
     for method in [m for m in methods if m != "oracle"]:
         dig = out / "real" / method
@@ -206,8 +203,8 @@ def real_block(out: Path, methods: list[str], real_dir: Path) -> list[tuple[str,
             for line in run_digitizer(method, images, dig, ("--layout", layout)):
                 tqdm.write(f"  real {method}: {line}")
         found = folder_consistency(dig)[0] if dig.is_dir() else []
-        rows.append(("real photos and scans", method, {**empty, "n_frames": len(found),
-                                                       "consistency": mean_consistency(dig)}))
+        rows.append(("real photos and scans", method, {**summarize_records([]), "n_frames": len(found),
+                                                       "consistency": nanmean_or_nan([r.snr_db for r in found])}))
     return rows
 
 

@@ -66,6 +66,10 @@ def _round(x: float, digits: int = 2) -> float | None:
     return round(float(x), digits) if np.isfinite(x) else None
 
 
+def _db(signal: float, noise: float) -> float:
+    return 10 * np.log10(signal / noise) if noise > 0 and signal > 0 else (np.inf if signal > 0 else np.nan)
+
+
 def _check(name: str, leads: list[np.ndarray], coefficients: list[float]) -> Check | None:
     """The check of ``Σ c·lead = 0`` over the samples where every lead is finite."""
     stack = np.stack(leads)
@@ -77,20 +81,20 @@ def _check(name: str, leads: list[np.ndarray], coefficients: list[float]) -> Che
     noise = float(np.var(residual)) / float(np.sum(np.square(coefficients)))
     power = float(np.mean(np.square(x)))
     signal = max(power - noise, FLOOR * power)   # the leads' power less their estimated error's
-    snr = 10 * np.log10(signal / noise) if noise > 0 and signal > 0 else (np.inf if signal > 0 else np.nan)
-    return Check(name, float(snr), int(both.sum()), signal, noise)
+    return Check(name, float(_db(signal, noise)), int(both.sum()), signal, noise)
 
 
 def consistency(signals: dict[str, np.ndarray], row_signals: list[dict[str, np.ndarray]] | None = None
                 ) -> Consistency:
     """The checks a record allows: the identities over its simultaneous leads (``signals``, lead → samples, NaN where
     not plotted) and, given the rows the page printed (``row_signals``, each lead → samples over its part of the
-    row), every lead that two rows show at the same time. Pooled: the checks' signal and noise powers, weighted by
-    their samples."""
+    row), every lead that two rows show at the same time. Lead names match case-insensitively (PTB-XL's AVR).
+    Pooled: the checks' signal and noise powers, weighted by their samples."""
     checks = []
+    by_name = {lead.lower(): np.asarray(x, float) for lead, x in signals.items()}
     for name, terms in IDENTITIES.items():
-        if all(lead in signals for lead in terms):
-            check = _check(name, [np.asarray(signals[lead], float) for lead in terms], list(terms.values()))
+        if all(lead.lower() in by_name for lead in terms):
+            check = _check(name, [by_name[lead.lower()] for lead in terms], list(terms.values()))
             checks += [check] if check else []
     seen: dict[str, np.ndarray] = {}
     for row in row_signals or []:
@@ -105,8 +109,7 @@ def consistency(signals: dict[str, np.ndarray], row_signals: list[dict[str, np.n
     weights = np.array([c.samples for c in checks], float)
     signal = float(np.average([c.signal_power for c in checks], weights=weights))
     noise = float(np.average([c.noise_power for c in checks], weights=weights))
-    snr = 10 * np.log10(signal / noise) if noise > 0 and signal > 0 else (np.inf if signal > 0 else np.nan)
-    return Consistency(float(snr), tuple(checks))
+    return Consistency(float(_db(signal, noise)), tuple(checks))
 
 
 @dataclass(frozen=True)

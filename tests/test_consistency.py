@@ -49,6 +49,12 @@ def test_exact_leads_agree_and_independent_noise_is_estimated_within_1_db():
         assert consistency(noisy).snr_db == pytest.approx(actual, abs=1.0)
 
 
+def test_lead_names_match_whatever_their_case():
+    """PTB-XL names its augmented leads AVR, AVL, AVF: another digitizer's records may too."""
+    upper = {k.upper() if k.startswith("a") else k: v for k, v in limb_record().items()}
+    assert {c.name for c in consistency(upper).checks} == {"einthoven", "goldberger"}
+
+
 def test_swapped_leads_are_caught():
     leads = limb_record()
     swapped = {**leads, "I": leads["II"], "II": leads["I"], "aVR": leads["aVF"], "aVF": leads["aVR"]}
