@@ -123,7 +123,7 @@ def end_pulse_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, pulse_
 
 def joined_pulse_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, pulse_mm: float,
                    pulse_width_mm: float) -> float | None:
-    """Rising edge of a calibration pulse printed touching the trace's end (as Mortara's printers do), or None: in
+    """Rising edge of a calibration pulse printed touching the trace's end (as some printers do), or None: in
     the last ``pulse_width_mm`` of the row's last stretch (not a ruled line), a column inked over most of the pulse's
     height from which the ink's top runs flat (within 0.5 mm) for a quarter of that width or more, as a pulse's top
     does for 0.2 s; a QRS is as tall but peaked, a T wave flat but low."""

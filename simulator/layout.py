@@ -294,7 +294,7 @@ def plan_page(record: Record, spec: PageSpec) -> PageLayout:
 def _separators(style: str, cells: list[LeadTrace], row_h: float) -> tuple[np.ndarray, ...]:
     """Polylines marking where each column after the first begins, as printers draw them (REALISM.md): ``ticks``
     across the baseline; ``bars``, thick, above and below it with a gap for the trace (Mortara); ``dotted``, a line of
-    dots down each column boundary through the rows of columns (GE); ``none``."""
+    dots down each column boundary through the rows of columns (the real sample photos); ``none``."""
     if style == "ticks":
         return tuple(np.array([[t.x0_mm, t.baseline_mm - TICK_MM], [t.x0_mm, t.baseline_mm + TICK_MM]])
                      for t in cells)

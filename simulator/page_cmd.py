@@ -34,7 +34,7 @@ def add_page_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--minor-grid", default="lines", help="lines or dots")
     g.add_argument("--pulse", default="start", help="calibration pulse at each row's start, end, or none")
     g.add_argument("--pulse-gap", type=float, default=1.5,
-                   help="mm between the trace's end and a pulse printed after it (0: touching, as Mortara prints)")
+                   help="mm between the trace's end and a pulse printed after it (0: touching it)")
     g.add_argument("--separators", default="ticks",
                    help="column separators: ticks (across the baseline), bars (thick, above and below it), dotted "
                         "(lines of dots down the column boundaries) or none")

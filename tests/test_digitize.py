@@ -336,7 +336,7 @@ def test_trace_end_skips_a_calibration_pulse_printed_after_the_trace():
 
 
 def test_a_pulse_touching_the_trace_is_found_by_its_square_top():
-    """Mortara joins the pulse to the row's end: one ink stretch, so only its shape tells it from the trace. A QRS
+    """Some printers join the pulse to the row's end: one ink stretch, so only its shape tells it from the trace. A QRS
     at the end is as tall but peaked; a T wave as flat but low."""
     band = np.zeros((100, 800), bool)
     band[70:72, 100:606] = True                        # the trace at its baseline, running into ...

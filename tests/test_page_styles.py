@@ -1,5 +1,5 @@
 """Printer styles of the flat page: where the calibration pulse stands, how columns are separated, and that the
-digitizer reads every style (REALISM.md: GE, Mortara and Philips pages differ in both)."""
+digitizer reads every style (real pages differ in both: ../shared/data/real-reference)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def test_column_separators_are_drawn_at_every_boundary_in_their_style(style):
 
 @pytest.mark.parametrize("gap", ["1.5", "0"])
 def test_a_100_hz_page_with_its_pulses_after_the_rows_is_timed_to_a_fraction_of_a_sample(tmp_path, gap):
-    """Pulses after the rows, 1.5 mm off or touching them (Mortara), no separators. The trace's end was the pulse's
+    """Pulses after the rows, 1.5 mm off or touching them, no separators. The trace's end was the pulse's
     (0.4 s late), and the span's ends were the ink's, half a stroke beyond the samples: at 100 Hz, half a sample off
     (4-9 dB). Pulses joined to the rows leave the rows' starts to time the page."""
     rec = write_record(tmp_path, "lr", np.stack([square_wave(100.0, 12, 1)[:, 0] * (1 + k / 12) for k in range(12)],
