@@ -94,8 +94,9 @@ def test_a_100_hz_page_with_its_pulses_after_the_rows_is_timed_to_a_fraction_of_
 
 def test_an_unknown_style_is_one_line_naming_it(tmp_path, capsys):
     rec = write_record(tmp_path, "sq", square_wave(FS, 12, 12), FS, STANDARD_LEADS)
-    for option, value in (("--pulse", "middle"), ("--separators", "stars")):
+    for option, value, named in (("--pulse", "middle", "pulse"), ("--separators", "stars", "separators"),
+                                 ("--pulse-gap", "-1", "pulse_gap_mm"), ("--pulse-gap", "nan", "pulse_gap_mm")):
         assert main(["page", str(rec), "-o", str(tmp_path / "out"), option, value]) == 2
         err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and option[2:] in err[0] and value in err[0]
+        assert len(err) == 1 and named in err[0] and value in err[0]
     assert not (tmp_path / "out" / "sq.png").exists()
