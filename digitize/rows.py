@@ -92,6 +92,12 @@ def _trace_stretches(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, p
             if not (line or _is_pulse(e - s + 1, height, px_per_mm, pulse_mm, pulse_width_mm))]
 
 
+def _last_stretch(rows: np.ndarray, px_per_mm: float) -> tuple[int, int, int] | None:
+    """(first, last column, ink height) of a band's last ink stretch that is not a ruled line; None without one."""
+    last = [(s, e, h) for s, e, h, line in _stretches(rows, px_per_mm) if not line]
+    return last[-1] if last else None
+
+
 def trace_end_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float,
                 pulse: tuple[float, float] | None = None) -> float | None:
     """Right end of the trace in a row band: the last column of the last ink stretch at least 1 mm long that is not a
@@ -114,10 +120,10 @@ def end_pulse_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, pulse_
     None otherwise. Its last column, since the pulses of a page end in line even where a thin top broke one in two
     (a 72 dpi scan)."""
     rows = ink[band[0]: band[1]]
-    last = [(s, e, h) for s, e, h, line in _stretches(rows, px_per_mm) if not line][-1:]
-    if last and _is_pulse(last[0][1] - last[0][0] + 1, last[0][2], px_per_mm, pulse_mm, pulse_width_mm) \
-            and _flat_topped(rows, last[0][0], last[0][1], px_per_mm):
-        return float(last[0][1])
+    last = _last_stretch(rows, px_per_mm)
+    if last and _is_pulse(last[1] - last[0] + 1, last[2], px_per_mm, pulse_mm, pulse_width_mm) \
+            and _flat_topped(rows, last[0], last[1], px_per_mm):
+        return float(last[1])
     return None
 
 
@@ -128,11 +134,11 @@ def joined_pulse_x(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, pul
     height from which the ink's top runs flat (within 0.5 mm) for a quarter of that width or more, as a pulse's top
     does for 0.2 s; a QRS is as tall but peaked, a T wave flat but low."""
     rows = ink[band[0]: band[1]]
-    last = [(s, e) for s, e, _, line in _stretches(rows, px_per_mm) if not line][-1:]
-    if not last:
+    last = _last_stretch(rows, px_per_mm)
+    if last is None:
         return None
-    lo = max(last[0][0], int(last[0][1] - pulse_width_mm * px_per_mm))
-    window = rows[:, lo: last[0][1] + 1]
+    lo = max(last[0], int(last[1] - pulse_width_mm * px_per_mm))
+    window = rows[:, lo: last[1] + 1]
     inked = window.any(axis=0)
     tops = np.where(inked, np.argmax(window, axis=0), -1)
     bottoms = np.where(inked, window.shape[0] - 1 - np.argmax(window[::-1], axis=0), -1)

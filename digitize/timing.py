@@ -51,14 +51,14 @@ def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: li
     candidates = np.arange(np.floor(lo - tol), np.ceil(hi + tol) + 1.0)
     if candidates.size == 0:
         return None
-    rows = [(band, n_cols, np.flatnonzero(mask[band[0]: band[1]].any(axis=0)))
-            for band, n_cols in zip(bands, columns) if n_cols > 1]
+    rows = [(band, n_cols, np.flatnonzero(mask[band[0]: band[1]].any(axis=0)), bar_columns(mask, band, px_per_mm))
+            for band, n_cols in zip(bands, columns) if n_cols > 1]   # bars do not depend on the tick lengths
     for side_mm, length_mm in TICK_LENGTHS_MM[: None if broken else 1]:
         score, seen, found = np.zeros(candidates.size), np.zeros(candidates.size), []
-        for band, n_cols, inked in rows:
+        for band, n_cols, inked, bars in rows:
             if inked.size == 0:
                 continue
-            ticks = tick_columns(mask, band, px_per_mm, side_mm, length_mm) | bar_columns(mask, band, px_per_mm)
+            ticks = tick_columns(mask, band, px_per_mm, side_mm, length_mm) | bars
             near = maximum_filter1d(ticks.astype(np.uint8), size=2 * int(tol) + 1) > 0
             for k in range(1, n_cols):
                 xb = np.round(candidates + k * span_px / n_cols).astype(int)
