@@ -54,9 +54,10 @@ def lighting_preset(name: str, rng_: np.random.Generator, centre: tuple[float, f
     """Lighting for a named preset, jittered by ``rng_``; ``centre`` is the sheet centre in world mm."""
     cx, cy = centre
     target = (cx, cy, 0.0)
-    if name == "scanner":  # a lamp bar under glass: bright, even, shadowless
-        return Lighting(lights=(Light(kind="directional", position=(cx, cy, 1000.0), target=target, intensity=0.85,
-                                      color=(1.0, 1.0, 1.0), casts_shadow=False),),
+    if name == "scanner":  # a lamp bar under glass at 45° along the scan (as the preset): even, shadowless, no glare
+        lamp = Light(kind="directional", position=(cx, cy - 800.0, 800.0), target=target, intensity=1.2,
+                     color=(1.0, 1.0, 1.0), casts_shadow=False)
+        return Lighting(lights=(lamp,),
                         ambient_color=(1.0, 1.0, 1.0), ambient_intensity=0.25, ao_strength=0.0)
     az = rng_.uniform(0, 2 * np.pi)
     elev = np.radians(rng_.uniform(25, 65))  # low sun shows relief: creases and curl cast soft shading
