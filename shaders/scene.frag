@@ -21,6 +21,26 @@ uniform float u_gloss;                     // base specular weight of the materi
 uniform int u_is_sheet;
 uniform int u_surface;                     // 0 table, 1 sheet
 
+// A camera pixel integrates the page over its footprint: a box. One trilinear lookup at the footprint's mip level is
+// about 1.7 times as wide as that box (the level's box of texels widened by the bilinear tent), which washed a thin
+// trace out on a low-resolution scan (a 0.4 mm line at 72 dpi kept a third of its ink); one lookup at a finer level
+// is sharp but aliases the 1 mm grid lines' harmonics into beats 6-7 mm long. So the footprint is read at 2x2 points
+// a quarter of a pixel from its centre along each screen axis, each one level finer (half the derivatives): their
+// mean is close to the box, and its response falls to zero at one cycle per pixel, where those harmonics alias.
+// Up to 1.25 texels a pixel (FOOTPRINT_TAPS undefined: renderer.minification) one lookup is close enough.
+vec3 footprint_albedo(vec2 uv, vec2 du, vec2 dv) {
+#ifndef FOOTPRINT_TAPS
+    return texture(u_albedo, uv).rgb;
+#else
+    vec3 sum = vec3(0.0);
+    for (int i = 0; i < 4; i++) {
+        vec2 o = vec2(float(i & 1) - 0.5, float(i >> 1) - 0.5) * 0.5;   // (±0.25, ±0.25) px
+        sum += textureGrad(u_albedo, uv + o.x * du + o.y * dv, 0.5 * du, 0.5 * dv).rgb;
+    }
+    return 0.25 * sum;
+#endif
+}
+
 in vec3 v_world;
 in vec3 v_normal;
 in vec2 v_uv;
@@ -30,7 +50,8 @@ out vec4 f_color;
 void main() {
     bool back = u_is_sheet == 1 && !gl_FrontFacing;
     vec3 albedo = u_color;
-    if (u_use_texture == 1 && !back) albedo = texture(u_albedo, v_uv).rgb;
+    vec2 du = dFdx(v_uv), dv = dFdy(v_uv);  // outside the branch: derivatives need every pixel of the quad
+    if (u_use_texture == 1 && !back) albedo = footprint_albedo(v_uv, du, dv);
     // ink is darker than paper and glossier: its specular term is lighting.frag's inked one, its diffuse weight lower
     float ink = u_is_sheet == 1 && !back ? clamp(1.0 - dot(albedo, vec3(0.2126, 0.7152, 0.0722)) * 1.25, 0.0, 1.0) : 0.0;
     // a glossy coat adds a specular layer on top of the paper; it does not make the paper itself darker

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 import cv2
 import moderngl
@@ -101,9 +101,20 @@ def _power_of_two(size: tuple[int, int]) -> tuple[int, int]:
     return tuple(1 << max(0, int(v) - 1).bit_length() for v in size)
 
 
-def most_texels_per_pixel(sheet, cam: Camera, texture_shape: tuple[int, ...]) -> float:
-    """The most page-texture texels one image pixel spans along any edge of the sheet's triangles with an end in the
-    frame (through the lens): above 1.5 the masks are gathered over each pixel's footprint (gt.frag)."""
+class Minification(NamedTuple):
+    """Page-texture texels one image pixel spans along the sheet's triangle edges in the frame (through the lens)."""
+
+    most: float      # the largest: above 1.5 the masks are gathered over each pixel's footprint (gt.frag)
+    typical: float   # the median: above FOOTPRINT_TAPS_FROM the colour is read at 2x2 points a pixel (scene.frag)
+
+
+FOOTPRINT_TAPS_FROM = 1.25  # at most 1:1.25 one trilinear lookup is within a texel of a pixel's box: the 2x2 taps
+                            # (+0.13 s at 2200x1700 on one llvmpipe core) change nothing worth their cost
+
+
+def minification(sheet, cam: Camera, texture_shape: tuple[int, ...]) -> Minification:
+    """How many page-texture texels a pixel spans on the sheet: the most and the median over its triangle edges with
+    an end in the frame."""
     xy, z = project_points(cam, np.asarray(sheet.vertices, np.float64))
     texels = np.asarray(sheet.uv, np.float64) * [texture_shape[1], texture_shape[0]]
     faces = np.asarray(sheet.faces)
@@ -114,7 +125,10 @@ def most_texels_per_pixel(sheet, cam: Camera, texture_shape: tuple[int, ...]) ->
     px = np.linalg.norm(xy[a[use]] - xy[b[use]], axis=1)
     tx = np.linalg.norm(texels[a[use]] - texels[b[use]], axis=1)
     real = tx > 1e-6  # not the zero-length edges across a fold crease's two copies
-    return float((tx[real] / np.maximum(px[real], 1e-9)).max()) if real.any() else 0.0
+    if not real.any():
+        return Minification(0.0, 0.0)
+    ratio = tx[real] / np.maximum(px[real], 1e-9)
+    return Minification(float(ratio.max()), float(np.median(ratio)))
 
 
 def _clip_push(cam: Camera, proj: np.ndarray, push: float, deepest_mm: float) -> float:
@@ -173,7 +187,7 @@ class Renderer:
         self._mipmapped: dict[tuple[str, int, int], moderngl.Texture] = {}  # by name and size, least recent first
         self._last_page: LastResult[tuple[moderngl.Texture, moderngl.Texture]] = LastResult()  # what they hold
         self._last_sheet: LastResult[tuple[np.ndarray, float]] = LastResult()  # the sheet buffers' bounding sphere
-        self._last_minified: LastResult[bool] = LastResult()  # whether the page's masks are minified (gt.frag)
+        self._last_minified: LastResult[Minification] = LastResult()  # texels a pixel spans on the page
         self._last_table: LastResult[tuple[int, tuple[float, float]]] = LastResult()  # index count, depth push
         self._table_push = 0.0  # u_depth_push of the table this frame (scene.vert)
         self._last_solids: LastResult[list[SolidMesh]] = LastResult()  # the meshes in the occluders' buffer
@@ -466,6 +480,8 @@ class Renderer:
         ctx.disable(moderngl.CULL_FACE)
         ctx.front_face = "cw"  # scene.vert draws upside down, which mirrors the winding (the shadow pass has no sides)
         layers: dict[str, np.ndarray] = {}
+        minified = self._last_minified.get((sheet,), (cam, page.rgb.shape),
+                                           lambda: minification(sheet, cam, page.rgb.shape))
         if "rgb" in passes:
             shadow_vps = self._shadow_pass(lighting, sphere, items)
             self._shadow_mask_pass(mask, cam, projection, items, shadow_vps, lighting)
@@ -473,7 +489,7 @@ class Renderer:
                 self._blur_shadow_mask(mask, blurred)
             self._lighting_pass(light, cam, projection, lighting, background, items, shadow_vps, sheet.gloss, mask)
             self._colour_pass(ms, cam, projection, lighting, background, items, page_rgb, sheet.gloss, light,
-                              shadow_vps, mask)
+                              shadow_vps, mask, footprint_taps=minified.typical > FOOTPRINT_TAPS_FROM)
             if ms is not resolved:
                 ctx.copy_framebuffer(resolved, ms)  # colour and depth
             final = resolved
@@ -483,9 +499,8 @@ class Renderer:
             if read_back:
                 layers["rgb"] = self._read(final, 0, 3, "f4")
         if passes & GT_PASSES:
-            minified = bool(passes & GT_TARGET_LAYERS[-1]) and self._last_minified.get(
-                (sheet,), (cam, page.rgb.shape), lambda: most_texels_per_pixel(sheet, cam, page.rgb.shape) > 1.5)
-            self._gt_pass(gt, cam, projection, items, page_masks, passes, minified)
+            self._gt_pass(gt, cam, projection, items, page_masks, passes,
+                          bool(passes & GT_TARGET_LAYERS[-1]) and minified.most > 1.5)
             if read_back:
                 layers.update(self._read_gt(gt, passes))
         if not read_back:
@@ -641,7 +656,7 @@ class Renderer:
 
     def _colour_pass(self, fbo, cam: Camera, projection: dict, lighting: Lighting, background: Background, items,
                      page_rgb, sheet_gloss: float, light: moderngl.Framebuffer, shadow_vps,
-                     mask: moderngl.Framebuffer) -> None:
+                     mask: moderngl.Framebuffer, footprint_taps: bool) -> None:
         """Full-resolution albedo times the upsampled lighting terms (scene.frag), and occluders lit per pixel
         (occluder.frag: their details are finer than the lighting terms).
 
@@ -650,7 +665,8 @@ class Renderer:
         buffer: the edge blocks are first set to depth 0, which no fragment passes, and everything is drawn with
         plain upsampling; then the blocks go back to the far plane and everything is drawn again with the careful
         one, where only the blocks' fragments pass (elsewhere a fragment meets its own depth and fails ``<``).
-        Fragments that fail the depth test are never shaded. Multisampled, it is drawn once, all of it with care."""
+        Fragments that fail the depth test are never shaded. Multisampled, it is drawn once, all of it with care.
+        ``footprint_taps``: the page is minified enough that scene.frag reads each pixel's footprint at 2x2 points."""
         fbo.use()
         fbo.clear(0.02, 0.02, 0.02, 0.0, depth=1.0, viewport=fbo.viewport)  # alpha 0: no object (edge_aa.frag)
         ambient = tuple(np.multiply(lighting.ambient_color, lighting.ambient_intensity))
@@ -658,7 +674,8 @@ class Renderer:
         self.programs.setter(occluder)(**projection, u_ambient=ambient,
                                        **self._light_uniforms(cam, lighting, shadow_vps, mask, fbo, 0))
         r, t = extrinsics(cam)
-        scene = [self.programs.get("scene.vert", "scene.frag", defines=d) for d in ((), ("SILHOUETTES",))]
+        taps = ("FOOTPRINT_TAPS",) if footprint_taps else ()
+        scene = [self.programs.get("scene.vert", "scene.frag", defines=taps + d) for d in ((), ("SILHOUETTES",))]
         for prog in scene:
             self.programs.setter(prog)(
                 **projection, u_depth_row=(*r[2], t[2]), u_albedo=0, u_ambient=ambient,
