@@ -45,6 +45,8 @@ CONE_DEG = 40.0         # a lattice step along page x lies within this of the im
 STEP_RANGE = (0.6, 1.6)  # ... and is this many working 5 mm steps long (the scale estimate is within ~15 %)
 AGREE = 0.08            # a tile is reliable when its steps are within this fraction of the smoothed field's
 STRAIGHT_WEIGHT = 0.05  # weight of "continue straight" against a reliable tile's gradient in the integration
+OFF_SCALE = 0.15        # a tile's step this far from the page's median length, and ...
+OFF_SCALE_MADS = 4.0    # ... this many (robust) deviations of the page's steps, is not the 5 mm lattice's
 MIN_RELIABLE = 0.25     # below this fraction of reliable tiles on the paper, the grid cannot be trusted: no flattening
 MIN_RELIABLE_TILES = 12  # ... nor with fewer reliable tiles than this (too few for an affine fit to mean anything)
 BENT_MM = 1.0           # flatten when an affine map misplaces some reliable tiles (95th percentile) by more than this
@@ -174,6 +176,22 @@ def _peaks(acfs: np.ndarray, r: int, step_px: float, axis: int, guide: np.ndarra
     return np.stack([vy, vx], -1).reshape(ny, nx, 2), contrast.reshape(ny, nx)
 
 
+def _drop_off_scale(vecs: list[np.ndarray], weights: list[np.ndarray]) -> list[np.ndarray]:
+    """The weights with the tiles whose step is an outlier among the page's set to 0: a step length more than
+    OFF_SCALE of the median away from it, and more than OFF_SCALE_MADS median absolute deviations, over both axes'
+    steps (the grid is square). On a scan under ~4 px/mm the 1 mm lines alias into a beat whose period is near a
+    whole number of px (6 or 7 mm at 72 dpi), which a region's tiles can lock onto together, agreeing with each
+    other; a flat page's true steps are all within a few % of one length, so those stand out. A tilted or crumpled
+    page's steps spread smoothly and widely: none do."""
+    lengths = [np.linalg.norm(v, axis=-1) for v in vecs]
+    pooled = np.concatenate([length[w > 0] for length, w in zip(lengths, weights)])
+    if not pooled.size:
+        return weights
+    median = float(np.median(pooled))
+    limit = max(OFF_SCALE * median, OFF_SCALE_MADS * 1.4826 * float(np.median(np.abs(pooled - median))))
+    return [np.where(np.abs(length - median) > limit, 0.0, w) for length, w in zip(lengths, weights)]
+
+
 def _smooth(vec: np.ndarray, weight: np.ndarray, sigma: float, rounds: int) -> tuple[np.ndarray, np.ndarray]:
     """A weighted Gaussian average of a vector field that drops tiles disagreeing with it by more than AGREE;
     where no tile supports it, a broader average. Returns the field and the surviving weights."""
@@ -241,14 +259,15 @@ def page_coordinates(grid: np.ndarray) -> PageCoordinates | None:
     step_px = MAJOR_MM * px_per_mm * scale
     # blurred so the 1 mm lines (~2.8 px here) fade to an even tone and only the 5 mm lattice correlates
     acfs, r = _tile_acfs(cv2.GaussianBlur(small, (0, 0), MINOR_BLUR_PX), step_px)
-    steps, weights = [], []
+    vecs, fields, weights = [], [], []
     for axis in (1, 0):   # page x, then page y
         first, contrast = _peaks(acfs, r, step_px, axis)
         guide, _ = _smooth(first, contrast, sigma=3.0, rounds=3)
         vec, contrast = _peaks(acfs, r, step_px, axis, guide)
         field, weight = _smooth(vec, contrast, sigma=1.5, rounds=2)
-        steps.append(np.where((weight > 0)[..., None], vec, field))
-        weights.append(weight)
+        vecs.append(vec), fields.append(field), weights.append(weight)
+    weights = _drop_off_scale(vecs, weights)
+    steps = [np.where((w > 0)[..., None], v, f) for v, f, w in zip(vecs, fields, weights)]
     weight = np.minimum(*weights)
     # columns: image (x, y) displacement of a 5 mm step along page x and along page y
     jac = np.stack([np.stack([steps[0][..., 1], steps[1][..., 1]], -1),

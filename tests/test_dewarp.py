@@ -10,7 +10,7 @@ import pytest
 import torch
 import wfdb
 
-from digitize.dewarp import BENT_MM, MAJOR_MM, _lock_to_lines, flatten, page_coordinates
+from digitize.dewarp import BENT_MM, MAJOR_MM, _drop_off_scale, _lock_to_lines, flatten, page_coordinates
 from digitize.infer import UnetDigitizer
 from digitize.ink import colour_maps, grid_lines
 from digitize.layouts import LEAD_NAMES, parse_layout
@@ -118,6 +118,22 @@ def test_a_region_drifted_by_more_than_half_a_cell_is_locked_back_not_slipped():
     inner = (slice(60, h - 60), slice(60, w - 60))
     # measured 0.48 mm at the peak (the two-cell demodulation blurs the drift); slipped, 5.5 mm
     assert np.abs(err[inner]).max() < 1.0, np.abs(err[inner]).max()
+
+
+def test_a_region_locked_onto_an_aliased_beat_is_dropped_a_smoothly_foreshortened_page_kept():
+    """Under ~4 px/mm the 1 mm lines' harmonics alias into a 6-7 mm beat, and a region of tiles can agree on that
+    step together (a flat 72 dpi scan was then "bent" by 24-28 mm and resampled into a mess). Its steps stand out
+    from a flat page's, which agree to a few %; a tilted photo's steps spread smoothly over a wide range, and stay."""
+    rng = np.random.default_rng(0)
+    ny, nx = 30, 40
+    flat = [np.stack([rng.normal(0, 0.2, (ny, nx)), 14.0 + rng.normal(0, 0.2, (ny, nx))], -1) for _ in range(2)]
+    flat[1][10:20, 5:25, 1] = 19.8                    # a region locked onto a 7 mm beat, along page y
+    weights = [np.ones((ny, nx)), np.ones((ny, nx))]
+    kept = _drop_off_scale(flat, weights)
+    assert (kept[1][10:20, 5:25] == 0).all() and kept[1].sum() == ny * nx - 200 and kept[0].all()
+    ramp = np.linspace(0.7, 1.3, nx)[None, :] * np.ones((ny, 1)) * 14.0   # foreshortened 0.7x to 1.3x across
+    tilted = [np.stack([np.zeros((ny, nx)), ramp], -1), np.stack([np.zeros((ny, nx)), 0.9 * ramp], -1)]
+    assert all(w.all() for w in _drop_off_scale(tilted, weights))
 
 
 def test_both_digitizers_flatten_a_photo_alike(bent):
