@@ -27,7 +27,7 @@ uniform int u_surface;                     // 0 table, 1 sheet
 // is sharp but aliases the 1 mm grid lines' harmonics into beats 6-7 mm long. So the footprint is read at 2x2 points
 // a quarter of a pixel from its centre along each screen axis, each one level finer (half the derivatives): their
 // mean is close to the box, and its response falls to zero at one cycle per pixel, where those harmonics alias.
-// Up to 1.25 texels a pixel (FOOTPRINT_TAPS undefined: renderer.minification) one lookup is close enough.
+// Up to 1.25 texels a pixel (FOOTPRINT_TAPS undefined: renderer.typical_texels_per_pixel) one lookup is as good.
 vec3 footprint_albedo(vec2 uv, vec2 du, vec2 dv) {
 #ifndef FOOTPRINT_TAPS
     return texture(u_albedo, uv).rgb;

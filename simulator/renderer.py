@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import Mapping
 
 import cv2
 import moderngl
@@ -101,23 +101,17 @@ def _power_of_two(size: tuple[int, int]) -> tuple[int, int]:
     return tuple(1 << max(0, int(v) - 1).bit_length() for v in size)
 
 
-class Minification(NamedTuple):
-    """Page-texture texels one image pixel spans along the sheet's triangle edges in the frame (through the lens)."""
-
-    most: float      # the largest: above 1.5 the masks are gathered over each pixel's footprint (gt.frag)
-    typical: float   # the median: above FOOTPRINT_TAPS_FROM the colour is read at 2x2 points a pixel (scene.frag)
-
-
 FOOTPRINT_TAPS_FROM = 1.25  # at most 1:1.25 one trilinear lookup is within a texel of a pixel's box: the 2x2 taps
                             # (+0.13 s at 2200x1700 on one llvmpipe core) change nothing worth their cost
+TYPICAL_FACES = 2000        # triangles sampled for the typical minification (all of them cost ~10 ms at 15k vertices)
 
 
-def minification(sheet, cam: Camera, texture_shape: tuple[int, ...]) -> Minification:
-    """How many page-texture texels a pixel spans on the sheet: the most and the median over its triangle edges with
-    an end in the frame."""
-    xy, z = project_points(cam, np.asarray(sheet.vertices, np.float64))
-    texels = np.asarray(sheet.uv, np.float64) * [texture_shape[1], texture_shape[0]]
-    faces = np.asarray(sheet.faces)
+def _texels_per_pixel(sheet, cam: Camera, texture_shape: tuple[int, ...], faces: np.ndarray,
+                      vertices: np.ndarray) -> np.ndarray:
+    """Page-texture texels one image pixel spans along each edge of ``faces`` with an end in the frame (through the
+    lens); ``faces`` index ``vertices``, the sheet's vertices they use (all of them, or a sample's)."""
+    xy, z = project_points(cam, np.asarray(sheet.vertices, np.float64)[vertices])
+    texels = np.asarray(sheet.uv, np.float64)[vertices] * [texture_shape[1], texture_shape[0]]
     edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
     a, b = edges[:, 0], edges[:, 1]
     in_frame = (z > 0) & (xy >= 0).all(axis=1) & (xy < [cam.width_px, cam.height_px]).all(axis=1)
@@ -125,10 +119,23 @@ def minification(sheet, cam: Camera, texture_shape: tuple[int, ...]) -> Minifica
     px = np.linalg.norm(xy[a[use]] - xy[b[use]], axis=1)
     tx = np.linalg.norm(texels[a[use]] - texels[b[use]], axis=1)
     real = tx > 1e-6  # not the zero-length edges across a fold crease's two copies
-    if not real.any():
-        return Minification(0.0, 0.0)
-    ratio = tx[real] / np.maximum(px[real], 1e-9)
-    return Minification(float(ratio.max()), float(np.median(ratio)))
+    return tx[real] / np.maximum(px[real], 1e-9)
+
+
+def most_texels_per_pixel(sheet, cam: Camera, texture_shape: tuple[int, ...]) -> float:
+    """The most page-texture texels one image pixel spans along any edge of the sheet's triangles with an end in the
+    frame: above 1.5 the masks are gathered over each pixel's footprint (gt.frag)."""
+    ratio = _texels_per_pixel(sheet, cam, texture_shape, np.asarray(sheet.faces), slice(None))
+    return float(ratio.max()) if ratio.size else 0.0
+
+
+def typical_texels_per_pixel(sheet, cam: Camera, texture_shape: tuple[int, ...]) -> float:
+    """The median over (up to TYPICAL_FACES of) the sheet's triangles of the texels a pixel spans: above
+    FOOTPRINT_TAPS_FROM the colour pass reads each pixel's footprint at 2x2 points (scene.frag)."""
+    faces = np.asarray(sheet.faces)
+    used, local = np.unique(faces[:: max(1, len(faces) // TYPICAL_FACES)], return_inverse=True)
+    ratio = _texels_per_pixel(sheet, cam, texture_shape, local.reshape(-1, 3), used)
+    return float(np.median(ratio)) if ratio.size else 0.0
 
 
 def _clip_push(cam: Camera, proj: np.ndarray, push: float, deepest_mm: float) -> float:
@@ -187,7 +194,8 @@ class Renderer:
         self._mipmapped: dict[tuple[str, int, int], moderngl.Texture] = {}  # by name and size, least recent first
         self._last_page: LastResult[tuple[moderngl.Texture, moderngl.Texture]] = LastResult()  # what they hold
         self._last_sheet: LastResult[tuple[np.ndarray, float]] = LastResult()  # the sheet buffers' bounding sphere
-        self._last_minified: LastResult[Minification] = LastResult()  # texels a pixel spans on the page
+        self._last_minified: LastResult[bool] = LastResult()  # whether the page's masks are minified (gt.frag)
+        self._last_typical: LastResult[float] = LastResult()  # texels a pixel typically spans (scene.frag's taps)
         self._last_table: LastResult[tuple[int, tuple[float, float]]] = LastResult()  # index count, depth push
         self._table_push = 0.0  # u_depth_push of the table this frame (scene.vert)
         self._last_solids: LastResult[list[SolidMesh]] = LastResult()  # the meshes in the occluders' buffer
@@ -480,8 +488,6 @@ class Renderer:
         ctx.disable(moderngl.CULL_FACE)
         ctx.front_face = "cw"  # scene.vert draws upside down, which mirrors the winding (the shadow pass has no sides)
         layers: dict[str, np.ndarray] = {}
-        minified = self._last_minified.get((sheet,), (cam, page.rgb.shape),
-                                           lambda: minification(sheet, cam, page.rgb.shape))
         if "rgb" in passes:
             shadow_vps = self._shadow_pass(lighting, sphere, items)
             self._shadow_mask_pass(mask, cam, projection, items, shadow_vps, lighting)
@@ -489,7 +495,9 @@ class Renderer:
                 self._blur_shadow_mask(mask, blurred)
             self._lighting_pass(light, cam, projection, lighting, background, items, shadow_vps, sheet.gloss, mask)
             self._colour_pass(ms, cam, projection, lighting, background, items, page_rgb, sheet.gloss, light,
-                              shadow_vps, mask, footprint_taps=minified.typical > FOOTPRINT_TAPS_FROM)
+                              shadow_vps, mask, footprint_taps=self._last_typical.get(
+                                  (sheet,), (cam, page.rgb.shape),
+                                  lambda: typical_texels_per_pixel(sheet, cam, page.rgb.shape)) > FOOTPRINT_TAPS_FROM)
             if ms is not resolved:
                 ctx.copy_framebuffer(resolved, ms)  # colour and depth
             final = resolved
@@ -499,8 +507,9 @@ class Renderer:
             if read_back:
                 layers["rgb"] = self._read(final, 0, 3, "f4")
         if passes & GT_PASSES:
-            self._gt_pass(gt, cam, projection, items, page_masks, passes,
-                          bool(passes & GT_TARGET_LAYERS[-1]) and minified.most > 1.5)
+            minified = bool(passes & GT_TARGET_LAYERS[-1]) and self._last_minified.get(
+                (sheet,), (cam, page.rgb.shape), lambda: most_texels_per_pixel(sheet, cam, page.rgb.shape) > 1.5)
+            self._gt_pass(gt, cam, projection, items, page_masks, passes, minified)
             if read_back:
                 layers.update(self._read_gt(gt, passes))
         if not read_back:

@@ -22,7 +22,7 @@ from simulator.occluders import Occluder
 from simulator.page import render_page
 from simulator.project import project_samples
 from simulator.records import load_record
-from simulator.renderer import PageTextures, Renderer
+from simulator.renderer import FOOTPRINT_TAPS_FROM, PageTextures, Renderer, typical_texels_per_pixel
 from simulator.sheet import SheetSpec, build_sheet
 from tests.render_scenes import background_preset, camera_preset, lighting_preset, post_preset, uv_at
 
@@ -129,6 +129,18 @@ def test_a_low_resolution_scan_averages_each_pixels_footprint_like_a_sensor(rend
     trace = cv2.resize(image.masks["trace"].astype(np.float32), lum.shape[::-1], interpolation=cv2.INTER_AREA) > 0
     assert np.percentile(rendered[trace], 90) > 0.93 * np.percentile(expected[trace], 90)
     assert np.abs(rendered - expected).mean() < 0.02
+
+
+@pytest.mark.parametrize("dpi", [72, 100, 200])
+def test_the_typical_minification_is_the_page_texels_per_frame_pixel(dpi):
+    """It decides whether the colour pass reads each pixel's footprint at 2x2 points: a 200 dpi page scanned flat at
+    ``dpi`` spans 200 / dpi texels a pixel, from a sample of the sheet's triangles."""
+    size = (279.4, 215.9)
+    sheet = build_sheet(SheetSpec(width_mm=size[0], height_mm=size[1], cell_mm=3.0), np.random.default_rng(0))
+    cam = dataclasses.replace(camera_preset("scanner", np.random.default_rng(0), size, scan_dpi=dpi), roll_deg=0.0)
+    texture = (round(size[1] * 200 / 25.4), round(size[0] * 200 / 25.4), 3)
+    assert typical_texels_per_pixel(sheet, cam, texture) == pytest.approx(200 / dpi, rel=0.01)
+    assert (typical_texels_per_pixel(sheet, cam, texture) > FOOTPRINT_TAPS_FROM) == (dpi < 200)
 
 
 def test_the_lens_puts_every_point_where_the_camera_model_does(renderer, page):
