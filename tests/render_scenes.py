@@ -104,7 +104,7 @@ def background_preset(name: str, rng_: np.random.Generator, sheet_size: tuple[fl
 def post_preset(name: str, rng_: np.random.Generator) -> PostFX:
     """Post-processing for a named preset: scans are clean; phone photos get noise, vignetting, WB error, JPEG."""
     if name == "scanner":
-        return PostFX(exposure_ev=0.2, tone="filmic", jpeg_quality=int(rng_.integers(85, 98)))
+        return PostFX(exposure_ev=0.0, tone="clip", jpeg_quality=int(rng_.integers(85, 98)))  # as the preset
     return PostFX(exposure_ev=float(rng_.uniform(-1.0, -0.3)), white_balance_k=float(rng_.uniform(4500, 7500)),
                   vignetting=float(rng_.uniform(0.1, 0.4)), dof_aperture_px=float(rng_.uniform(0.0, 3.0)),
                   motion_blur_px=float(rng_.choice([0.0, rng_.uniform(1.0, 3.0)], p=[0.7, 0.3])),
