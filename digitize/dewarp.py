@@ -265,7 +265,9 @@ def page_coordinates(grid: np.ndarray) -> PageCoordinates | None:
         guide, _ = _smooth(first, contrast, sigma=3.0, rounds=3)
         vec, contrast = _peaks(acfs, r, step_px, axis, guide)
         field, weight = _smooth(vec, contrast, sigma=1.5, rounds=2)
-        vecs.append(vec), fields.append(field), weights.append(weight)
+        vecs.append(vec)
+        fields.append(field)
+        weights.append(weight)
     weights = _drop_off_scale(vecs, weights)
     steps = [np.where((w > 0)[..., None], v, f) for v, f, w in zip(vecs, fields, weights)]
     weight = np.minimum(*weights)
