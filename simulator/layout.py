@@ -66,6 +66,8 @@ class PageSpec:
     duration_s: float | None = field(default=None, metadata=rng(0.0, lo_open=True))
     grid: str = field(default="red", metadata=choices(*GRID_SCHEME_NAMES))
     minor_grid: str = field(default="lines", metadata=choices("lines", "dots"))
+    grid_line_mm: tuple[float, float] = field(default=(0.10, 0.22), metadata=rng(0.02, 1.0))  # minor, major width
+    grid_density: float = field(default=1.0, metadata=rng(0.2, 4.0))  # grid ink's optical density, x the scheme's
     pulse: str = field(default="start", metadata=choices("start", "end", "none"))  # each row's calibration pulse
     pulse_gap_mm: float = field(default=1.5, metadata=rng(0.0, 5.0))  # an end pulse this far after the trace
     separators: str = field(default="ticks", metadata=choices("ticks", "bars", "dotted", "none"))  # between columns

@@ -17,8 +17,6 @@ from .layout import MARK_WIDTH_MM, PageLayout
 from .paper import GRID_SCHEMES
 from .stroke import polyline_segments, stroke_pixels
 
-MINOR_LINE_MM = 0.10
-MAJOR_LINE_MM = 0.22
 DOT_MM = 0.30             # minor grid printed as dots
 MASK_THRESHOLD = 0.25     # a pixel is in a mask when that layer covers at least this much of it
 TEXT_WIDTH_MM = 0.25
@@ -56,13 +54,15 @@ def _grid_rgb(layout: PageLayout, shape: tuple[int, int]) -> tuple[np.ndarray, n
     """The grid printed on paper (H, W, 3) uint8 and its mask, new arrays gathered from the cached painting."""
     spec = layout.spec
     rows_rgb, rows_mask, row_of = _painted_grid(shape, spec.dpi, tuple(layout.grid_box_mm), spec.minor_grid,
-                                                spec.grid, tuple(spec.paper_rgb))
+                                                tuple(spec.grid_line_mm), spec.grid, spec.grid_density,
+                                                tuple(spec.paper_rgb))
     return rows_rgb[row_of], rows_mask[row_of]
 
 
 @lru_cache(maxsize=4)
 def _painted_grid(shape: tuple[int, int], dpi: int, box_mm: tuple[float, float, float, float], minor_grid: str,
-                  grid: str, paper_rgb: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  line_mm: tuple[float, float], grid: str, density: float,
+                  paper_rgb: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The grid painted on paper, as its distinct rows (K, W, 3) uint8, their masks (K, W) uint8 and each page
     row's index among them (H,), read-only. Cached because a run's pages mostly share one grid.
 
@@ -76,10 +76,10 @@ def _painted_grid(shape: tuple[int, int], dpi: int, box_mm: tuple[float, float, 
     in_x = _line_profile(w, dpi, gx0 + ex / 2, 0, 1, ex)   # a "line" as wide as the box: its coverage
     in_y = _line_profile(h, dpi, gy0 + ey / 2, 0, 1, ey)
     dots = minor_grid == "dots"
-    minor_w = DOT_MM if dots else MINOR_LINE_MM
+    minor_w = DOT_MM if dots else line_mm[0]
     mx, my = _line_profile(w, dpi, gx0, ex, 1.0, minor_w), _line_profile(h, dpi, gy0, ey, 1.0, minor_w)
-    jx = _line_profile(w, dpi, gx0, ex, 1.0, MAJOR_LINE_MM, every=5)
-    jy = _line_profile(h, dpi, gy0, ey, 1.0, MAJOR_LINE_MM, every=5)
+    jx = _line_profile(w, dpi, gx0, ex, 1.0, line_mm[1], every=5)
+    jy = _line_profile(h, dpi, gy0, ey, 1.0, line_mm[1], every=5)
 
     def rows(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(minor, major) coverage of the rows ``y``."""
@@ -92,12 +92,16 @@ def _painted_grid(shape: tuple[int, int], dpi: int, box_mm: tuple[float, float, 
 
     colours = GRID_SCHEMES[grid]
     paper = np.asarray(paper_rgb, np.float32)
+    # A dot is printed in the major lines' full ink (as on real dotted papers): a dot of the pale minor tint would
+    # hardly show.
+    minor_rgb, major_rgb = (_printed_over(paper, c, density) for c in (colours.major if dots else colours.minor,
+                                                                         colours.major))
 
     def paint(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         minor, major = rows(y)
         rgb = np.broadcast_to(paper, minor.shape + (3,)).copy()
-        _blend(rgb, minor, colours.minor)
-        _blend(rgb, major, colours.major)
+        _blend(rgb, minor, minor_rgb)
+        _blend(rgb, major, major_rgb)
         return (rgb + 0.5).astype(np.uint8), np.maximum(minor, major) >= MASK_THRESHOLD
 
     # A row's pixels depend only on its three profile values, which take few distinct values: paint each distinct
@@ -110,9 +114,17 @@ def _painted_grid(shape: tuple[int, int], dpi: int, box_mm: tuple[float, float, 
     return rows_rgb, rows_mask, inverse
 
 
-def _blend(rgb: np.ndarray, cov: np.ndarray, colour: tuple[int, int, int]) -> None:
+def _printed_over(paper: np.ndarray, colour: tuple[int, int, int], density: float) -> np.ndarray:
+    """The colour (3,) float32 of a grid ink whose scheme colour is its look on white paper, printed ``density``
+    times as thick on ``paper``: inks filter the light the paper reflects, so transmittances multiply and a layer
+    ``d`` times as thick transmits ``T**d`` (Beer-Lambert)."""
+    transmittance = np.maximum(np.asarray(colour, np.float32), 0.5) / 255.0
+    return paper * transmittance ** np.float32(density)
+
+
+def _blend(rgb: np.ndarray, cov: np.ndarray, colour: np.ndarray) -> None:
     """In place: rgb ← rgb·(1−cov) + colour·cov."""
-    rgb += cov[..., None] * (np.asarray(colour, np.float32) - rgb)
+    rgb += cov[..., None] * (colour - rgb)
 
 
 def draw_strokes(ink: np.ndarray, mask: np.ndarray, segments: np.ndarray, width_px: float, value: int = 1,

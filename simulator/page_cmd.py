@@ -32,6 +32,10 @@ def add_page_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--duration", type=float, default=None, help="window length in seconds (default: fill the page)")
     g.add_argument("--grid", default="red", help="red, pink, salmon, green, blue, grey, bw or none")
     g.add_argument("--minor-grid", default="lines", help="lines or dots")
+    g.add_argument("--grid-line-width", type=float, nargs=2, default=(0.10, 0.22), metavar=("MINOR", "MAJOR"),
+                   help="width in mm of the minor and major grid lines")
+    g.add_argument("--grid-density", type=float, default=1.0,
+                   help="how heavily the grid is printed: its ink's optical density as a multiple of the scheme's")
     g.add_argument("--pulse", default="start", help="calibration pulse at each row's start, end, or none")
     g.add_argument("--pulse-gap", type=float, default=1.5,
                    help="mm between the trace's end and a pulse printed after it (0: touching it)")
@@ -65,7 +69,8 @@ def page_spec_from_args(args: argparse.Namespace) -> PageSpec:
         "paper": args.paper.lower(), "orientation": args.orientation.lower(), "dpi": args.dpi, "layout": layout,
         "rhythm_leads": list(rhythm), "speed_mm_s": args.speed, "gain_mm_mv": args.gain, "lead_gain_mm_mv": gains,
         "start_s": args.start, "duration_s": args.duration, "grid": args.grid.lower(),
-        "minor_grid": args.minor_grid.lower(), "pulse": args.pulse.lower(), "pulse_gap_mm": args.pulse_gap,
+        "minor_grid": args.minor_grid.lower(), "grid_line_mm": list(args.grid_line_width),
+        "grid_density": args.grid_density, "pulse": args.pulse.lower(), "pulse_gap_mm": args.pulse_gap,
         "separators": args.separators.lower(),
         "trace_width_mm": args.trace_width, "header": args.header,
         "redacted_lines": args.redact,

@@ -92,10 +92,50 @@ def test_a_100_hz_page_with_its_pulses_after_the_rows_is_timed_to_a_fraction_of_
     assert (np.abs(ref[ok] - est[ok]) < 0.1).mean() > 0.85    # all but the samples on each edge's vertical stroke
 
 
+def _major_line(spec: PageSpec) -> tuple[np.ndarray, np.ndarray]:
+    """The page's pixels (W, 3) and grid mask (W,) along a pixel row halfway between two minor lines, so the only
+    grid it crosses is the vertical lines; and the x in px of the first major line's centre."""
+    page = plan_page(record(), PageSpec(**{"layout": "3x4", "pulse": "none", "separators": "none", **spec}))
+    image = render_page(page)
+    gx0, gy0, _, _ = page.grid_box_mm
+    y = int(mm_to_px(gy0 + 2.5, 200))          # between the grid's 2 and 3 mm lines, and far from a baseline
+    return image.rgb[y].astype(float), image.masks["grid"][y], mm_to_px(gx0 + 5.0, 200)
+
+
+def test_grid_lines_are_as_wide_as_asked_and_darken_with_their_density():
+    """Printers differ in how wide and how heavily they print the grid (REALISM.md: some grids rival the trace):
+    a major line covers its width in the mask, and at density d its colour is the paper's times the scheme's
+    transmittance to the power d, on white and tinted paper alike (inks filter the light the paper reflects)."""
+    for major in (0.2, 0.5):
+        rgb, mask, centre = _major_line({"grid_line_mm": (0.1, major)})
+        near = slice(int(centre) - 5, int(centre) + 6)     # the minor lines stand 1 mm (7.9 px) away
+        coverage = (255.0 - rgb[near, 1]) / (255.0 - 90.0)  # green: the red scheme's major line has 90 of 255
+        assert coverage.sum() == pytest.approx(major / 25.4 * 200, abs=0.02)   # its exact area, in px
+        assert mask[near].sum() == pytest.approx(major / 25.4 * 200, abs=1.5)
+    red = np.array([232, 90, 80]) / 255.0                        # the red scheme's major line on white paper
+    for paper in ((255, 255, 255), (240, 225, 200)):
+        for density in (1.0, 2.0):
+            rgb, _, centre = _major_line({"grid_line_mm": (0.1, 0.5), "grid_density": density, "paper_rgb": paper})
+            expect = np.asarray(paper) * red ** density
+            assert rgb[int(centre)] == pytest.approx(expect, abs=1.0)
+            assert rgb[int(centre) + 4] == pytest.approx(paper, abs=1.0)  # half a mm on: bare paper
+
+
+def test_a_dotted_minor_grid_is_printed_in_the_major_lines_ink():
+    """Real dotted papers print their dots as dark as the major lines; dots of the pale minor tint would not show."""
+    page = plan_page(record(), PageSpec(dpi=400, grid="pink", minor_grid="dots", pulse="none", separators="none"))
+    rgb = render_page(page).rgb
+    gx0, gy0, _, _ = page.grid_box_mm
+    x, y = (int(mm_to_px(v + 1.0, 400)) for v in (gx0, gy0 + 2.0))   # a dot 0.3 mm (4.7 px) wide, off the traces
+    assert rgb[y, x] == pytest.approx((240, 150, 165), abs=1.0)
+    assert rgb[y, x + 8] == pytest.approx((255, 255, 255), abs=1.0)   # half a mm on: paper
+
+
 def test_an_unknown_style_is_one_line_naming_it(tmp_path, capsys):
     rec = write_record(tmp_path, "sq", square_wave(FS, 12, 12), FS, STANDARD_LEADS)
     for option, value, named in (("--pulse", "middle", "pulse"), ("--separators", "stars", "separators"),
-                                 ("--pulse-gap", "-1", "pulse_gap_mm"), ("--pulse-gap", "nan", "pulse_gap_mm")):
+                                 ("--pulse-gap", "-1", "pulse_gap_mm"), ("--pulse-gap", "nan", "pulse_gap_mm"),
+                                 ("--grid-density", "0", "grid_density"), ("--grid-density", "inf", "grid_density")):
         assert main(["page", str(rec), "-o", str(tmp_path / "out"), option, value]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and named in err[0] and value in err[0]
