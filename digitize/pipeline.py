@@ -14,7 +14,7 @@ from . import grid as grid_mod
 from .dewarp import flatten
 from .ink import erase_labels, grid_lines, remove_ruled_lines, remove_straight_lines
 from .layouts import PageLayoutSpec
-from .rows import erase_ticks, find_rows, pulse_baseline, row_bands
+from .rows import erase_ticks, find_rows, on_grid_rows, pulse_baseline, row_bands
 from .timing import time_span
 from .vectorize import INK_THRESHOLD, sample_polyline, stroke_extent, stroke_width, trace_row
 
@@ -95,8 +95,9 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     ink, lines, grid, shown, flattening = flatten(ink, lines, grid, dewarp)
     shown = np.ones(ink.shape, np.float32) if shown is None else shown.astype(np.float32)
     rotation, pitch, grid_from = measure_grid(ink, lines, grid)
+    marks = lines if grid_from == "grid lines" else grid
     if abs(rotation) > 1e-6:
-        ink, shown = (grid_mod.rotate(m, rotation) for m in (ink, shown))
+        ink, shown, marks = (grid_mod.rotate(m, rotation) for m in (ink, shown, marks))
     view = None if rgb is None else flattening.apply(rgb)
     if view is not None and abs(rotation) > 1e-6:
         view = grid_mod.rotate(view, rotation)
@@ -105,7 +106,8 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     ink, ruled = remove_ruled_lines(ink, shown, pitch.px_per_mm, found_on=before)
     mask = ink > INK_THRESHOLD
     h = ink.shape[0]
-    centres = find_rows(mask, len(layout.rows), pitch.px_per_mm_y)
+    on_grid = on_grid_rows(marks, pitch.px_per_mm_x)
+    centres = find_rows(mask, len(layout.rows), pitch.px_per_mm_y, on_grid)
     bands = row_bands(centres, h)
     span_px = cal.duration_s * cal.speed_mm_s * pitch.px_per_mm_x
     n = int(round(cal.duration_s * cal.fs))
@@ -152,7 +154,7 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
         "ruled_lines_removed": ruled,
         "dark_grid_removed_from_ink": grid_removed, "stroke_px": round(stroke, 2),
         "x_start": round(x_start, 2), "x_end": round(x_end, 2), "time_from": time_from, "layout": layout.name,
-        "rows": row_info,
+        "rows": row_info, "rows_on_grid": on_grid is not None,
         "calibration": {"fs": cal.fs, "duration_s": cal.duration_s, "speed_mm_s": cal.speed_mm_s,
                         "gain_mm_mv": cal.gain_mm_mv},
     }

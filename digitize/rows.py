@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
@@ -14,10 +15,49 @@ MIN_ROW_SHARE = 0.3     # ... and at least this share of an even split of the pa
 LINE_WIDTH_MM = 2.0     # a stretch of ink columns this narrow ...
 LINE_SPAN = 0.6         # ... whose ink spans this share of a row's band is a ruled line, not the trace's end
 PULSE_SEARCH_MM = 22.0  # the calibration pulse sits this close before the first sample
+STRIP_MM = 5.0          # the grid's presence is measured in strips this tall ...
+SEGMENT_MM = 25.0       # ... from the 5 mm period of their column profile in pieces this long (a bent grid's phase
+PERIOD_SCALES = (0.9, 0.95, 1.0, 1.05, 1.1)  # drifts; its local period may be off the page's by a few percent)
+OFF_PERIOD_MM = 3.7     # a period no grid has: what the same measure gives without a grid
+CLEAR_GRID = 2.5        # the page shows a grid where its strips are this much more periodic at 5 mm than at 3.7 ...
+ON_GRID = 0.3           # ... and a strip is on the grid when it is at least this share as periodic as most strips
 
 
-def find_rows(ink: np.ndarray, n_rows: int, px_per_mm: float) -> np.ndarray:
-    """(n_rows,) y centres of the rows, top to bottom: the heights where ink spreads over most of the width.
+def _periodicity(marks: np.ndarray, px_per_mm: float, period_mm: float) -> np.ndarray:
+    """(H,) how strongly the strip around each pixel row repeats with ``period_mm`` along x (Fourier magnitude of its
+    column profile, per segment, best of a few nearby periods)."""
+    h, w = marks.shape
+    strip = max(1, int(round(STRIP_MM * px_per_mm)))
+    seg = max(8, int(round(SEGMENT_MM * px_per_mm)))
+    n_seg = max(1, w // seg)
+    seg = min(seg, w)
+    profiles = cv2.blur(marks.astype(np.float32), (1, strip))[:, : n_seg * seg].reshape(h, n_seg, seg)
+    profiles = profiles - profiles.mean(axis=2, keepdims=True)
+    x = np.arange(seg, dtype=np.float32)
+    best = np.zeros(h, np.float32)
+    for scale in PERIOD_SCALES:
+        phase = 2.0 * np.pi * scale / (period_mm * px_per_mm) * x
+        re, im = profiles @ np.cos(phase), profiles @ np.sin(phase)
+        best = np.maximum(best, np.hypot(re, im).mean(axis=1) / seg)
+    return best
+
+
+def on_grid_rows(marks: np.ndarray, px_per_mm: float) -> np.ndarray | None:
+    """(H,) bool: the pixel rows that lie on the printed grid, or None where the page shows no clear grid.
+
+    ECG traces are printed on the grid; a header or footer is printed on the paper around it, and a line of it that
+    spans the page (a long interpretation above a record shorter than the page) could otherwise pass for a row.
+    """
+    on = _periodicity(marks, px_per_mm, 5.0)
+    typical = float(np.percentile(on, 75))
+    if typical <= CLEAR_GRID * float(np.percentile(_periodicity(marks, px_per_mm, OFF_PERIOD_MM), 75)):
+        return None
+    return on >= ON_GRID * typical
+
+
+def find_rows(ink: np.ndarray, n_rows: int, px_per_mm: float, on_grid: np.ndarray | None = None) -> np.ndarray:
+    """(n_rows,) y centres of the rows, top to bottom: the heights where ink spreads over most of the width, on the
+    grid (``on_grid``, (H,) bool) where there are enough such heights.
 
     Counting covered 5 mm columns (not ink pixels) makes a long trace beat a dense line of text.
     """
@@ -29,10 +69,13 @@ def find_rows(ink: np.ndarray, n_rows: int, px_per_mm: float) -> np.ndarray:
     score = gaussian_filter1d(covered.sum(axis=1).astype(np.float64), 1.5 * px_per_mm)
     gap = int(max(MIN_ROW_GAP_MM * px_per_mm, MIN_ROW_SHARE * h / n_rows))
     picked: list[int] = []
-    for y in np.argsort(score)[::-1]:
-        if score[y] <= 0 or len(picked) == n_rows:
+    order = np.argsort(score)[::-1]
+    if on_grid is not None:  # heights on the grid first, the rest only if the grid holds too few rows
+        order = np.concatenate([order[on_grid[order]], order[~on_grid[order]]])
+    for y in order:
+        if len(picked) == n_rows:
             break
-        if all(abs(int(y) - p) >= gap for p in picked):
+        if score[y] > 0 and all(abs(int(y) - p) >= gap for p in picked):
             picked.append(int(y))
     if len(picked) < n_rows:  # too few ink rows: spread the rest evenly (their leads come out flat)
         picked += list(np.linspace(0.1 * h, 0.9 * h, n_rows - len(picked)).astype(int))

@@ -477,6 +477,30 @@ def test_a_rhythm_strip_whose_end_is_lost_does_not_time_the_page(page_dir):
         assert score_lead(lead, truth[:, j], result.signals[lead], FS).snr > 15.0, lead
 
 
+@pytest.mark.parametrize("scale", [1.0, 0.36])          # 200 and 72 dpi
+def test_a_header_line_across_the_page_is_not_taken_for_a_row(tmp_path, scale):
+    """A 7 s record on a 10 s page, under a header whose measurement and interpretation lines span the page: those
+    lines covered more of the width than the shortened rows and one was taken for a row (a 72 dpi scan at 12 dB read
+    at -1 dB). Rows are looked for on the printed grid first; the header is printed on the paper above it."""
+    page = PageSpec(layout="3x4", rhythm_leads=("II",), dpi=200, header=True, seed=2)   # seed 2: a long reading
+    write_frame(tmp_path, "short", render_frame(Scene(page=page), beat_record(7.0)))
+    rgb = cv2.imread(str(tmp_path / "short.png"))[:, :, ::-1]
+    rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale != 1.0 else rgb
+    result = digitize_naive(rgb, parse_layout("3x4+1"), Calibration(fs=FS))
+    truth = json.loads((tmp_path / "short.json").read_text())
+    baselines = sorted({round(lead["plotted_pixels"][0][0]) for lead in truth["leads"] if lead["start_sample"] == 0})
+    found = [row["centre_y"] / scale for row in result.detections["rows"]]
+    assert found == pytest.approx(baselines, abs=2.5 * 200 / 25.4)   # each row within 2.5 mm of its baseline
+    assert result.detections["rows_on_grid"]
+
+
+def test_rows_are_not_confined_to_a_grid_a_page_does_not_have(tmp_path):
+    write_page(tmp_path, grid="none")
+    result = digitize_naive(cv2.imread(str(tmp_path / "page.png"))[:, :, ::-1], parse_layout("3x4+1"),
+                            Calibration(fs=FS))
+    assert not result.detections["rows_on_grid"] and len(result.detections["rows"]) == 4
+
+
 def test_a_faint_grid_is_measured_without_the_traces():
     """On a 72 dpi scan the grid is faint and the traces are not: rows of trace and a 3x4 page's simultaneous beats
     are periodic too, and with them in the grid map the pitch came out 4x too large (11.3 px/mm for 2.8)."""
