@@ -21,6 +21,8 @@ PERIOD_SCALES = (0.9, 0.95, 1.0, 1.05, 1.1)  # drifts; its local period may be o
 OFF_PERIOD_MM = 3.7     # a period no grid has: what the same measure gives without a grid
 CLEAR_GRID = 2.5        # the page shows a grid where its strips are this much more periodic at 5 mm than at 3.7 ...
 ON_GRID = 0.3           # ... and a strip is on the grid when it is at least this share as periodic as most strips
+OFF_GRID_WEIGHT = 0.5   # a height off the grid counts this much: a header line loses to a row 30 % shorter, and a
+                        # real row where the grid fails to show (blur, glare) still beats a stray mark
 
 
 def _periodicity(marks: np.ndarray, px_per_mm: float, period_mm: float) -> np.ndarray:
@@ -56,8 +58,8 @@ def on_grid_rows(marks: np.ndarray, px_per_mm: float) -> np.ndarray | None:
 
 
 def find_rows(ink: np.ndarray, n_rows: int, px_per_mm: float, on_grid: np.ndarray | None = None) -> np.ndarray:
-    """(n_rows,) y centres of the rows, top to bottom: the heights where ink spreads over most of the width, on the
-    grid (``on_grid``, (H,) bool) where there are enough such heights.
+    """(n_rows,) y centres of the rows, top to bottom: the heights where ink spreads over most of the width, those
+    off the grid (where ``on_grid``, (H,) bool, says so) counting half.
 
     Counting covered 5 mm columns (not ink pixels) makes a long trace beat a dense line of text.
     """
@@ -68,14 +70,13 @@ def find_rows(ink: np.ndarray, n_rows: int, px_per_mm: float, on_grid: np.ndarra
     covered = maximum_filter1d(covered.astype(np.uint8), size=max(1, int(2 * ROW_REACH_MM * px_per_mm)), axis=0)
     score = gaussian_filter1d(covered.sum(axis=1).astype(np.float64), 1.5 * px_per_mm)
     gap = int(max(MIN_ROW_GAP_MM * px_per_mm, MIN_ROW_SHARE * h / n_rows))
+    if on_grid is not None:
+        score = np.where(on_grid, score, OFF_GRID_WEIGHT * score)
     picked: list[int] = []
-    order = np.argsort(score)[::-1]
-    if on_grid is not None:  # heights on the grid first, the rest only if the grid holds too few rows
-        order = np.concatenate([order[on_grid[order]], order[~on_grid[order]]])
-    for y in order:
-        if len(picked) == n_rows:
+    for y in np.argsort(score)[::-1]:
+        if score[y] <= 0 or len(picked) == n_rows:
             break
-        if score[y] > 0 and all(abs(int(y) - p) >= gap for p in picked):
+        if all(abs(int(y) - p) >= gap for p in picked):
             picked.append(int(y))
     if len(picked) < n_rows:  # too few ink rows: spread the rest evenly (their leads come out flat)
         picked += list(np.linspace(0.1 * h, 0.9 * h, n_rows - len(picked)).astype(int))

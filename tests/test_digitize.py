@@ -481,7 +481,7 @@ def test_a_rhythm_strip_whose_end_is_lost_does_not_time_the_page(page_dir):
 def test_a_header_line_across_the_page_is_not_taken_for_a_row(tmp_path, scale):
     """A 7 s record on a 10 s page, under a header whose measurement and interpretation lines span the page: those
     lines covered more of the width than the shortened rows and one was taken for a row (a 72 dpi scan at 12 dB read
-    at -1 dB). Rows are looked for on the printed grid first; the header is printed on the paper above it."""
+    at -1 dB). Heights off the printed grid count half; the header is printed on the paper above it."""
     page = PageSpec(layout="3x4", rhythm_leads=("II",), dpi=200, header=True, seed=2)   # seed 2: a long reading
     write_frame(tmp_path, "short", render_frame(Scene(page=page), beat_record(7.0)))
     rgb = cv2.imread(str(tmp_path / "short.png"))[:, :, ::-1]
