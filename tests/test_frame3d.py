@@ -141,6 +141,7 @@ def test_a_wide_soft_shadow_fades_in_without_a_hard_edge(renderer, record) -> No
 
     base = with_values(preset_scene("crumpled", 0), {
         "camera.width_px": 640, "camera.height_px": 480, "camera.distance_mm": 420.0, "camera.tilt_deg": 10.0,
+        "camera.azimuth_deg": -121.2, "camera.roll_deg": 0.0,   # the photographer between the lamp and the sheet
         "background.occluders": [], "page.dpi": 150, "post.shot_noise": 0.0, "post.read_noise": 0.0})
     target = base.lighting.lights[0].target
     up, back = math.radians(65), 1500.0
