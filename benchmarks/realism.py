@@ -6,7 +6,7 @@ the trace as dark as in real pictures? (REALISM.md; judge presets against real i
 Per set: the grid's darkness over the paper (the colour detector's grid map with the ink taken out, mean over the
 paper: what made our photos' grids measure fainter than real ones), the paper's brightness (median over the paper
 of the mean channel) and the ink level (1st percentile of the image's brightness). Medians over a set's images, with
-their range. A folder is searched recursively for frame images (`*.jpg`, `*.png` that are not masks or passes).
+their range. A folder is searched recursively for frame images (`*.jpg`, and `*.png` that are not masks).
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ def image_stats(path: Path) -> tuple[float, float, float]:
 
 
 def frame_images(folder: Path) -> list[Path]:
-    """The frame images under ``folder``: JPEG and PNG files that are not masks or ground-truth passes."""
+    """The frame images under ``folder``: JPEG and PNG files that are not masks (passes are .npy)."""
     found = [p for ext in ("*.jpg", "*.png") for p in folder.rglob(ext)]
-    return sorted(p for p in found if "_mask_" not in p.name and "_pass_" not in p.name)
+    return sorted(p for p in found if "_mask_" not in p.name)
 
 
 def summarise(name: str, images: list[Path]) -> str:
@@ -66,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             print(f"({folder}: not here, so no real images to compare with)")
             continue
-        rows.append(summarise(str(folder) if i else "real: " + folder.name, images))
+        try:
+            rows.append(summarise(str(folder) if i else "real: " + folder.name, images))
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     print("| set | images | " + " | ".join(f"{s} (median, range)" for s in STATS) + " |")
     print("|---|---|" + "---|" * len(STATS))
     print("\n".join(rows))

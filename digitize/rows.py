@@ -25,9 +25,9 @@ OFF_GRID_WEIGHT = 0.5   # a height off the grid counts this much: a header line 
                         # real row where the grid fails to show (blur, glare) still beats a stray mark
 
 
-def _periodicity(marks: np.ndarray, px_per_mm: float, period_mm: float) -> np.ndarray:
-    """(H,) how strongly the strip around each pixel row repeats with ``period_mm`` along x (Fourier magnitude of its
-    column profile, per segment, best of a few nearby periods)."""
+def _periodicity(marks: np.ndarray, px_per_mm: float, periods_mm: tuple[float, ...]) -> list[np.ndarray]:
+    """For each period, (H,) how strongly the strip around each pixel row repeats with it along x (Fourier
+    magnitude of its column profile, per segment, best of a few nearby periods)."""
     h, w = marks.shape
     strip = max(1, int(round(STRIP_MM * px_per_mm)))
     seg = max(8, int(round(SEGMENT_MM * px_per_mm)))
@@ -36,12 +36,15 @@ def _periodicity(marks: np.ndarray, px_per_mm: float, period_mm: float) -> np.nd
     profiles = cv2.blur(marks.astype(np.float32), (1, strip))[:, : n_seg * seg].reshape(h, n_seg, seg)
     profiles = profiles - profiles.mean(axis=2, keepdims=True)
     x = np.arange(seg, dtype=np.float32)
-    best = np.zeros(h, np.float32)
-    for scale in PERIOD_SCALES:
-        phase = 2.0 * np.pi * scale / (period_mm * px_per_mm) * x
-        re, im = profiles @ np.cos(phase), profiles @ np.sin(phase)
-        best = np.maximum(best, np.hypot(re, im).mean(axis=1) / seg)
-    return best
+    out = []
+    for period_mm in periods_mm:
+        best = np.zeros(h, np.float32)
+        for scale in PERIOD_SCALES:
+            phase = 2.0 * np.pi * scale / (period_mm * px_per_mm) * x
+            re, im = profiles @ np.cos(phase), profiles @ np.sin(phase)
+            best = np.maximum(best, np.hypot(re, im).mean(axis=1) / seg)
+        out.append(best)
+    return out
 
 
 def on_grid_rows(marks: np.ndarray, px_per_mm: float) -> np.ndarray | None:
@@ -50,9 +53,9 @@ def on_grid_rows(marks: np.ndarray, px_per_mm: float) -> np.ndarray | None:
     ECG traces are printed on the grid; a header or footer is printed on the paper around it, and a line of it that
     spans the page (a long interpretation above a record shorter than the page) could otherwise pass for a row.
     """
-    on = _periodicity(marks, px_per_mm, 5.0)
+    on, off = _periodicity(marks, px_per_mm, (5.0, OFF_PERIOD_MM))
     typical = float(np.percentile(on, 75))
-    if typical <= CLEAR_GRID * float(np.percentile(_periodicity(marks, px_per_mm, OFF_PERIOD_MM), 75)):
+    if typical <= CLEAR_GRID * float(np.percentile(off, 75)):
         return None
     return on >= ON_GRID * typical
 

@@ -107,7 +107,7 @@ TYPICAL_FACES = 2000        # triangles sampled for the typical minification (al
 
 
 def _texels_per_pixel(sheet, cam: Camera, texture_shape: tuple[int, ...], faces: np.ndarray,
-                      vertices: np.ndarray) -> np.ndarray:
+                      vertices: np.ndarray | slice) -> np.ndarray:
     """Page-texture texels one image pixel spans along each edge of ``faces`` with an end in the frame (through the
     lens); ``faces`` index ``vertices``, the sheet's vertices they use (all of them, or a sample's)."""
     xy, z = project_points(cam, np.asarray(sheet.vertices, np.float64)[vertices])

@@ -36,3 +36,9 @@ def test_a_folder_without_frames_is_one_line_and_exit_code_2(tmp_path):
     cv2.imwrite(str(tmp_path / "x_mask_trace.png"), np.zeros((4, 4), np.uint8))
     out = _run(tmp_path, "--real", tmp_path / "absent")
     assert out.returncode == 2 and out.stderr.strip() == f"error: {tmp_path}: no frame images there"
+
+
+def test_an_unreadable_image_is_one_line_naming_it(tmp_path):
+    (tmp_path / "frame_000000.jpg").write_bytes(b"not a jpeg")
+    out = _run(tmp_path, "--real", tmp_path / "absent")
+    assert out.returncode == 2 and out.stderr.strip() == f"error: {tmp_path / 'frame_000000.jpg'}: not an image"
