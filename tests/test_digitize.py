@@ -14,7 +14,7 @@ import wfdb
 from digitize.cli import main
 from digitize.grid import estimate_pitch, estimate_rotation, rotate
 from digitize.infer import predict_trace
-from digitize.ink import colour_maps, erase_labels, remove_ruled_lines
+from digitize.ink import colour_maps, erase_labels, remove_local_ruled_lines, remove_ruled_lines
 from digitize.layouts import LEAD_NAMES, parse_layout
 from digitize.model import UNet, to_input
 from digitize.naive import digitize_naive
@@ -599,3 +599,67 @@ def test_dashed_grid_lines_go_and_aligned_traces_stay():
     off_grid[20::20] = False                                     # a trace keeps all but its crossings with lines
     assert (out[437, off_grid][1:-1] == trace[437, off_grid][1:-1]).all()
     assert (out[off_grid[:h], 513] == trace[off_grid[:h], 513]).all()
+
+
+def _wavy_grid(h: int, w: int, px_per_mm: float, dotted: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A dark 5 mm grid as a flattened photo leaves it, every line wavy by up to 1.5 px (dotted: 1 mm dots): ink maps
+    of its vertical and of its horizontal lines."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    period = 5.0 * px_per_mm
+    wx = x + 1.5 * np.sin(2 * np.pi * y / 310.0)             # where each pixel lies on the page, bent
+    wy = y + 1.5 * np.sin(2 * np.pi * x / 270.0 + 1.0)
+    on_v = np.abs((wx - 12.0 + period / 2) % period - period / 2) < 0.8
+    on_h = np.abs((wy - 12.0 + period / 2) % period - period / 2) < 0.8
+    if dotted:
+        on_v &= ((wy + 0.5) % px_per_mm) < 1.5
+        on_h &= ((wx + 0.5) % px_per_mm) < 1.5
+    return on_v.astype(np.float32) * 0.9, on_h.astype(np.float32) * 0.9
+
+
+def _trace_with_pulse(h: int, w: int, px_per_mm: float, baseline: int) -> np.ndarray:
+    """A row's trace: a 10 mm calibration pulse 5 mm wide, then a baseline with a 12 mm R wave every 20 mm."""
+    ink = np.zeros((h, w), np.float32)
+    x0, top = 30, baseline - int(10 * px_per_mm)
+    pw = int(5 * px_per_mm)
+    ink[top: baseline + 1, x0] = ink[top: baseline + 1, x0 + pw] = ink[top, x0: x0 + pw + 1] = 1.0
+    xs = np.arange(x0 + pw + 8, w - 10)
+    ys = np.full(xs.size, float(baseline))
+    for c in range(x0 + pw + 40, w - 30, int(20 * px_per_mm)):      # R waves: up 12 mm over 1 mm, down over 1 mm
+        up = np.abs(xs - c) < px_per_mm
+        ys[up] = baseline - 12 * px_per_mm * (1 - np.abs(xs[up] - c) / px_per_mm)
+    for a, b, ya, yb in zip(xs[:-1], xs[1:], ys[:-1], ys[1:]):
+        lo, hi = sorted((int(round(ya)), int(round(yb))))
+        ink[lo: hi + 2, a] = 1.0                                     # 2 px thick, steep parts joined
+    return ink
+
+
+@pytest.mark.parametrize("dotted", [False, True])
+def test_a_dark_wavy_grid_loses_its_rows_and_the_trace_and_pulse_stay(dotted):
+    """A flattened photo of a page with a dark grid: its lines are in the ink and wavy by a pixel or two, so neither
+    pixel-row eraser finds them. The horizontal ones, locally straight and 5 mm apart on both sides, go; the
+    vertical ones stay (the tracer crosses them), and so do the trace, whose R waves stand on vertical lines, and
+    the calibration pulse, its edges 5 mm apart, but for the pixels they share with a horizontal line."""
+    px_per_mm, h, w = 4.0, 420, 900
+    vertical, horizontal = _wavy_grid(h, w, px_per_mm, dotted)
+    grid = np.maximum(vertical, horizontal)
+    trace = _trace_with_pulse(h, w, px_per_mm, baseline=222)       # half-way between two lines
+    ink = np.maximum(grid, trace)
+    out, removed = remove_local_ruled_lines(ink, px_per_mm)
+    near_trace = cv2.dilate((trace > 0).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    rows = (grid > 0.5) & (vertical < 0.5) & ~near_trace
+    assert removed > 0 and (out[rows] > 0.5).mean() < 0.05         # measured 0.0 (lines and dots)
+    assert (out[(vertical > 0.5) & ~near_trace] > 0.5).mean() > 0.75  # all but crossings (0.80)
+    kept = (out > 0.5) & (trace > 0.5)
+    assert kept[(trace > 0.5) & (grid < 0.5)].mean() > 0.9         # off the lines, all but crossings (0.95, 0.93)
+    pulse = np.zeros_like(kept)
+    pulse[:, 25:55] = True
+    assert kept[pulse & (trace > 0.5)].mean() > 0.75               # the pulse keeps its edges and top (0.84)
+
+
+def test_a_page_whose_grid_is_not_in_the_ink_keeps_its_ink():
+    """Only a grid that makes up much of the ink is erased: a trace with a few line-like scraps is left alone."""
+    px_per_mm, h, w = 4.0, 420, 900
+    ink = _trace_with_pulse(h, w, px_per_mm, baseline=212)
+    ink[112, 100:400] = ink[132, 100:400] = ink[92, 100:400] = 0.9   # three dark scraps of grid line, 5 mm apart
+    out, removed = remove_local_ruled_lines(ink, px_per_mm)
+    assert removed == 0 and out is ink
