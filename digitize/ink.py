@@ -143,21 +143,21 @@ def remove_ruled_lines(ink: np.ndarray, shown: np.ndarray, px_per_mm: float,
     return out, int(cols.sum() + rows.sum())
 
 
-LOCAL_LINE_MM = 8.0        # a grid line left wavy by the flattening of a photo is straight over this length ...
-LOCAL_LINE_COVER = 0.5     # ... where ink > RULED_LEVEL covers this share of it (dots and dashes joined first)
+WAVY_LINE_MM = 8.0         # a grid line left wavy by the flattening of a photo is straight over this length ...
+WAVY_LINE_COVER = 0.5      # ... where ink > RULED_LEVEL covers this share of it (dots and dashes joined first)
 DOT_JOIN_MM = 1.3          # the dots of a dotted grid, 1 mm apart, join into lines over gaps this long
-LOCAL_GRID_SHARE = 0.3     # such lines are erased only when they hold this share of the ink at least (a grid in it)
+WAVY_GRID_SHARE = 0.3      # such lines are erased only when they hold this share of the ink at least (a grid in it)
 
 
-def _local_lines(strong: np.ndarray, window: int, join: int, period: float) -> np.ndarray:
+def _wavy_rows(strong: np.ndarray, window: int, join: int, period: float) -> np.ndarray:
     """Pixels of horizontal grid lines in ``strong``: inked, after joining gaps of ``join`` px along the row, over
-    LOCAL_LINE_COVER of the ``window`` px around them, with another such line ``period`` px (the grid's 5 mm, within
+    WAVY_LINE_COVER of the ``window`` px around them, with another such line ``period`` px (the grid's 5 mm, within
     a pixel) above and below; or, covering as much of three windows, above or below (the grid's border lines).
     A calibration pulse's two edges, 5 mm apart and 5-20 mm tall, are neither."""
     joined = cv2.morphologyEx(strong.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((1, join), np.uint8))
     joined = cv2.dilate(joined, np.ones((3, 1), np.uint8)).astype(np.float32)  # a line wavy by a pixel stays in
-    line = (cv2.blur(joined, (window, 1), borderType=cv2.BORDER_REFLECT) > LOCAL_LINE_COVER).astype(np.uint8)
-    long = cv2.blur(joined, (3 * window, 1), borderType=cv2.BORDER_REFLECT) > LOCAL_LINE_COVER
+    line = (cv2.blur(joined, (window, 1), borderType=cv2.BORDER_REFLECT) > WAVY_LINE_COVER).astype(np.uint8)
+    long = cv2.blur(joined, (3 * window, 1), borderType=cv2.BORDER_REFLECT) > WAVY_LINE_COVER
     near = cv2.dilate(line, np.ones((3, 1), np.uint8)).astype(bool)
     above, below = np.zeros_like(near), np.zeros_like(near)
     p = int(round(period))
@@ -166,15 +166,15 @@ def _local_lines(strong: np.ndarray, window: int, join: int, period: float) -> n
     return line.astype(bool) & strong & ((above & below) | (long & (above | below)))
 
 
-def remove_local_ruled_lines(ink: np.ndarray, px_per_mm: float,
+def remove_wavy_grid_rows(ink: np.ndarray, px_per_mm: float,
                              found_on: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Erase the horizontal lines of a dark grid that are straight only locally: a photographed page's, which the
     flattening leaves wavy by a pixel or two, so that no pixel row holds a line (``remove_ruled_lines``) and no
-    straight run is long (``remove_straight_lines``). A line is ink covering most of LOCAL_LINE_MM along itself with
+    straight run is long (``remove_straight_lines``). A line is ink covering most of WAVY_LINE_MM along itself with
     another 5 mm away on both sides (a grid is periodic; a trace's flat baseline is not); dotted lines count, their
     dots joined first. Returns the map and how many pixels went (0 when none).
 
-    Done only when the grid's lines, both ways, hold LOCAL_GRID_SHARE of the ink: then the grid is in the ink (a
+    Done only when the grid's lines, both ways, hold WAVY_GRID_SHARE of the ink: then the grid is in the ink (a
     heavy grey, green or black grid the colour detector cannot tell from the trace), and the tracer, which follows
     the ink run continuing the last one, ran along its horizontal lines for whole columns of the page. The vertical
     lines stay: the tracer crosses them in a column or two, and erasing them would take with them the steep
@@ -182,13 +182,13 @@ def remove_local_ruled_lines(ink: np.ndarray, px_per_mm: float,
     tracer bridges the gap.
     """
     strong = (ink if found_on is None else found_on) > RULED_LEVEL
-    window = max(5, int(round(LOCAL_LINE_MM * px_per_mm)))
+    window = max(5, int(round(WAVY_LINE_MM * px_per_mm)))
     join = max(2, int(round(DOT_JOIN_MM * px_per_mm)))
     period = RULED_PERIOD_MM * px_per_mm
-    rows = _local_lines(strong, window, join, period)
-    columns = _local_lines(strong.T, window, join, period).T
+    rows = _wavy_rows(strong, window, join, period)
+    columns = _wavy_rows(strong.T, window, join, period).T
     inked = ink > INK_THRESHOLD
-    if not inked.any() or ((rows | columns) & inked).sum() < LOCAL_GRID_SHARE * inked.sum():
+    if not inked.any() or ((rows | columns) & inked).sum() < WAVY_GRID_SHARE * inked.sum():
         return ink, 0
     return np.where(rows, 0.0, ink).astype(np.float32), int(rows.sum())
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import grid as grid_mod
 from .dewarp import flatten
-from .ink import erase_labels, grid_lines, remove_local_ruled_lines, remove_ruled_lines, remove_straight_lines
+from .ink import erase_labels, grid_lines, remove_ruled_lines, remove_straight_lines, remove_wavy_grid_rows
 from .layouts import PageLayoutSpec
 from .rows import erase_ticks, find_rows, on_grid_rows, pulse_baseline, row_bands
 from .timing import time_span
@@ -104,9 +104,9 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     before = ink
     ink, grid_removed = remove_straight_lines(ink, pitch.px_per_mm)
     ink, ruled = remove_ruled_lines(ink, shown, pitch.px_per_mm, found_on=before)
-    local = 0
+    wavy = 0
     if flattening.applied:   # a flattened photo's lines stay wavy by a pixel or two: no pixel row holds them
-        ink, local = remove_local_ruled_lines(ink, pitch.px_per_mm, found_on=before)
+        ink, wavy = remove_wavy_grid_rows(ink, pitch.px_per_mm, found_on=before)
     mask = ink > INK_THRESHOLD
     h = ink.shape[0]
     on_grid = on_grid_rows(marks, pitch.px_per_mm_x)
@@ -154,7 +154,7 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
         "rotation_deg": round(rotation, 3),
         "px_per_mm": round(pitch.px_per_mm, 4), "px_per_mm_x": round(pitch.px_per_mm_x, 4),
         "px_per_mm_y": round(pitch.px_per_mm_y, 4), "pitch_from": pitch.method, "grid_from": grid_from,
-        "ruled_lines_removed": ruled, "wavy_grid_px_removed": local,
+        "ruled_lines_removed": ruled, "wavy_grid_px_removed": wavy,
         "dark_grid_removed_from_ink": grid_removed, "stroke_px": round(stroke, 2),
         "x_start": round(x_start, 2), "x_end": round(x_end, 2), "time_from": time_from, "layout": layout.name,
         "rows": row_info, "rows_on_grid": on_grid is not None,

@@ -14,7 +14,7 @@ import wfdb
 from digitize.cli import main
 from digitize.grid import estimate_pitch, estimate_rotation, rotate
 from digitize.infer import predict_trace
-from digitize.ink import colour_maps, erase_labels, remove_local_ruled_lines, remove_ruled_lines
+from digitize.ink import colour_maps, erase_labels, remove_ruled_lines, remove_wavy_grid_rows
 from digitize.layouts import LEAD_NAMES, parse_layout
 from digitize.model import UNet, to_input
 from digitize.naive import digitize_naive
@@ -644,7 +644,7 @@ def test_a_dark_wavy_grid_loses_its_rows_and_the_trace_and_pulse_stay(dotted):
     grid = np.maximum(vertical, horizontal)
     trace = _trace_with_pulse(h, w, px_per_mm, baseline=222)       # half-way between two lines
     ink = np.maximum(grid, trace)
-    out, removed = remove_local_ruled_lines(ink, px_per_mm)
+    out, removed = remove_wavy_grid_rows(ink, px_per_mm)
     near_trace = cv2.dilate((trace > 0).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     rows = (grid > 0.5) & (vertical < 0.5) & ~near_trace
     assert removed > 0 and (out[rows] > 0.5).mean() < 0.05         # measured 0.0 (lines and dots)
@@ -661,5 +661,5 @@ def test_a_page_whose_grid_is_not_in_the_ink_keeps_its_ink():
     px_per_mm, h, w = 4.0, 420, 900
     ink = _trace_with_pulse(h, w, px_per_mm, baseline=212)
     ink[112, 100:400] = ink[132, 100:400] = ink[92, 100:400] = 0.9   # three dark scraps of grid line, 5 mm apart
-    out, removed = remove_local_ruled_lines(ink, px_per_mm)
+    out, removed = remove_wavy_grid_rows(ink, px_per_mm)
     assert removed == 0 and out is ink
