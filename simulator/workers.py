@@ -88,15 +88,34 @@ def fit_layout(scene: Scene, lead_names: tuple[str, ...]) -> Scene:
     return dataclasses.replace(scene, page=dataclasses.replace(scene.page, layout="auto", rhythm_leads=()))
 
 
+PAPER_SPEEDS_MM_S = (12.5, 25.0, 50.0)
+
+
+def fit_speed(scene: Scene, lead_names: tuple[str, ...], fs: float, name: str, record_s: float) -> Scene:
+    """A record shorter than the page's window at the drawn paper speed is printed at the slowest standard speed
+    whose window it fills (a 10 s record drawn at 12.5 mm/s, whose 3x4 page shows 20 s, at 25 mm/s), as an ECG
+    machine prints what it recorded; left as drawn, half the page stayed blank. A record too short for any speed
+    keeps the drawn one (the rest of each row blank, with a warning)."""
+    if window_s(scene, lead_names, fs, name) <= record_s + 1e-9:
+        return scene
+    for speed in PAPER_SPEEDS_MM_S:
+        if speed > scene.page.speed_mm_s:
+            faster = dataclasses.replace(scene, page=dataclasses.replace(scene.page, speed_mm_s=speed))
+            if window_s(faster, lead_names, fs, name) <= record_s + 1e-9:
+                return faster
+    return scene
+
+
 def pick_window(source: str, scene: Scene, rng: np.random.Generator) -> tuple[Record, Scene]:
     """The record window the frame shows (start uniform over the record), and the scene with ``page.start_s`` set
-    (and the layout fitted to the record's leads)."""
+    (and the layout fitted to the record's leads, the paper speed to its length)."""
     if is_synthetic(source):
         record = synthetic_record(rng, window_s(scene, STANDARD_12, SYNTHETIC_FS, SYNTHETIC), parse_kinds(source))
         start_s = 0.0
     else:
         header = read_header(source)
         scene = fit_layout(scene, tuple(header.sig_name))
+        scene = fit_speed(scene, tuple(header.sig_name), header.fs, header.record_name, header.sig_len / header.fs)
         duration = window_s(scene, tuple(header.sig_name), header.fs, header.record_name)
         n_window = int(round(duration * header.fs))
         start = int(rng.integers(0, max(0, header.sig_len - n_window) + 1))

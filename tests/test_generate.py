@@ -336,6 +336,24 @@ def test_an_unknown_rhythm_lead_names_the_config_key_and_the_record():
         pick_window(str(RECORDS / "ptbxl" / "00001_lr"), scene, np.random.default_rng(0))
 
 
+@pytest.mark.parametrize("speed, record, printed_at", [
+    (12.5, "ptbxl/00001_lr", 25.0),   # 10 s: a 3x4 page at 12.5 mm/s shows 20 s, so it is printed at 25 mm/s
+    (12.5, "ptbdb/s0010_re", 12.5),   # 2 min: long enough for any speed
+    (25.0, "ptbxl/00001_lr", 25.0),
+    (50.0, "ptbxl/00001_lr", 50.0),
+])
+def test_a_record_shorter_than_the_page_is_printed_at_a_speed_it_fills(speed, record, printed_at):
+    """A generated page never leaves half its rows blank because the drawn paper speed wants more signal than the
+    record has: the window is whole (no NaN), and the scene says the speed it was printed at."""
+    scene = preset_scene("clean", 0)
+    scene = dataclasses.replace(scene, page=dataclasses.replace(scene.page, speed_mm_s=speed, layout="3x4",
+                                                                rhythm_leads=("II",)))
+    got, fitted = pick_window(str(RECORDS / record), scene, np.random.default_rng(0))
+    assert fitted.page.speed_mm_s == printed_at
+    assert not np.isnan(got.signals).any()
+    assert got.signals.shape[0] / got.fs == pytest.approx(10.0 * 25.0 / printed_at, abs=1.0)
+
+
 def test_an_output_folder_inside_the_input_folder_resumes(tmp_path, capsys):
     """With --input data -o data/out, a rerun found the first run's truth records as inputs and refused to resume
     ('a different inputs'); the frames' own records are no inputs, records beside the frame folders are."""
