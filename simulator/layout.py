@@ -25,6 +25,7 @@ STANDARD_6X2 = (("I", "II", "III", "aVR", "aVL", "aVF"), ("V1", "V2", "V3", "V4"
 STANDARD_12 = tuple(lead for col in STANDARD_3X4 for lead in col)
 DEFAULT_RHYTHM = ("II", "V1", "V5")
 LAYOUTS = ("3x4", "6x2", "12x1", "auto")
+PAPER_SPEEDS_MM_S = (12.5, 25.0, 50.0)   # the standard paper speeds, slowest first
 
 MARGIN_MM = 6.0           # paper edge to grid
 TOP_MM = 10.0             # paper top to grid when there is no header
@@ -59,7 +60,7 @@ class PageSpec:
     dpi: int = field(default=200, metadata=rng(100, 600))
     layout: str = field(default="3x4", metadata=choices(*LAYOUTS))
     rhythm_leads: tuple[str, ...] = ("II",)
-    speed_mm_s: float = field(default=25.0, metadata=choices(12.5, 25.0, 50.0))
+    speed_mm_s: float = field(default=25.0, metadata=choices(*PAPER_SPEEDS_MM_S))
     gain_mm_mv: float = field(default=10.0, metadata=choices(5.0, 10.0, 20.0))
     lead_gain_mm_mv: dict[str, float] = field(default_factory=dict)
     start_s: float = field(default=0.0, metadata=rng(0.0))

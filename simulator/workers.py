@@ -26,7 +26,7 @@ import numpy as np
 from .config import sample_scene
 from .errors import InputError
 from .frame import Frame, render_frame, write_frame
-from .layout import STANDARD_12, plan_page
+from .layout import PAPER_SPEEDS_MM_S, STANDARD_12, plan_page
 from .manifest import frame_dir, frame_name, scene_hash, sha256_file
 from .provenance import code_fingerprint
 from .records import Record, load_record, read_header
@@ -86,9 +86,6 @@ def fit_layout(scene: Scene, lead_names: tuple[str, ...]) -> Scene:
     if scene.page.layout == "auto" or sum(n.strip().lower() in standard for n in lead_names) >= 6:
         return scene
     return dataclasses.replace(scene, page=dataclasses.replace(scene.page, layout="auto", rhythm_leads=()))
-
-
-PAPER_SPEEDS_MM_S = (12.5, 25.0, 50.0)
 
 
 def fit_speed(scene: Scene, lead_names: tuple[str, ...], fs: float, name: str, record_s: float) -> Scene:
