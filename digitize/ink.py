@@ -167,7 +167,7 @@ def _wavy_rows(strong: np.ndarray, window: int, join: int, period: float) -> np.
 
 
 def remove_wavy_grid_rows(ink: np.ndarray, px_per_mm: float,
-                             found_on: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+                          found_on: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Erase the horizontal lines of a dark grid that are straight only locally: a photographed page's, which the
     flattening leaves wavy by a pixel or two, so that no pixel row holds a line (``remove_ruled_lines``) and no
     straight run is long (``remove_straight_lines``). A line is ink covering most of WAVY_LINE_MM along itself with

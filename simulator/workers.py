@@ -93,13 +93,11 @@ def fit_speed(scene: Scene, lead_names: tuple[str, ...], fs: float, name: str, r
     whose window it fills (a 10 s record drawn at 12.5 mm/s, whose 3x4 page shows 20 s, at 25 mm/s), as an ECG
     machine prints what it recorded; left as drawn, half the page stayed blank. A record too short for any speed
     keeps the drawn one (the rest of each row blank, with a warning)."""
-    if window_s(scene, lead_names, fs, name) <= record_s + 1e-9:
-        return scene
-    for speed in PAPER_SPEEDS_MM_S:
-        if speed > scene.page.speed_mm_s:
-            faster = dataclasses.replace(scene, page=dataclasses.replace(scene.page, speed_mm_s=speed))
-            if window_s(faster, lead_names, fs, name) <= record_s + 1e-9:
-                return faster
+    drawn = scene.page.speed_mm_s
+    for speed in (drawn, *(s for s in PAPER_SPEEDS_MM_S if s > drawn)):
+        fitted = dataclasses.replace(scene, page=dataclasses.replace(scene.page, speed_mm_s=speed))
+        if window_s(fitted, lead_names, fs, name) <= record_s + 1e-9:
+            return fitted
     return scene
 
 
