@@ -21,6 +21,7 @@ from simulator.errors import InputError, run_command
 MAX_FS_HZ = 20_000.0  # output records hold fs × duration samples a lead: 1e9 Hz asked numpy for 75 GB
 MAX_DURATION_S = 600.0
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "weights" / "digitizer_unet.pt"
+DEFAULT_MARKS_WEIGHTS = DEFAULT_WEIGHTS.with_name("digitizer_unet_marks.pt")
 
 
 def _digitizer(args: argparse.Namespace) -> tuple[Callable, dict]:
@@ -36,8 +37,10 @@ def _digitizer(args: argparse.Namespace) -> tuple[Callable, dict]:
     from .infer import UnetDigitizer
 
     weights = Path(args.weights) if args.weights else DEFAULT_WEIGHTS
-    digitizer = UnetDigitizer.load(weights, tile=args.tile)
-    settings = {**settings, "tile": args.tile, "weights_sha256": sha256_file(weights)}
+    marks = None if args.marks_weights == "none" else Path(args.marks_weights or DEFAULT_MARKS_WEIGHTS)
+    digitizer = UnetDigitizer.load(weights, tile=args.tile, marks_path=marks)
+    settings = {**settings, "tile": args.tile, "weights_sha256": sha256_file(weights),
+                "marks_weights_sha256": None if marks is None else sha256_file(marks)}
     return partial(digitizer.digitize, dewarp=args.dewarp, view=args.overlay), settings
 
 
@@ -107,7 +110,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch, tile=args.tile,
                       lr=args.lr, seed=args.seed, width=args.width, threads=args.threads,
-                      crops_per_frame=args.crops_per_frame)
+                      crops_per_frame=args.crops_per_frame, marks=args.marks)
     validate(cfg, "train")
     result = train([Path(d) for d in args.data], Path(args.out), cfg, resume=args.resume, stop_after=args.stop_after)
     done = f"wrote {args.out}" if result["finished"] else "stopped early (continue with --resume)"
@@ -124,7 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("images", nargs="+", help="image files or folders of images")
     run.add_argument("--output", "-o", required=True, help="output folder for NAME.hea/.dat and NAME.json")
     run.add_argument("--method", choices=("naive", "unet"), default="naive")
-    run.add_argument("--weights", default=None, help=f"U-Net weights (default {DEFAULT_WEIGHTS.name} in assets)")
+    run.add_argument("--weights", default=None, help=f"trace net weights (default {DEFAULT_WEIGHTS.name} in assets)")
+    run.add_argument("--marks-weights", default=None,
+                     help=f"marks net weights, where the calibration pulses and column separators are looked for "
+                          f"(default {DEFAULT_MARKS_WEIGHTS.name} in assets; none: in the trace net's map)")
     run.add_argument("--layout", default="3x4+1", help="3x4, 3x4+N, 6x2, 6x2+N or 12x1 (default 3x4+1)")
     run.add_argument("--fs", type=float, default=500.0, help="output sampling frequency, Hz")
     run.add_argument("--duration", type=float, default=10.0, help="seconds shown by a full-width row")
@@ -139,8 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "baselines and column boundaries found drawn on it")
     run.set_defaults(func=cmd_run)
 
-    tr = sub.add_parser("train", help="train the U-Net on frames with NAME_mask_trace.png ground truth")
-    tr.add_argument("--data", nargs="+", required=True, help="folders of frames (NAME.png + NAME_mask_trace.png)")
+    tr = sub.add_parser("train", help="train the U-Net on frames with NAME_mask_trace.png (and _mask_marks.png) "
+                                      "ground truth")
+    tr.add_argument("--data", nargs="+", required=True,
+                    help="folders of frames (NAME.png + NAME_mask_trace.png + NAME_mask_marks.png)")
     tr.add_argument("--out", required=True, help="weights file; a checkpoint NAME.ckpt is kept beside it")
     d = TrainConfig()
     tr.add_argument("--epochs", type=int, default=d.epochs)
@@ -152,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--width", type=int, default=d.width, help="channels of the first U-Net level")
     tr.add_argument("--seed", type=int, default=d.seed)
     tr.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads")
+    tr.add_argument("--marks", action="store_true",
+                    help="train the marks net: the calibration pulses and column separators with the trace, the map "
+                         "the pipeline times the page by (default: the trace net, the map it traces)")
     tr.add_argument("--stop-after", type=int, default=None, help="stop after this many epochs in this run")
     tr.add_argument("--resume", action="store_true", help="continue from the checkpoint beside --out")
     tr.set_defaults(func=cmd_train)

@@ -1,9 +1,10 @@
-"""Training crops from our frames: image tiles and their trace masks, with augmentations that make the net transfer.
+"""Training crops from our frames: image tiles and their masks, with augmentations that make the net transfer.
 
-Frames are ``NAME.png`` (or .jpg) beside ``NAME_mask_trace.png`` (value = lead index + 1, 0 = no trace). Each frame is
-read once and cut into crops with a random scale and small rotation (a cache in memory); photometric augmentations
-(brightness, contrast, tint, shading, blur, noise, JPEG) are drawn fresh for every batch. All randomness comes from
-the ``numpy.random.Generator`` passed in.
+Frames are ``NAME.png`` (or .jpg) beside ``NAME_mask_trace.png`` (value = lead index + 1, 0 = no trace) and, for the
+marks net, which learns the printed marks with the trace, ``NAME_mask_marks.png`` (calibration pulses, column
+separators). Each frame is read once and cut into crops with a random scale and small rotation (a cache in memory);
+photometric augmentations (brightness, contrast, tint, shading, blur, noise, JPEG) are drawn fresh for every batch.
+All randomness comes from the ``numpy.random.Generator`` passed in.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from simulator.errors import InputError
 
 MASK_SUFFIX = "_mask_trace.png"
+MARKS_SUFFIX = "_mask_marks.png"
 IMAGE_EXTS = (".png", ".jpg", ".jpeg")
 
 
@@ -39,7 +41,7 @@ def find_frames(folders: list[Path]) -> list[tuple[Path, Path]]:
 
 @dataclass(frozen=True)
 class CropBank:
-    """Cached crops: images (N, T, T, 3) uint8 and trace masks (N, T, T) uint8 (0..255 soft coverage)."""
+    """Cached crops: images (N, T, T, 3) uint8 and target masks (N, T, T) uint8 (0..255 soft coverage)."""
 
     images: np.ndarray
     masks: np.ndarray
@@ -56,30 +58,41 @@ def _crop(image: np.ndarray, mask: np.ndarray, centre: tuple[float, float], tile
     return img, msk
 
 
-def _read_frame(image_path: Path, mask_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """A frame's RGB image and its trace mask as 0/255, checked to be readable and of one size (InputError): a
-    mask of another size would teach the net ink where there is none."""
-    image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
-    mask = cv2.imread(str(mask_path), cv2.IMREAD_UNCHANGED)
-    for path, array in ((image_path, image), (mask_path, mask)):
-        if array is None or array.size == 0:
-            raise InputError(f"--data: {path} cannot be read as an image")
+def _read_mask(path: Path, image_path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """A mask as 0/255, checked to be readable and of the image's size (InputError): a mask of another size would
+    teach the net ink where there is none."""
+    mask = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) if path.is_file() else None
+    if mask is None or mask.size == 0:
+        raise InputError(f"--data: {path} cannot be read as an image" if path.is_file() else
+                         f"--data: {path.name} is missing beside {image_path.name} (--marks learns from it)")
     if mask.ndim == 3:
         mask = mask[:, :, 0]
-    if mask.shape != image.shape[:2]:
-        raise InputError(f"--data: {mask_path.name} is {mask.shape[1]}×{mask.shape[0]} px but its image "
-                         f"{image_path.name} is {image.shape[1]}×{image.shape[0]}")
-    return image[:, :, ::-1], (mask > 0).astype(np.uint8) * 255
+    if mask.shape != shape:
+        raise InputError(f"--data: {path.name} is {mask.shape[1]}×{mask.shape[0]} px but its image "
+                         f"{image_path.name} is {shape[1]}×{shape[0]}")
+    return (mask > 0).astype(np.uint8) * 255
+
+
+def _read_frame(image_path: Path, mask_path: Path, marks: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A frame's RGB image and its target: the trace mask, with the marks mask added when ``marks``."""
+    image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise InputError(f"--data: {image_path} cannot be read as an image")
+    target = _read_mask(mask_path, image_path, image.shape[:2])
+    if marks:
+        marks_path = mask_path.with_name(mask_path.name[: -len(MASK_SUFFIX)] + MARKS_SUFFIX)
+        target = np.maximum(target, _read_mask(marks_path, image_path, image.shape[:2]))
+    return image[:, :, ::-1], target
 
 
 def build_bank(pairs: list[tuple[Path, Path]], crops_per_frame: int, tile: int, rng: np.random.Generator,
-               progress=None) -> CropBank:
-    """Cut every frame into ``crops_per_frame`` crops, most centred on trace ink."""
+               marks: bool = False, progress=None) -> CropBank:
+    """Cut every frame into ``crops_per_frame`` crops, most centred on target ink."""
     images, masks = [], []
     for image_path, mask_path in (progress(pairs) if progress else pairs):
-        rgb, trace = _read_frame(image_path, mask_path)
-        ys, xs = np.nonzero(trace)
-        h, w = trace.shape
+        rgb, target = _read_frame(image_path, mask_path, marks)
+        ys, xs = np.nonzero(target)
+        h, w = target.shape
         for _ in range(crops_per_frame):
             if xs.size and rng.random() < 0.75:
                 k = int(rng.integers(xs.size))
@@ -88,7 +101,7 @@ def build_bank(pairs: list[tuple[Path, Path]], crops_per_frame: int, tile: int, 
                 centre = (float(rng.uniform(0, w)), float(rng.uniform(0, h)))
             scale = float(np.exp(rng.uniform(np.log(0.6), np.log(1.5))))
             angle = float(rng.normal(0.0, 3.0))
-            img, msk = _crop(rgb, trace, centre, tile, scale, angle)
+            img, msk = _crop(rgb, target, centre, tile, scale, angle)
             images.append(img)
             masks.append(msk)
     return CropBank(images=np.stack(images), masks=np.stack(masks))

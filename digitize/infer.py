@@ -1,7 +1,10 @@
 """The learned digitizer: the U-Net's trace probability replaces the colour threshold, then the shared pipeline.
 
 The image is cut into overlapping tiles (reflect-padded to a multiple of 8); each tile's centre part is kept, so
-seams never show. The grid (pitch, rotation) still comes from colour: the net only finds the trace.
+seams never show. The grid (pitch, rotation) still comes from colour. Two nets of the same shape: the trace net's map
+is what the tracer follows; the marks net's (trace, calibration pulses and column separators) is where the pipeline
+looks for the pulses and separators it times the page by. One net with both maps read the trace worse (ECG-Image-
+Kit's pages 20.1 → 17.1 dB), and one net drawing both in one map leads the tracer up dotted separators.
 """
 
 from __future__ import annotations
@@ -24,17 +27,22 @@ OVERLAP = 32          # px of context discarded at each inner tile edge
 MAX_SIDE = 3400       # larger images are scaled down for the net (it was trained at 100-300 dpi)
 
 
-def load_model(path: Path) -> UNet:
-    """The U-Net stored by ``train`` (weights file or checkpoint); InputError when it is missing or not ours."""
+def load_model(path: Path, marks: bool = False) -> UNet:
+    """The U-Net stored by ``train`` (weights file or checkpoint): the trace net, or with ``marks`` the marks net
+    (trained with ``--marks``); InputError when it is missing, not ours, or the other kind."""
+    option = "--marks-weights" if marks else "--weights"
     if not path.is_file():
-        raise InputError(f"--weights: {path} is a folder, not a weights file" if path.is_dir() else
-                         f"--weights: {path} not found")
+        raise InputError(f"{option}: {path} is a folder, not a weights file" if path.is_dir() else
+                         f"{option}: {path} not found")
     try:  # weights_only: tensors and plain data, never code (a .pt from elsewhere cannot run anything on load)
         state = torch.load(path, map_location="cpu", weights_only=True)
         model = UNet(state.get("width", state.get("config", {}).get("width", 16)))
         model.load_state_dict(state["model"])
     except Exception as exc:  # torch.load and load_state_dict raise many kinds; all mean "not our weights"
-        raise InputError(f"--weights: {path} is not a digitizer U-Net ({type(exc).__name__})") from None
+        raise InputError(f"{option}: {path} is not a digitizer U-Net ({type(exc).__name__})") from None
+    if bool(state.get("config", {}).get("marks", False)) != marks:
+        raise InputError(f"{option}: {path} is the " + ("trace net (trained without --marks)" if marks else
+                                                        "marks net (trained with --marks): give it as --marks-weights"))
     return model.eval()
 
 
@@ -63,22 +71,27 @@ def predict_trace(model: UNet, rgb: np.ndarray, tile: int = 512) -> np.ndarray:
 
 @dataclass
 class UnetDigitizer:
-    """A loaded U-Net and its tile size; ``digitize`` has the same signature as the naive digitizer."""
+    """The loaded trace net, the marks net (None: the pipeline looks for the marks in the trace map) and the tile
+    size; ``digitize`` has the same signature as the naive digitizer."""
 
     model: UNet
     tile: int = 512
+    marks_model: UNet | None = None
 
     @staticmethod
-    def load(path: Path, tile: int = 512) -> "UnetDigitizer":
+    def load(path: Path, tile: int = 512, marks_path: Path | None = None) -> "UnetDigitizer":
         if tile % 8 or tile <= 2 * OVERLAP:
             raise InputError(f"--tile: {tile} must be a multiple of 8 above {2 * OVERLAP}")
-        return UnetDigitizer(load_model(path), tile)
+        return UnetDigitizer(load_model(path), tile,
+                             None if marks_path is None else load_model(marks_path, marks=True))
 
     def digitize(self, rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration, dewarp: str = "auto",
                  view: bool = False) -> Digitized:
         ink = predict_trace(self.model, rgb, self.tile)
+        mark_ink = None if self.marks_model is None else predict_trace(self.marks_model, rgb, self.tile)
         maps = colour_maps(rgb)
         # the page is flattened from the grid as the naive digitizer sees it, so both flatten a photo alike
-        result = digitize_maps(ink, maps.grid, layout, cal, dewarp, grid_ink=maps.ink, rgb=rgb if view else None)
+        result = digitize_maps(ink, maps.grid, layout, cal, dewarp, grid_ink=maps.ink, rgb=rgb if view else None,
+                               mark_ink=mark_ink)
         result.detections["method"] = "unet"
         return result

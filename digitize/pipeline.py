@@ -1,7 +1,8 @@
 """Ink map → signals: deskew, grid pitch, rows, time span, baselines and per-row tracing, shared by both digitizers.
 
-The naive digitizer feeds colour-threshold ink; the U-Net feeds its predicted trace probability. Everything after
-that (and the grid, which always comes from colour) is this module.
+The naive digitizer feeds colour-threshold ink; the U-Net feeds its predicted trace probability, and its marks
+(calibration pulses, column separators) in a map of their own. Everything after that (and the grid, which always
+comes from colour) is this module.
 """
 
 from __future__ import annotations
@@ -86,18 +87,24 @@ class Digitized:
 
 
 def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal: Calibration,
-                  dewarp: str = "auto", grid_ink: np.ndarray | None = None, rgb: np.ndarray | None = None) -> Digitized:
+                  dewarp: str = "auto", grid_ink: np.ndarray | None = None, rgb: np.ndarray | None = None,
+                  mark_ink: np.ndarray | None = None) -> Digitized:
     """Signals of a page from its ink probability and grid darkness maps (both (H, W) in [0, 1]). ``dewarp``:
     flatten a bent page from its grid first (``auto``: when it is bent; ``always``; ``never``). The grid is
     measured (bends, rotation, pitch) with ``grid_ink`` (default ``ink``) taken out of it. Given the photo
-    (``rgb``), the result's ``view`` is that photo flattened and deskewed as the maps were."""
+    (``rgb``), the result's ``view`` is that photo flattened and deskewed as the maps were. ``mark_ink``: the
+    calibration pulses and column separators when ``ink`` leaves them out (the U-Net's maps); the time span and the
+    pulses' baselines are then found in both maps together, the traces in ``ink`` alone, where a dotted separator
+    through the trace cannot lead the tracer off."""
     lines = grid_lines(grid, ink if grid_ink is None else grid_ink)
     ink, lines, grid, shown, flattening = flatten(ink, lines, grid, dewarp)
     shown = np.ones(ink.shape, np.float32) if shown is None else shown.astype(np.float32)
     rotation, pitch, grid_from = measure_grid(ink, lines, grid)
     marks = lines if grid_from == "grid lines" else grid
+    mark_ink = None if mark_ink is None else flattening.apply(mark_ink)
     if abs(rotation) > 1e-6:
         ink, shown, marks = (grid_mod.rotate(m, rotation) for m in (ink, shown, marks))
+        mark_ink = None if mark_ink is None else grid_mod.rotate(mark_ink, rotation)
     view = None if rgb is None else flattening.apply(rgb)
     if view is not None and abs(rotation) > 1e-6:
         view = grid_mod.rotate(view, rotation)
@@ -114,13 +121,16 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     bands = row_bands(centres, h)
     span_px = cal.duration_s * cal.speed_mm_s * pitch.px_per_mm_x
     n = int(round(cal.duration_s * cal.fs))
-    x_start, x_end, time_from = time_span(mask, shown > 0.5, bands, [len(row.leads) for row in layout.rows],
+    with_marks = mask if mark_ink is None else mask | (mark_ink > INK_THRESHOLD)
+    x_start, x_end, time_from = time_span(with_marks, shown > 0.5, bands, [len(row.leads) for row in layout.rows],
                                           pitch.px_per_mm_x, span_px, span_px / n, stroke_extent(mask), cal.gain_mm_mv,
-                                          PULSE_WIDTH_S * cal.speed_mm_s + PULSE_LEADS_MM)
+                                          PULSE_WIDTH_S * cal.speed_mm_s + PULSE_LEADS_MM,
+                                          trace_only=None if mark_ink is None else mask)
     x_samples = x_start + np.arange(n) * span_px / n
     if not grid_removed:  # a removed dark grid leaves the trace in scraps that could pass for letters
         ink = erase_labels(ink, layout.n_columns, x_start, span_px, pitch.px_per_mm)
     mask = ink > INK_THRESHOLD
+    with_marks = mask if mark_ink is None else mask | (mark_ink > INK_THRESHOLD)
     stroke = stroke_width(ink)
     px_per_mv = cal.gain_mm_mv * pitch.px_per_mm_y
 
@@ -128,7 +138,7 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     row_signals: list[dict[str, np.ndarray]] = []
     row_info = []
     for row, band, centre in zip(layout.rows, bands, centres):
-        foot = pulse_baseline(mask, band, x_start, x_end, pitch.px_per_mm_y, cal.gain_mm_mv)
+        foot = pulse_baseline(with_marks, band, x_start, x_end, pitch.px_per_mm_y, cal.gain_mm_mv)
         start_y = foot - stroke / 2.0 if foot is not None else centre
         row_ink = ink
         if not row.is_rhythm:

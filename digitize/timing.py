@@ -41,12 +41,15 @@ def _spread(xs: list[float]) -> float:
 
 
 def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: list[int], lo: float, hi: float,
-                     span_px: float, px_per_mm: float, broken: bool = True) -> float | None:
+                     span_px: float, px_per_mm: float, broken: bool = True,
+                     trace_only: np.ndarray | None = None) -> float | None:
     """The first sample's column within [lo, hi] that puts column separator ticks on the most column boundaries
     (every boundary of every row at once: a steep QRS may look like a tick, but not at each boundary and in each row),
     looking for whole ticks first and, if ``broken``, for broken ones if there are none (a page of narrow QRS at
     12.5 mm/s has them in plenty); None unless ticks stand on at least half the boundaries the rows show (and two or
-    more) at one place only. The ticks found there then fix the column: the centre of their middle pixel."""
+    more) at one place only. The ticks found there then fix the column: the centre of their middle pixel. Given the
+    trace net's map (``trace_only``; ``mask`` then holds the marks net's too), a tick that map also holds is a QRS:
+    the trace net leaves separators out, so only marks it does not hold are taken for them."""
     tol = TICK_SEARCH_MM * px_per_mm
     candidates = np.arange(np.floor(lo - tol), np.ceil(hi + tol) + 1.0)
     if candidates.size == 0:
@@ -59,6 +62,9 @@ def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: li
             if inked.size == 0:
                 continue
             ticks = tick_columns(mask, band, px_per_mm, side_mm, length_mm) | bars
+            if trace_only is not None:
+                ticks &= ~(tick_columns(trace_only, band, px_per_mm, side_mm, length_mm)
+                           | bar_columns(trace_only, band, px_per_mm))
             near = maximum_filter1d(ticks.astype(np.uint8), size=2 * int(tol) + 1) > 0
             for k in range(1, n_cols):
                 xb = np.round(candidates + k * span_px / n_cols).astype(int)
@@ -81,7 +87,7 @@ def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: li
 
 def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]], columns: list[int],
               px_per_mm: float, span_px: float, sample_px: float, stroke_px: float, pulse_mm: float,
-              pulse_width_mm: float) -> tuple[float, float, str]:
+              pulse_width_mm: float, trace_only: np.ndarray | None = None) -> tuple[float, float, str]:
     """Where the plotted time span starts and ends (x, px: the first sample's and one sample interval,
     ``sample_px``, past the last one's), and what fixed them.
 
@@ -101,8 +107,8 @@ def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]],
     Then the column separator ticks (``columns``: leads side by side in each row): found within SEPARATOR_REACH_MM of
     that estimate (between where the rows' ink starts and ends when the picture cut both sides off), they fix the
     span wherever they disagree with it by over SEPARATOR_AGREE_MM, as when grid lines left in the ink or a faint end
-    move the trace's end; only whole ticks can move an estimate from a visible end.
-    The image's right edge when no row has ink."""
+    move the trace's end; only whole ticks can move an estimate from a visible end (``trace_only``: see
+    :func:`separator_anchor`). The image's right edge when no row has ink."""
     def in_line(xs: list[float | None]) -> list[float]:
         """The rows' pulses, if half the rows or more have one and they stand in line; else none."""
         found = [x for x in xs if x is not None]
@@ -142,7 +148,8 @@ def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]],
             x_start, how = float(np.median(starts)), "trace start (shown in under half the rows)"
         else:
             how = "trace end (both ends are out of the picture)"
-    ticks = separator_anchor(mask, bands, columns, lo, hi, span_px, px_per_mm, broken=agree == 0.0)
+    ticks = separator_anchor(mask, bands, columns, lo, hi, span_px, px_per_mm, broken=agree == 0.0,
+                             trace_only=trace_only)
     if ticks is not None and abs(ticks - x_start) > agree:
         how = f"column separators ({how}: {(x_start - ticks) / px_per_mm:+.1f} mm)"
         x_start = ticks

@@ -1,4 +1,5 @@
-"""Training the trace U-Net: deterministic from the seed, a checkpoint every epoch, ``--resume`` continues.
+"""Training the U-Net (the trace net, or with ``marks`` the marks net): deterministic from the seed, a checkpoint every
+epoch, ``--resume`` continues.
 
 Epoch ``e`` draws its batches from ``Generator([seed, e])``, so a resumed run is the same as an uninterrupted one.
 """
@@ -35,6 +36,7 @@ class TrainConfig:
     threads: int = field(default=2, metadata=rng_meta(1))
     crops_per_frame: int = field(default=16, metadata=rng_meta(1))
     pos_weight: float = 3.0
+    marks: bool = False  # learn the calibration pulses and column separators with the trace: the marks net
 
 
 def loss_fn(logits: torch.Tensor, target: torch.Tensor, pos_weight: float) -> torch.Tensor:
@@ -87,7 +89,7 @@ def train(data: list[Path], out: Path, cfg: TrainConfig, resume: bool = False, s
         sched.load_state_dict(state["scheduler"])
         start_epoch = state["epoch"] + 1
     pairs = find_frames(data)
-    bank = build_bank(pairs, cfg.crops_per_frame, cfg.tile, np.random.default_rng([cfg.seed, 7919]),
+    bank = build_bank(pairs, cfg.crops_per_frame, cfg.tile, np.random.default_rng([cfg.seed, 7919]), cfg.marks,
                       progress=lambda it: tqdm(it, desc="reading frames", unit="frame"))
     out.parent.mkdir(parents=True, exist_ok=True)
     mean_loss = float("nan")

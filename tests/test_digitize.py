@@ -12,15 +12,16 @@ import torch
 import wfdb
 
 from digitize.cli import main
+from digitize.dataset import _read_frame
 from digitize.grid import estimate_pitch, estimate_rotation, rotate
-from digitize.infer import predict_trace
+from digitize.infer import UnetDigitizer, predict_trace
 from digitize.ink import colour_maps, erase_labels, remove_ruled_lines, remove_wavy_grid_rows
 from digitize.layouts import LEAD_NAMES, parse_layout
 from digitize.model import UNet, to_input
 from digitize.naive import digitize_naive
 from digitize.pipeline import Calibration, digitize_maps, row_baseline
 from digitize.rows import end_pulse_x, joined_pulse_x, pulse_baseline, trace_end_x, trace_start_x
-from digitize.timing import time_span
+from digitize.timing import separator_anchor, time_span
 from digitize.train import TrainConfig, checkpoint_path, train
 from eval.challenge2024 import score_lead
 from simulator.frame import render_frame, write_frame
@@ -152,6 +153,21 @@ def test_cli_bad_inputs_exit_2_with_one_line(tmp_path, page_dir, capsys, make_in
     assert err.startswith("error: ") and err.count("\n") == 1
 
 
+def test_the_shipped_nets_read_a_clean_page_timed_and_based_on_its_marks(page_dir, tmp_path):
+    """The shipped trace and marks nets, as ``run --method unet`` loads them: the page's signals, its span within a
+    pixel, every row's baseline from its calibration pulse (which the trace net alone leaves out), and both weights'
+    fingerprints in the record of what the output was made from."""
+    assert main(["run", str(page_dir / "page.png"), "--output", str(tmp_path), "--method", "unet"]) == 0
+    rec = wfdb.rdrecord(str(tmp_path / "page"))
+    truth = wfdb.rdrecord(str(page_dir / "page")).p_signal
+    assert snr_db(truth, rec.p_signal) > 12.0
+    found = json.loads((tmp_path / "page.json").read_text())
+    first = json.loads((page_dir / "page.json").read_text())["leads"][0]["plotted_pixels"][0][1]
+    assert found["x_start"] == pytest.approx(first, abs=1.0)
+    assert {row["baseline_from"] for row in found["rows"]} == {"calibration pulse"}
+    assert found["made_from"]["settings"]["marks_weights_sha256"] is not None
+
+
 def test_a_batch_skips_the_images_it_cannot_read_and_says_so(page_dir, tmp_path, capsys):
     """Like generate with a bad record: the others are digitized, each bad one named, exit 1 at the end."""
     batch = tmp_path / "batch"
@@ -253,9 +269,39 @@ def test_train_resume_continues_from_checkpoint(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_the_marks_net_learns_the_marks_and_each_net_loads_only_as_itself(tmp_path, capsys):
+    """``--marks`` trains on the trace and marks masks together (a target the trace net's is inside); the trace net
+    given as --marks-weights, or the marks net as --weights, is refused in one line, never read as the other."""
+    data = tmp_path / "data"
+    data.mkdir()
+    write_page(data, "a", dpi=100)
+    trace = cv2.imread(str(data / "a_mask_trace.png"), cv2.IMREAD_UNCHANGED) > 0
+    marks = cv2.imread(str(data / "a_mask_marks.png"), cv2.IMREAD_UNCHANGED) > 0
+    target = _read_frame(data / "a.png", data / "a_mask_trace.png", marks=True)[1] > 0
+    assert marks.any() and np.array_equal(target, trace | marks)
+    for kind in ("trace", "marks"):
+        assert main(["train", "--data", str(data), "--out", str(tmp_path / f"{kind}.pt"), "--epochs", "1",
+                     "--steps", "1", "--tile", "32", "--width", "4", "--threads", "1",
+                     *(["--marks"] if kind == "marks" else [])]) == 0
+    digitizer = UnetDigitizer.load(tmp_path / "trace.pt", tile=256, marks_path=tmp_path / "marks.pt")
+    assert digitizer.marks_model is not None
+    images = str(data / "a.png")
+    for weights, marks_weights, message in (
+            ("marks.pt", "none", "--weights: " + str(tmp_path / "marks.pt") + " is the marks net (trained with "
+                                 "--marks): give it as --marks-weights"),
+            ("trace.pt", "trace.pt", "--marks-weights: " + str(tmp_path / "trace.pt") + " is the trace net")):
+        capsys.readouterr()
+        assert main(["run", images, "-o", str(tmp_path / "out"), "--method", "unet", "--weights",
+                     str(tmp_path / weights), "--marks-weights",
+                     marks_weights if marks_weights == "none" else str(tmp_path / marks_weights)]) == 2
+        assert message in capsys.readouterr().err.strip().splitlines()[-1]
+
+
 @pytest.mark.parametrize("damage, message", [
     ("out_is_a_folder", "--out: "),  # found after training before: the weights were lost
     ("small_mask", "page_mask_trace.png is 10×10 px but its image page.png is 1100×850"),
+    ("no_marks_mask", "page_mask_marks.png is missing beside page.png (--marks learns from it)"),
+    ("small_marks_mask", "page_mask_marks.png is 10×10 px but its image page.png is 1100×850"),
     ("garbled_mask", "page_mask_trace.png cannot be read as an image"),
     ("stop_after_0", "--stop-after: 0 epochs must be at least 1"),
 ])
@@ -269,6 +315,12 @@ def test_train_refuses_damaged_frames_and_options_in_one_line(tmp_path, capsys, 
         out = tmp_path
     elif damage == "small_mask":
         cv2.imwrite(str(data / "page_mask_trace.png"), np.zeros((10, 10), np.uint8))
+    elif damage == "no_marks_mask":
+        (data / "page_mask_marks.png").unlink()
+        extra = ["--marks"]
+    elif damage == "small_marks_mask":
+        cv2.imwrite(str(data / "page_mask_marks.png"), np.zeros((10, 10), np.uint8))
+        extra = ["--marks"]
     elif damage == "garbled_mask":
         (data / "page_mask_trace.png").write_bytes(b"not a png")
     else:
@@ -278,6 +330,53 @@ def test_train_refuses_damaged_frames_and_options_in_one_line(tmp_path, capsys, 
     last = capsys.readouterr().err.splitlines()[-1]  # after the frame-reading progress bar, if it began
     assert last.startswith("error: ") and message in last
     assert not (tmp_path / "w.pt").exists()
+
+
+def test_the_marks_map_times_a_cut_page_and_gives_the_baselines(tmp_path):
+    """The U-Net's trace map leaves the separator ticks and calibration pulses out (they would lead the tracer off);
+    in a map of their own they still time a picture that cut both ends of the rows off (10 mm off without them) and
+    give each row's 0 mV on the whole page (the traces' median level without them)."""
+    write_page(tmp_path, dpi=150)
+    px_per_mm = 150 / 25.4
+    first = json.loads((tmp_path / "page.json").read_text())["leads"][0]["plotted_pixels"][0][1]
+    rgb, trace, marks = (cv2.imread(str(tmp_path / name), cv2.IMREAD_UNCHANGED)
+                         for name in ("page.png", "page_mask_trace.png", "page_mask_marks.png"))
+    cut = int(first + 12 * px_per_mm), int(first + 240 * px_per_mm)   # a picture that cuts both ends of the rows
+    found = {}
+    for c0, c1 in ((0, rgb.shape[1]), cut):
+        grid = colour_maps(np.ascontiguousarray(rgb[:, c0:c1, ::-1])).grid
+        for with_marks in (True, False):
+            result = digitize_maps((trace[:, c0:c1] > 0).astype(np.float32), grid, parse_layout("3x4+1"),
+                                   Calibration(fs=FS),
+                                   mark_ink=(marks[:, c0:c1] > 0).astype(np.float32) if with_marks else None)
+            found[c0 > 0, with_marks] = result.detections, (result.detections["x_start"] + c0 - first) / px_per_mm
+    assert found[True, True][1] == pytest.approx(0.0, abs=0.1)
+    assert found[True, True][0]["time_from"].startswith("column separators")
+    assert abs(found[True, False][1]) > 5.0
+    assert {row["baseline_from"] for row in found[False, True][0]["rows"]} == {"calibration pulse"}
+    assert {row["baseline_from"] for row in found[False, False][0]["rows"]} == {"median level"}
+
+
+def test_a_mark_the_trace_net_also_holds_is_no_separator():
+    """Simultaneous R waves stand in every row at every column boundary of a fast, regular rhythm and pass for
+    separator ticks; the trace net leaves the ticks out, so a tick its map also holds is a QRS (a Challenge-like
+    photo's span moved 15.4 mm onto the R waves, -1.8 dB instead of 6.6)."""
+    px_per_mm, span = 4.0, 960.0
+    trace = np.zeros((300, 1000), bool)
+    for row in range(3):
+        trace[100 * row + 49: 100 * row + 52, 20:980] = True                   # the baseline, 3 px thick
+        for k in range(1, 4):
+            x = int(20 + k * span / 4)
+            trace[100 * row + 28: 100 * row + 72, x + 40: x + 42] = True     # an R wave 10 mm after each boundary
+    marks = trace.copy()
+    for row in range(2):                                                      # faint ticks: two rows of three
+        for k in range(1, 4):
+            x = int(20 + k * span / 4)
+            marks[100 * row + 30: 100 * row + 70, x: x + 2] = True
+    bands = [(0, 100), (100, 200), (200, 300)]
+    args = (bands, [4, 4, 4], 0.0, 80.0, span, px_per_mm)
+    assert separator_anchor(marks, *args, broken=False) == pytest.approx(60.5, abs=1.0)   # on the R waves
+    assert separator_anchor(marks, *args, broken=False, trace_only=trace) == pytest.approx(20.5, abs=1.0)
 
 
 def test_the_trace_ends_before_a_dashed_border_line():
