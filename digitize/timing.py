@@ -40,6 +40,16 @@ def _spread(xs: list[float]) -> float:
     return float(np.median(np.abs(np.asarray(xs) - np.median(xs))))
 
 
+def _tall_columns(ink: np.ndarray, band: tuple[int, int], px_per_mm: float, height_mm: float) -> np.ndarray:
+    """Columns of a row band whose ink spans more than ``height_mm`` from top to bottom, widened by half a millimetre
+    either side (a QRS stroke is slanted; the marks net draws it a pixel or two off)."""
+    rows = ink[band[0]: band[1]]
+    inked = rows.any(axis=0)
+    span = rows.shape[0] - np.argmax(rows[::-1], axis=0) - np.argmax(rows, axis=0)
+    tall = (inked & (span > height_mm * px_per_mm)).astype(np.uint8)
+    return maximum_filter1d(tall, size=2 * int(round(0.5 * px_per_mm)) + 1) > 0
+
+
 def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: list[int], lo: float, hi: float,
                      span_px: float, px_per_mm: float, broken: bool = True,
                      trace_only: np.ndarray | None = None) -> float | None:
@@ -48,8 +58,8 @@ def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: li
     looking for whole ticks first and, if ``broken``, for broken ones if there are none (a page of narrow QRS at
     12.5 mm/s has them in plenty); None unless ticks stand on at least half the boundaries the rows show (and two or
     more) at one place only. The ticks found there then fix the column: the centre of their middle pixel. Given the
-    trace net's map (``trace_only``; ``mask`` then holds the marks net's too), a tick that map also holds is a QRS:
-    the trace net leaves separators out, so only marks it does not hold are taken for them."""
+    trace net's map (``trace_only``; ``mask`` then holds the marks net's too), a tick where that map's ink stands
+    tall is a QRS: the trace net leaves separators out, so at a separator it holds the baseline only."""
     tol = TICK_SEARCH_MM * px_per_mm
     candidates = np.arange(np.floor(lo - tol), np.ceil(hi + tol) + 1.0)
     if candidates.size == 0:
@@ -63,8 +73,7 @@ def separator_anchor(mask: np.ndarray, bands: list[tuple[int, int]], columns: li
                 continue
             ticks = tick_columns(mask, band, px_per_mm, side_mm, length_mm) | bars
             if trace_only is not None:
-                ticks &= ~(tick_columns(trace_only, band, px_per_mm, side_mm, length_mm)
-                           | bar_columns(trace_only, band, px_per_mm))
+                ticks &= ~_tall_columns(trace_only, band, px_per_mm, length_mm / 2.0)
             near = maximum_filter1d(ticks.astype(np.uint8), size=2 * int(tol) + 1) > 0
             for k in range(1, n_cols):
                 xb = np.round(candidates + k * span_px / n_cols).astype(int)

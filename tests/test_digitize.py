@@ -357,10 +357,10 @@ def test_the_marks_map_times_a_cut_page_and_gives_the_baselines(tmp_path):
     assert {row["baseline_from"] for row in found[False, False][0]["rows"]} == {"median level"}
 
 
-def test_a_mark_the_trace_net_also_holds_is_no_separator():
+def test_a_mark_where_the_trace_net_stands_tall_is_no_separator():
     """Simultaneous R waves stand in every row at every column boundary of a fast, regular rhythm and pass for
-    separator ticks; the trace net leaves the ticks out, so a tick its map also holds is a QRS (a Challenge-like
-    photo's span moved 15.4 mm onto the R waves, -1.8 dB instead of 6.6)."""
+    separator ticks; the trace net leaves the ticks out (it holds only the baseline there), so a tick where its map
+    stands tall is a QRS (a Challenge-like photo's span moved 15.4 mm onto the R waves, -1.8 dB instead of 6.6)."""
     px_per_mm, span = 4.0, 960.0
     trace = np.zeros((300, 1000), bool)
     for row in range(3):
