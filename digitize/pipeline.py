@@ -121,16 +121,17 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     bands = row_bands(centres, h)
     span_px = cal.duration_s * cal.speed_mm_s * pitch.px_per_mm_x
     n = int(round(cal.duration_s * cal.fs))
-    with_marks = mask if mark_ink is None else mask | (mark_ink > INK_THRESHOLD)
+    marked = None if mark_ink is None else mark_ink > INK_THRESHOLD
+    with_marks = mask if marked is None else mask | marked
     x_start, x_end, time_from = time_span(with_marks, shown > 0.5, bands, [len(row.leads) for row in layout.rows],
                                           pitch.px_per_mm_x, span_px, span_px / n, stroke_extent(mask), cal.gain_mm_mv,
                                           PULSE_WIDTH_S * cal.speed_mm_s + PULSE_LEADS_MM,
-                                          trace_only=None if mark_ink is None else mask)
+                                          trace_only=None if marked is None else mask)
     x_samples = x_start + np.arange(n) * span_px / n
     if not grid_removed:  # a removed dark grid leaves the trace in scraps that could pass for letters
         ink = erase_labels(ink, layout.n_columns, x_start, span_px, pitch.px_per_mm)
     mask = ink > INK_THRESHOLD
-    with_marks = mask if mark_ink is None else mask | (mark_ink > INK_THRESHOLD)
+    with_marks = mask if marked is None else mask | marked
     stroke = stroke_width(ink)
     px_per_mv = cal.gain_mm_mv * pitch.px_per_mm_y
 
