@@ -1,7 +1,8 @@
 """The ECG-Image-Kit paper's experiment with our tools: generate frames per preset, digitize, score per preset.
 
     python benchmarks/case_study.py [--count 3] [--presets clean scanner …] [--seed 2024] [--workers 1]
-                                    [--output case_study_out] [--input synthetic] [--methods oracle naive unet]
+                                    [--output case_study_out] [--input synthetic] [--methods oracle naive unet
+                                    naive_exact unet_exact]
 
 For each preset, ``--count`` frames are generated from held-out records (default: simulated ``synthetic`` records,
 which no shipped weights were trained on as images; see docs/case_study.md), digitized by three methods and scored
@@ -10,7 +11,10 @@ with the Challenge 2024 SNR plus RR/QT interval errors:
 - ``oracle``: the frame's JSON plotted pixels mapped back through the inverse of the whole chain (eval/oracle.py);
   its SNR on the samples it returns must exceed 60 dB, which proves the chain and its ground truth are exact;
 - ``naive``: the non-learned digitizer (``python -m digitize run --method naive``);
-- ``unet``: the learned one (reported as unavailable when its weights are missing).
+- ``unet``: the learned one (reported as unavailable when its weights are missing);
+- ``naive_exact``, ``unet_exact`` (not run unless asked): the same digitizers reading each frame flattened with its
+  own sheet and camera (``digitize run --dewarp exact``) instead of from its grid: the difference to ``naive`` and
+  ``unet`` is what the grid-based flattening costs, the rest of the gap to the clean pages is the reading.
 
 Every digitizer is told the page's layout, speed, gain and duration (what a user types on the command line), read
 from the frame's JSON. The same methods are scored on ECG-Image-Kit's pages in /work/shared/data/eik-validation when
@@ -46,6 +50,7 @@ from eval.report import write_report  # noqa: E402
 
 PRESETS = ("clean", "scanner", "phone_photo", "folded_letter", "crumpled")
 METHODS = ("oracle", "naive", "unet")
+EXACT_METHODS = ("naive_exact", "unet_exact")  # the digitizers flattening with the frame's own geometry
 EIK_DIR = Path("/work/shared/data/eik-validation")
 REAL_DIR = Path("/work/shared/data/real-reference")
 REAL_LAYOUTS = {  # ECG-Image-Kit's sample-data/ecg-images, as we read them (ecg00014 repeats ecg00010; ecg00020 has
@@ -89,7 +94,9 @@ def run_digitizer(method: str, images: list[Path], out_dir: Path, options: tuple
     if not images:
         return []
     out_dir.mkdir(parents=True, exist_ok=True)
-    base = [sys.executable, "-m", "digitize", "run", "--output", str(out_dir), "--method", method, *options]
+    name, exact, _ = method.partition("_exact")
+    base = [sys.executable, "-m", "digitize", "run", "--output", str(out_dir), "--method", name, *options,
+            *(["--dewarp", "exact"] if exact else [])]
     if subprocess.run(base + [str(p) for p in images], cwd=ROOT, capture_output=True, text=True).returncode == 0:
         return []
     failed = []
@@ -176,7 +183,7 @@ def eik_block(out: Path, methods: list[str], eik_dir: Path) -> tuple[list[tuple[
             shutil.copyfile(f, truth / f.name)
     images = sorted(truth.glob("nk*-0.png"))
     rows, runs = [], []
-    for method in tqdm([m for m in methods if m != "oracle"], desc="eik-validation", unit="method"):
+    for method in tqdm([m for m in methods if m in METHODS[1:]], desc="eik-validation", unit="method"):
         dig = out / "eik" / "digitized" / method
         failed = run_digitizer(method, images, dig, ("--layout", "3x4+1"))
         for line in failed:
@@ -196,7 +203,7 @@ def real_block(out: Path, methods: list[str], real_dir: Path) -> list[tuple[str,
     """Digitize the real photos and scans in ``real_dir`` (REAL_LAYOUTS) and report what can be said without their
     signals: the self-consistency estimate. Read only: they are a test of the digitizer, never a training set."""
     rows = []
-    for method in [m for m in methods if m != "oracle"]:
+    for method in [m for m in methods if m in METHODS[1:]]:  # not *_exact: these have no geometry to take
         dig = out / "real" / method
         for layout in sorted(set(REAL_LAYOUTS.values())):
             images = [p for p in sorted(real_dir.glob("ecg*.*")) if REAL_LAYOUTS.get(p.stem) == layout]
@@ -216,9 +223,9 @@ def case_study(out: Path, presets: list[str], count: int, seed: int, workers: in
     (out / "runs").mkdir(parents=True, exist_ok=True)
     notes = [f"held-out records: {' '.join(inputs)}, run seed {seed} (frame i of every preset draws from "
              f"default_rng([{seed}, i]): the same record and printed page across the photographed presets)"]
-    if "unet" in methods and not UNET_WEIGHTS.exists():
+    if not UNET_WEIGHTS.exists() and {"unet", "unet_exact"} & set(methods):
         notes.append(f"unet: unavailable (no weights at {UNET_WEIGHTS.relative_to(ROOT)})")
-        methods = [m for m in methods if m != "unet"]
+        methods = [m for m in methods if not m.startswith("unet")]
     methods = list(methods)
     for preset in presets:
         generate(out, preset, count, seed, workers, list(inputs))
@@ -271,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=3, help="frames per preset (default 3)")
     parser.add_argument("--presets", nargs="+", default=list(PRESETS), choices=PRESETS)
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS + EXACT_METHODS)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--workers", type=int, default=1, help="generate's worker processes")
     parser.add_argument("--input", nargs="+", default=["synthetic"], help="generate's --input (held-out records)")

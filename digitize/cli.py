@@ -13,10 +13,14 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from simulator.errors import InputError, run_command
+
+if TYPE_CHECKING:
+    from .dewarp import GivenMaps
 
 MAX_FS_HZ = 20_000.0  # output records hold fs × duration samples a lead: 1e9 Hz asked numpy for 75 GB
 MAX_DURATION_S = 600.0
@@ -31,7 +35,7 @@ def _digitizer(args: argparse.Namespace) -> tuple[Callable, dict]:
                 **({"overlay": True} if args.overlay else {})}  # a rerun asking for overlays redoes the images
     if args.method == "naive":
         from .naive import digitize_naive
-        return partial(digitize_naive, dewarp=args.dewarp, view=args.overlay), settings
+        return partial(digitize_naive, view=args.overlay), settings
     from simulator.manifest import sha256_file
 
     from .infer import UnetDigitizer
@@ -41,7 +45,34 @@ def _digitizer(args: argparse.Namespace) -> tuple[Callable, dict]:
     digitizer = UnetDigitizer.load(weights, tile=args.tile, marks_path=marks)
     settings = {**settings, "tile": args.tile, "weights_sha256": sha256_file(weights),
                 "marks_weights_sha256": None if marks is None else sha256_file(marks)}
-    return partial(digitizer.digitize, dewarp=args.dewarp, view=args.overlay), settings
+    return partial(digitizer.digitize, view=args.overlay), settings
+
+
+def frame_geometry(image: Path, shape: tuple[int, ...]) -> tuple[GivenMaps, str]:
+    """``--dewarp exact``: the flattening of a rendered frame taken from its own sheet, camera and lens (the JSON
+    sidecar beside the image), for measuring what the grid-based flattening costs; plus the sidecar's hash."""
+    import json
+
+    from simulator.manifest import sha256_file
+
+    from eval.oracle import exact_flat_maps
+
+    from .dewarp import GivenMaps
+
+    sidecar = image.with_suffix(".json")
+    try:
+        truth = json.loads(sidecar.read_text())
+        size, scene = (truth["height"], truth["width"]), truth.get("scene")
+    except FileNotFoundError:
+        raise InputError(f"--dewarp exact: {image.name} has no frame sidecar {sidecar.name} beside it") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"--dewarp exact: {sidecar.name} is not a frame sidecar ({exc})") from None
+    if scene is None:
+        raise InputError(f"--dewarp exact: {sidecar.name} has no scene (a flat page made without one?)")
+    if tuple(shape[:2]) != tuple(size):
+        raise InputError(f"--dewarp exact: {image.name} is {shape[1]}x{shape[0]} px but its frame was rendered at "
+                         f"{size[1]}x{size[0]} (resized or cropped?)")
+    return GivenMaps(*exact_flat_maps(truth)), sha256_file(sidecar)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -74,11 +105,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in bar:
         name = record_name(path)
         try:
-            source = made_from(path, settings)
+            rgb, dewarp, extra = None, args.dewarp, {}
+            if args.dewarp == "exact":
+                rgb = read_rgb(path)
+                dewarp, extra["sidecar_sha256"] = frame_geometry(path, rgb.shape)
+            source = made_from(path, {**settings, **extra})
             if already_done(out, name, source):  # a rerun finishes an interrupted batch
                 done += 1
                 continue
-            result = digitize(read_rgb(path), layout, cal)
+            result = digitize(read_rgb(path) if rgb is None else rgb, layout, cal, dewarp=dewarp)
         except (InputError, OSError) as exc:  # one unreadable image in a batch is skipped, as generate does
             if len(images) == 1:
                 raise
@@ -137,9 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--speed", type=float, default=25.0, help="paper speed, mm/s")
     run.add_argument("--gain", type=float, default=10.0, help="gain, mm/mV")
     run.add_argument("--tile", type=int, default=512, help="U-Net inference tile size, px")
-    run.add_argument("--dewarp", choices=("auto", "always", "never"), default="auto",
+    run.add_argument("--dewarp", choices=("auto", "always", "never", "exact"), default="auto",
                      help="flatten a bent page (perspective, curl, folds) from its grid before reading rows: "
-                          "auto (default) when the grid shows it bent, always, or never")
+                          "auto (default) when the grid shows it bent, always, or never; exact: a rendered "
+                          "frame's own geometry from the JSON sidecar beside it, to measure what flattening costs")
     run.add_argument("--overlay", action="store_true",
                      help="also write NAME_overlay.jpg: the image as read (flattened, deskewed) with the signals, "
                           "baselines and column boundaries found drawn on it")

@@ -396,10 +396,26 @@ class FlatPage(NamedTuple):
     how: Flattening
 
 
-def flatten(ink: np.ndarray, lines: np.ndarray, grid: np.ndarray, mode: str = "auto") -> FlatPage:
+@dataclass(frozen=True)
+class GivenMaps:
+    """A flattening made elsewhere, used instead of measuring the grid: for every flat-page pixel, the image pixel
+    it shows (``cv2.remap``'s maps, float32, outside the image for what the picture does not show) and the flat
+    page's px per mm. ``digitize run --dewarp exact`` takes them from a rendered frame's own sheet and camera
+    (:func:`eval.oracle.exact_flat_maps`), to measure what the grid-based flattening costs a digitizer."""
+
+    map_x: np.ndarray
+    map_y: np.ndarray
+    px_per_mm: float
+
+
+def flatten(ink: np.ndarray, lines: np.ndarray, grid: np.ndarray, mode: str | GivenMaps = "auto") -> FlatPage:
     """The ink, grid-line and grid maps resampled onto the flat page when it is bent (``auto``) or always
-    (``always``); ``never`` returns them as they are. The page is measured on ``lines``, the grid with the ink taken
-    out (:func:`~.ink.grid_lines`), so that a trace crossing the grid does not pass for a line."""
+    (``always``); ``never`` returns them as they are, and :class:`GivenMaps` resamples them with those maps. The
+    page is measured on ``lines``, the grid with the ink taken out (:func:`~.ink.grid_lines`), so that a trace
+    crossing the grid does not pass for a line."""
+    if isinstance(mode, GivenMaps):
+        return _resampled(ink, lines, grid, mode.map_x, mode.map_y, Flattening(
+            True, "given", 1.0, 0.0, mode.px_per_mm, (mode.map_x, mode.map_y)))
     if mode == "never":
         return FlatPage(ink, lines, grid, None, Flattening(False, "not asked", 0.0, 0.0, 0.0))
     coords = page_coordinates(lines)
@@ -413,11 +429,17 @@ def flatten(ink: np.ndarray, lines: np.ndarray, grid: np.ndarray, mode: str = "a
     if mode == "auto" and bend <= BENT_MM:
         return FlatPage(ink, lines, grid, None, Flattening(False, "flat enough", reliable, bend, coords.px_per_mm))
     map_x, map_y = _flat_maps(coords, lines.shape)
+    return _resampled(ink, lines, grid, map_x, map_y, Flattening(True, "bent", reliable, bend, coords.px_per_mm,
+                                                                (map_x, map_y)))
+
+
+def _resampled(ink: np.ndarray, lines: np.ndarray, grid: np.ndarray, map_x: np.ndarray, map_y: np.ndarray,
+               how: Flattening) -> FlatPage:
+    """The three maps remapped onto the flat page, and where it shows the image (the rest reads 0: no ink)."""
 
     def warp(img: np.ndarray) -> np.ndarray:
         return cv2.remap(img.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                          borderValue=0.0)
 
     shown = warp(np.ones(lines.shape, np.float32)) > 0.5
-    return FlatPage(warp(ink), warp(lines), warp(grid), shown, Flattening(True, "bent", reliable, bend,
-                                                                         coords.px_per_mm, (map_x, map_y)))
+    return FlatPage(warp(ink), warp(lines), warp(grid), shown, how)

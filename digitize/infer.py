@@ -18,6 +18,7 @@ import torch
 
 from simulator.errors import InputError
 
+from .dewarp import GivenMaps
 from .ink import colour_maps
 from .layouts import PageLayoutSpec
 from .model import UNet, to_input
@@ -85,8 +86,8 @@ class UnetDigitizer:
         return UnetDigitizer(load_model(path), tile,
                              None if marks_path is None else load_model(marks_path, marks=True))
 
-    def digitize(self, rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration, dewarp: str = "auto",
-                 view: bool = False) -> Digitized:
+    def digitize(self, rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration,
+                 dewarp: str | GivenMaps = "auto", view: bool = False) -> Digitized:
         ink = predict_trace(self.model, rgb, self.tile)
         mark_ink = None if self.marks_model is None else predict_trace(self.marks_model, rgb, self.tile)
         maps = colour_maps(rgb)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from .ink import colour_maps
+from .dewarp import GivenMaps
 from .layouts import PageLayoutSpec
 from .pipeline import Calibration, Digitized, digitize_maps
 
 
-def digitize_naive(rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration, dewarp: str = "auto",
-                   view: bool = False) -> Digitized:
+def digitize_naive(rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration,
+                   dewarp: str | GivenMaps = "auto", view: bool = False) -> Digitized:
     """Signals of an RGB page image, ink found by colour alone (``dewarp``, ``view``: see :func:`digitize_maps`;
     ``view`` keeps the image as it was read)."""
     maps = colour_maps(rgb)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import grid as grid_mod
-from .dewarp import flatten
+from .dewarp import GivenMaps, flatten
 from .ink import erase_labels, grid_lines, remove_ruled_lines, remove_straight_lines, remove_wavy_grid_rows
 from .layouts import PageLayoutSpec
 from .rows import erase_ticks, find_rows, on_grid_rows, pulse_baseline, row_bands
@@ -87,10 +87,11 @@ class Digitized:
 
 
 def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal: Calibration,
-                  dewarp: str = "auto", grid_ink: np.ndarray | None = None, rgb: np.ndarray | None = None,
+                  dewarp: str | GivenMaps = "auto", grid_ink: np.ndarray | None = None, rgb: np.ndarray | None = None,
                   mark_ink: np.ndarray | None = None) -> Digitized:
     """Signals of a page from its ink probability and grid darkness maps (both (H, W) in [0, 1]). ``dewarp``:
-    flatten a bent page from its grid first (``auto``: when it is bent; ``always``; ``never``). The grid is
+    flatten a bent page from its grid first (``auto``: when it is bent; ``always``; ``never``; or with
+    :class:`~.dewarp.GivenMaps` made elsewhere). The grid is
     measured (bends, rotation, pitch) with ``grid_ink`` (default ``ink``) taken out of it. Given the photo
     (``rgb``), the result's ``view`` is that photo flattened and deskewed as the maps were. ``mark_ink``: the
     calibration pulses and column separators when ``ink`` leaves them out (the U-Net's maps); the time span and the

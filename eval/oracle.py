@@ -91,6 +91,36 @@ def invert_projection(sheet: Sheet, camera, pixels: np.ndarray, uv0: np.ndarray)
     return uv, res
 
 
+def exact_flat_maps(truth: dict, max_side: int = 4000) -> tuple[np.ndarray, np.ndarray, float]:
+    """(map_x, map_y, px per mm): for every pixel of the flat page, the image pixel (``cv2.remap`` convention,
+    centres at integers) that shows it, through the frame's own sheet, camera and lens; ``digitize run --dewarp
+    exact`` reads a frame flattened this way, without measuring its grid. The flat page keeps the photo's scale
+    (the median over the paper of the image px a page mm spans), at most ``max_side`` px on its longer side. A flat
+    frame's maps are the identity at its dpi. What the picture does not show maps outside it."""
+    scene = Scene.from_dict(truth["scene"])
+    if not scene.is_3d:
+        x, y = np.meshgrid(np.arange(truth["width"], dtype=np.float32), np.arange(truth["height"], dtype=np.float32))
+        return x, y, truth["dpi"] / 25.4
+    w_mm, h_mm = truth["paper"]["width_mm"], truth["paper"]["height_mm"]
+    sheet = drawn_sheet(scene)
+
+    def forward(uv: np.ndarray) -> np.ndarray:
+        return _forward(sheet, scene.camera, uv)
+
+    g = (np.arange(9) + 0.5) / 9
+    uv = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+    at = forward(uv)
+    dx, dy = forward(uv + [1.0 / w_mm, 0.0]) - at, forward(uv + [0.0, 1.0 / h_mm]) - at
+    scale = np.sqrt(np.abs(dx[:, 0] * dy[:, 1] - dx[:, 1] * dy[:, 0]))
+    inside = (at[:, 0] >= 0) & (at[:, 0] <= truth["width"]) & (at[:, 1] >= 0) & (at[:, 1] <= truth["height"])
+    px_per_mm = min(float(np.median(scale[inside] if inside.any() else scale)), max_side / max(w_mm, h_mm))
+    w, h = int(round(w_mm * px_per_mm)), int(round(h_mm * px_per_mm))
+    u, v = np.meshgrid((np.arange(w) + 0.5) / (w_mm * px_per_mm), (np.arange(h) + 0.5) / (h_mm * px_per_mm))
+    uv = np.clip(np.stack([u.ravel(), v.ravel()], 1), 0.0, 1.0)
+    maps = (forward(uv).reshape(h, w, 2) - 0.5).astype(np.float32)
+    return maps[..., 0].copy(), maps[..., 1].copy(), px_per_mm
+
+
 def _rows_xy(rows: list) -> np.ndarray:
     """(N, 2) image px (x, y) of ``[y, x]`` JSON rows; ``[null, null]`` → NaN."""
     arr = np.array([[np.nan, np.nan] if r[0] is None else r for r in rows], dtype=np.float64).reshape(-1, 2)

@@ -1,5 +1,6 @@
 """The oracle digitizer inverts the whole chain: its signals score > 60 dB against the truth on flat and 3D frames,
-hidden samples come back NaN, and the case study's driver runs end to end on one clean frame."""
+hidden samples come back NaN, and the case study's driver runs end to end on one clean frame. The chain's exact
+flattening (``digitize run --dewarp exact``) lays a photographed frame's trace where the flat page has it."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import json
 import shutil
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
 from eval import score_folders
-from eval.oracle import oracle_record, write_oracle_record
+from digitize.cli import main as digitize_main
+from digitize.layouts import parse_layout
+from eval.oracle import exact_flat_maps, oracle_record, write_oracle_record
 from simulator.config import preset_scene
 from simulator.frame import render_frame, write_frame
 from simulator.gl_context import create_context
@@ -115,6 +119,11 @@ def test_case_study_driver_runs_on_one_clean_frame(tmp_path):
     again = case_study(tmp_path, ["clean"], count=1, seed=0, methods=["naive"], eik_dir=None, real_dir=None)
     assert again["presets"]["clean"]["naive"]["snr_mean"] == pytest.approx(rows["naive"]["snr_mean"], abs=1e-6)
 
+    # the digitizer reading the frame flattened with its own geometry: a flat page's is the identity
+    exact = case_study(tmp_path, ["clean"], count=1, seed=0, methods=["naive_exact"], eik_dir=None, real_dir=None)
+    assert exact["presets"]["clean"]["naive_exact"]["snr_mean"] == pytest.approx(rows["naive"]["snr_mean"], abs=1.0)
+    assert any((tmp_path / "digitized" / "naive_exact").rglob("*.hea"))
+
     # images without signals (real photos) get the self-consistency estimate alone
     real = tmp_path / "real_in"
     real.mkdir()
@@ -122,3 +131,61 @@ def test_case_study_driver_runs_on_one_clean_frame(tmp_path):
     summary = case_study(tmp_path, ["clean"], count=1, seed=0, methods=["naive"], eik_dir=None, real_dir=real)
     assert summary["real"]["naive"] > 10.0
     assert "| real photos and scans | naive | 1 | — ± — |" in (tmp_path / "summary.md").read_text()
+
+
+def test_exact_flattening_lays_the_photographed_trace_where_the_flat_page_has_it(tmp_path, renderer):
+    scene = small_photo("phone_photo", seed=3)
+    sidecar = make_frame(tmp_path, scene, renderer)
+    truth = json.loads(sidecar.read_text())
+    map_x, map_y, px_per_mm = exact_flat_maps(truth)
+    w_mm, h_mm = truth["paper"]["width_mm"], truth["paper"]["height_mm"]
+    assert map_x.shape == (round(h_mm * px_per_mm), round(w_mm * px_per_mm))
+    # every visible sample: its flat-page position, through the maps, is its plotted pixel in the photo
+    flat = render_frame(Scene(page=scene.page, seed=scene.seed), load_record(RECORD)).truth
+    page_px = truth["dpi"] / 25.4
+    worst, n = 0.0, 0
+    for lead, flat_lead in zip(truth["leads"], flat["leads"]):
+        shown = np.asarray(lead["visible"], bool)
+        img = np.array([r for r, v in zip(lead["plotted_pixels"], shown) if v], float)     # [y, x], centres +0.5
+        page = np.array([r for r, v in zip(flat_lead["plotted_pixels"], shown) if v], float) * (px_per_mm / page_px)
+        at = np.stack([cv2.remap(m, (page[:, 1] - 0.5).astype(np.float32)[None], (page[:, 0] - 0.5).astype(
+            np.float32)[None], cv2.INTER_LINEAR)[0] for m in (map_y, map_x)], 1) + 0.5
+        inside = (page[:, 1] < map_x.shape[1] - 1) & (page[:, 0] < map_x.shape[0] - 1)
+        worst, n = max(worst, float(np.abs(at - img)[inside].max(initial=0.0))), n + int(inside.sum())
+    assert n > 1000 and worst < 0.05
+    # and the renderer agrees: the photo's trace mask, flattened, lies on the flat page's trace mask
+    mask = cv2.imread(str(sidecar.with_name(truth["masks"]["trace"])), cv2.IMREAD_UNCHANGED)  # lead number, 0: none
+    flat_mask = cv2.remap(mask, map_x, map_y, cv2.INTER_NEAREST, borderValue=0) > 0
+    page_mask = render_frame(Scene(page=scene.page, seed=scene.seed), load_record(RECORD)).masks["trace"] > 0
+    near = cv2.dilate(cv2.resize(page_mask.astype(np.uint8), flat_mask.shape[::-1], interpolation=cv2.INTER_AREA),
+                      np.ones((3, 3), np.uint8)) > 0
+    assert flat_mask.sum() > 2000 and (flat_mask & near).sum() / flat_mask.sum() > 0.95
+
+
+def test_dewarp_exact_reads_a_frame_with_its_own_geometry_and_refuses_what_has_none(tmp_path, renderer, capsys):
+    sidecar = make_frame(tmp_path, small_photo("phone_photo", seed=3), renderer)
+    truth = json.loads(sidecar.read_text())
+    image = sidecar.with_name(truth["image"])
+    spec = truth["page_spec"]
+    layout = spec["layout"] + ("" if spec["layout"] == "12x1" else f"+{len(spec['rhythm_leads'])}")
+    out = tmp_path / "exact"
+    assert digitize_main(["run", str(image), "--layout", layout, "-o", str(out), "--dewarp", "exact"]) == 0
+    read = json.loads((out / "frame.json").read_text())
+    assert read["flattening"]["reason"] == "given" and len(read["rows"]) == len(parse_layout(layout).rows)
+    settings = read["made_from"]["settings"]
+    assert settings["dewarp"] == "exact" and len(settings["sidecar_sha256"]) == 64
+    capsys.readouterr()
+
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copyfile(image, alone / image.name)
+    small = tmp_path / "small"
+    small.mkdir()
+    shutil.copyfile(sidecar, small / sidecar.name)
+    rgb = cv2.imread(str(image))
+    cv2.imwrite(str(small / image.name), cv2.resize(rgb, (rgb.shape[1] // 2, rgb.shape[0] // 2)))
+    for folder, message in ((alone, "has no frame sidecar frame.json beside it"),
+                            (small, "is 400x300 px but its frame was rendered at 800x600")):
+        assert digitize_main(["run", str(folder / image.name), "-o", str(tmp_path / "x"), "--dewarp", "exact"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith("error: --dewarp exact:") and message in err
