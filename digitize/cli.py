@@ -48,23 +48,27 @@ def _digitizer(args: argparse.Namespace) -> tuple[Callable, dict]:
     return partial(digitizer.digitize, view=args.overlay), settings
 
 
-def frame_geometry(image: Path, shape: tuple[int, ...]) -> tuple[GivenMaps, str]:
-    """``--dewarp exact``: the flattening of a rendered frame taken from its own sheet, camera and lens (the JSON
-    sidecar beside the image), for measuring what the grid-based flattening costs; plus the sidecar's hash."""
-    import json
+def frame_sidecar(image: Path) -> Path:
+    """``--dewarp exact``: the JSON sidecar beside a rendered frame's image, which holds its scene."""
+    sidecar = image.with_suffix(".json")
+    if not sidecar.is_file():
+        raise InputError(f"--dewarp exact: {image.name} has no frame sidecar {sidecar.name} beside it")
+    return sidecar
 
-    from simulator.manifest import sha256_file
+
+def frame_geometry(image: Path, shape: tuple[int, ...]) -> GivenMaps:
+    """``--dewarp exact``: the flattening of a rendered frame taken from its own sheet, camera and lens (its
+    sidecar), for measuring what the grid-based flattening costs."""
+    import json
 
     from eval.oracle import exact_flat_maps
 
     from .dewarp import GivenMaps
 
-    sidecar = image.with_suffix(".json")
+    sidecar = frame_sidecar(image)
     try:
         truth = json.loads(sidecar.read_text())
         size, scene = (truth["height"], truth["width"]), truth.get("scene")
-    except FileNotFoundError:
-        raise InputError(f"--dewarp exact: {image.name} has no frame sidecar {sidecar.name} beside it") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"--dewarp exact: {sidecar.name} is not a frame sidecar ({exc})") from None
     if scene is None:
@@ -72,10 +76,11 @@ def frame_geometry(image: Path, shape: tuple[int, ...]) -> tuple[GivenMaps, str]
     if tuple(shape[:2]) != tuple(size):
         raise InputError(f"--dewarp exact: {image.name} is {shape[1]}x{shape[0]} px but its frame was rendered at "
                          f"{size[1]}x{size[0]} (resized or cropped?)")
-    return GivenMaps(*exact_flat_maps(truth)), sha256_file(sidecar)
+    return GivenMaps(*exact_flat_maps(truth))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from simulator.manifest import sha256_file
     from simulator.output import prepare_output_dir
 
     from .image_io import OVERLAY_SUFFIX, expand_inputs, read_rgb, record_name
@@ -105,15 +110,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in bar:
         name = record_name(path)
         try:
-            rgb, dewarp, extra = None, args.dewarp, {}
-            if args.dewarp == "exact":
-                rgb = read_rgb(path)
-                dewarp, extra["sidecar_sha256"] = frame_geometry(path, rgb.shape)
-            source = made_from(path, {**settings, **extra})
+            exact = args.dewarp == "exact"
+            source = made_from(path, {**settings, **({"sidecar_sha256": sha256_file(frame_sidecar(path))}
+                                                     if exact else {})})
             if already_done(out, name, source):  # a rerun finishes an interrupted batch
                 done += 1
                 continue
-            result = digitize(read_rgb(path) if rgb is None else rgb, layout, cal, dewarp=dewarp)
+            rgb = read_rgb(path)
+            result = digitize(rgb, layout, cal, dewarp=frame_geometry(path, rgb.shape) if exact else args.dewarp)
         except (InputError, OSError) as exc:  # one unreadable image in a batch is skipped, as generate does
             if len(images) == 1:
                 raise
