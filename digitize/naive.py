@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ink import colour_maps
 from .dewarp import GivenMaps
+from .ink import colour_maps
 from .layouts import PageLayoutSpec
 from .pipeline import Calibration, Digitized, digitize_maps
 

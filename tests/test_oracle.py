@@ -92,12 +92,18 @@ def test_hidden_samples_come_back_nan(tmp_path, renderer):
     assert hidden > 100 and shown > 100
 
 
-def test_case_study_driver_runs_on_one_clean_frame(tmp_path):
+def _case_study_module():
+    """benchmarks/case_study.py, imported (benchmarks/ is not a package)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
-        from case_study import case_study
+        import case_study
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
+    return case_study
+
+
+def test_case_study_driver_runs_on_one_clean_frame(tmp_path):
+    case_study = _case_study_module().case_study
     summary = case_study(tmp_path, ["clean"], count=1, seed=0, methods=["oracle", "naive"], eik_dir=None,
                          real_dir=None)
     rows = summary["presets"]["clean"]
@@ -141,7 +147,8 @@ def test_exact_flattening_lays_the_photographed_trace_where_the_flat_page_has_it
     w_mm, h_mm = truth["paper"]["width_mm"], truth["paper"]["height_mm"]
     assert map_x.shape == (round(h_mm * px_per_mm), round(w_mm * px_per_mm))
     # every visible sample: its flat-page position, through the maps, is its plotted pixel in the photo
-    flat = render_frame(Scene(page=scene.page, seed=scene.seed), load_record(RECORD)).truth
+    page_frame = render_frame(Scene(page=scene.page, seed=scene.seed), load_record(RECORD))
+    flat = page_frame.truth
     page_px = truth["dpi"] / 25.4
     worst, n = 0.0, 0
     for lead, flat_lead in zip(truth["leads"], flat["leads"]):
@@ -156,7 +163,7 @@ def test_exact_flattening_lays_the_photographed_trace_where_the_flat_page_has_it
     # and the renderer agrees: the photo's trace mask, flattened, lies on the flat page's trace mask
     mask = cv2.imread(str(sidecar.with_name(truth["masks"]["trace"])), cv2.IMREAD_UNCHANGED)  # lead number, 0: none
     flat_mask = cv2.remap(mask, map_x, map_y, cv2.INTER_NEAREST, borderValue=0) > 0
-    page_mask = render_frame(Scene(page=scene.page, seed=scene.seed), load_record(RECORD)).masks["trace"] > 0
+    page_mask = page_frame.masks["trace"] > 0
     near = cv2.dilate(cv2.resize(page_mask.astype(np.uint8), flat_mask.shape[::-1], interpolation=cv2.INTER_AREA),
                       np.ones((3, 3), np.uint8)) > 0
     assert flat_mask.sum() > 2000 and (flat_mask & near).sum() / flat_mask.sum() > 0.95
@@ -166,10 +173,10 @@ def test_dewarp_exact_reads_a_frame_with_its_own_geometry_and_refuses_what_has_n
     sidecar = make_frame(tmp_path, small_photo("phone_photo", seed=3), renderer)
     truth = json.loads(sidecar.read_text())
     image = sidecar.with_name(truth["image"])
-    spec = truth["page_spec"]
-    layout = spec["layout"] + ("" if spec["layout"] == "12x1" else f"+{len(spec['rhythm_leads'])}")
+    options = list(_case_study_module().calibration(truth))   # the page's layout, speed, gain, duration, rate
+    layout = options[options.index("--layout") + 1]
     out = tmp_path / "exact"
-    assert digitize_main(["run", str(image), "--layout", layout, "-o", str(out), "--dewarp", "exact"]) == 0
+    assert digitize_main(["run", str(image), *options, "-o", str(out), "--dewarp", "exact"]) == 0
     read = json.loads((out / "frame.json").read_text())
     assert read["flattening"]["reason"] == "given" and len(read["rows"]) == len(parse_layout(layout).rows)
     settings = read["made_from"]["settings"]
