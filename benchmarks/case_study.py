@@ -41,6 +41,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from digitize.layouts import frame_layout  # noqa: E402
 from eval import score_folders  # noqa: E402
 from eval.challenge2024 import nanmean_or_nan  # noqa: E402
 from eval.clinical import summarize  # noqa: E402
@@ -79,7 +80,7 @@ def frame_sidecars(frames: Path) -> list[Path]:
 def calibration(truth: dict) -> tuple[str, ...]:
     """The digitizer options that describe the page: layout, speed, gain, duration and output rate."""
     spec = truth["page_spec"]
-    layout = spec["layout"] + (f"+{len(spec['rhythm_leads'])}" if spec["layout"] != "12x1" else "")
+    layout = frame_layout(truth)
     fs = truth["sampling_frequency"]
     leads = truth["leads"]
     duration = (max(lead["end_sample"] for lead in leads) - min(lead["start_sample"] for lead in leads)) / fs

@@ -125,7 +125,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             bar.write(f"skipped {exc}", file=sys.stderr)
             continue
         agreement = consistency(result.signals, result.row_signals)
-        write_record(out, name, signal_matrix(result.signals, result.n_samples), cal.fs)
+        matrix = signal_matrix(result.signals, result.n_samples, layout.leads)
+        write_record(out, name, matrix, cal.fs, layout.leads)
         if args.overlay:
             write_overlay(out / f"{name}{OVERLAY_SUFFIX}.jpg", result)
         write_detections(out, name, {"image": str(path), **result.detections, "consistency": agreement.as_dict(),
@@ -170,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--marks-weights", default=None,
                      help=f"marks net weights, where the calibration pulses and column separators are looked for "
                           f"(default {DEFAULT_MARKS_WEIGHTS.name} in assets; none: in the trace net's map)")
-    run.add_argument("--layout", default="3x4+1", help="3x4, 3x4+N, 6x2, 6x2+N or 12x1 (default 3x4+1)")
+    run.add_argument("--layout", default="3x4+1",
+                     help="3x4, 3x4+N, 6x2, 6x2+N or 12x1 (default 3x4+1), or the page's leads, each column's top "
+                          "to bottom, columns separated by '/' (MLII,V5 for a 2-lead Holter page)")
     run.add_argument("--fs", type=float, default=500.0, help="output sampling frequency, Hz")
     run.add_argument("--duration", type=float, default=10.0, help="seconds shown by a full-width row")
     run.add_argument("--speed", type=float, default=25.0, help="paper speed, mm/s")

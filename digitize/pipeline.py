@@ -154,6 +154,8 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
         per_col = n // len(row.leads)
         row_signals.append({})
         for c, lead in enumerate(row.leads):
+            if not lead:   # this column has no lead in this row (a lead-list layout's shorter column)
+                continue
             lo, hi = (0, n) if row.is_rhythm else (c * per_col, n if c == len(row.leads) - 1 else (c + 1) * per_col)
             row_signals[-1][lead] = np.full(n, np.nan)
             row_signals[-1][lead][lo:hi] = _hold_edges(mv[lo:hi].copy())

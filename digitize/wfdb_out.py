@@ -1,5 +1,5 @@
-"""Writing a digitized page as a WFDB record (12 standard leads, mV, NaN = not plotted), its detection JSON and, on
-request, its overlay image."""
+"""Writing a digitized page as a WFDB record (the layout's leads: the 12 standard ones for a standard page; mV, NaN =
+not plotted), its detection JSON and, on request, its overlay image."""
 
 from __future__ import annotations
 
@@ -23,20 +23,22 @@ LIMIT_MV = 32.0
 MARK = "digitized by ecg-digitize"  # a comment in each header we write: tells our records from ground truth
 
 
-def signal_matrix(signals: dict[str, np.ndarray], n_samples: int) -> np.ndarray:
-    """(n_samples, 12) mV in the standard lead order; leads not digitized are all NaN."""
-    out = np.full((n_samples, len(LEAD_NAMES)), np.nan)
-    for i, lead in enumerate(LEAD_NAMES):
+def signal_matrix(signals: dict[str, np.ndarray], n_samples: int,
+                  leads: tuple[str, ...] = LEAD_NAMES) -> np.ndarray:
+    """(n_samples, len(leads)) mV in the order of ``leads``; leads not digitized are all NaN."""
+    out = np.full((n_samples, len(leads)), np.nan)
+    for i, lead in enumerate(leads):
         if lead in signals:
             out[:, i] = np.clip(signals[lead][:n_samples], -LIMIT_MV, LIMIT_MV)
     return out
 
 
-def write_record(out_dir: Path, name: str, matrix: np.ndarray, fs: float) -> None:
-    """Write ``name.hea/.dat`` atomically (the .dat lands before its header)."""
+def write_record(out_dir: Path, name: str, matrix: np.ndarray, fs: float,
+                 leads: tuple[str, ...] = LEAD_NAMES) -> None:
+    """Write ``name.hea/.dat`` atomically (the .dat lands before its header); ``leads`` names the matrix's columns."""
     n_leads = matrix.shape[1]
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{name}.wfdb-") as tmp:
-        wfdb.wrsamp(name, fs=fs, units=["mV"] * n_leads, sig_name=list(LEAD_NAMES), p_signal=matrix,
+        wfdb.wrsamp(name, fs=fs, units=["mV"] * n_leads, sig_name=list(leads), p_signal=matrix,
                     fmt=["16"] * n_leads, adc_gain=[1.0 / RESOLUTION_MV] * n_leads, baseline=[0] * n_leads,
                     comments=[MARK], write_dir=tmp)
         for ext in (".dat", ".hea"):
