@@ -24,6 +24,9 @@ DARKEST_FRACTION = 0.003   # the darkest pixels of the well-lit paper say what c
 LIT_LEVEL = 0.7            # ... well lit: background at least this fraction of the paper level (not a scanner lid's
                            # dark strip or the blur around it, whose grey would pass for the ink's colour)
 VALUE_MARGIN = 0.2         # ink is up to this much brighter than its darkest pixels (antialiased edges)
+FOREIGN_CHROMA = 0.06      # a hand, a glove, a pen or the table: its chromaticity this far from the paper's ...
+FOREIGN_WIDTH = 0.009      # ... over a blob this wide (fraction of the image's long side: ~3 mm of a photographed page)
+FOREIGN_RIM = 0.5          # ... and the rim around it (fraction of that width) where its edge and contact shadow lie
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class ColourMaps:
     ink: np.ndarray        # probability of trace (or text) ink
     grid: np.ndarray       # darkness of every printed mark (grid lines dominate; used for pitch and skew)
     paper: np.ndarray      # True where the pixel is paper (not a border or background around the sheet)
+    foreign: np.ndarray    # True on and around something lying on the page or beside it (:func:`foreign_blobs`):
+                           # no trace there, but the grid is measured with the maps as they are
 
 
 def paper_background(rgb: np.ndarray) -> np.ndarray:
@@ -44,6 +49,26 @@ def paper_background(rgb: np.ndarray) -> np.ndarray:
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
     closed = cv2.GaussianBlur(closed.astype(np.float32), (0, 0), 4.0)
     return cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def foreign_blobs(rgb: np.ndarray) -> np.ndarray:
+    """True on and around what is neither paper nor print: a hand or glove on the page, a pen, the table beside it.
+
+    Its colour is far from the paper's (chromaticity, from the brightest fifth of the image) over a blob wider than
+    ~3 mm of a photographed page, which no trace stroke, grid line or letter is (an opening removes those); the rim
+    around it holds its outline and contact shadow, which both ink detectors take for a stroke and the tracer had
+    followed along a finger. A shadow keeps the paper's chromaticity, so the trace in it stays."""
+    img = rgb.astype(np.float32) + 1.0
+    chroma = img / img.sum(axis=2, keepdims=True)
+    level = img.mean(axis=2)
+    paper_chroma = np.median(chroma[level >= np.quantile(level, 0.8)], axis=0)
+    far = np.sqrt(np.square(chroma - paper_chroma).sum(axis=2)) > FOREIGN_CHROMA
+    h, w = level.shape
+    size = max(5, round(FOREIGN_WIDTH * max(h, w)) | 1)
+    blobs = cv2.morphologyEx(far.astype(np.uint8), cv2.MORPH_OPEN,
+                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    rim = max(3, round(FOREIGN_RIM * size) | 1)
+    return cv2.dilate(blobs, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rim, rim))) > 0
 
 
 def colour_maps(rgb: np.ndarray) -> ColourMaps:
@@ -66,7 +91,8 @@ def colour_maps(rgb: np.ndarray) -> ColourMaps:
     neutral = np.clip((chroma_lo + CHROMA_WIDTH - chroma) / CHROMA_WIDTH, 0.0, 1.0)
     ink = dark * neutral * paper
     grid = np.clip(1.0 - norm.min(axis=2), 0.0, 1.0) * paper
-    return ColourMaps(ink=ink.astype(np.float32), grid=grid.astype(np.float32), paper=paper)
+    return ColourMaps(ink=ink.astype(np.float32), grid=grid.astype(np.float32), paper=paper,
+                      foreign=foreign_blobs(rgb))
 
 
 def grid_lines(grid: np.ndarray, ink: np.ndarray) -> np.ndarray:
