@@ -27,6 +27,7 @@ VALUE_MARGIN = 0.2         # ink is up to this much brighter than its darkest pi
 FOREIGN_CHROMA = 0.06      # a hand, a glove, a pen or the table: its chromaticity this far from the paper's ...
 FOREIGN_WIDTH = 0.009      # ... over a blob this wide (fraction of the image's long side: ~3 mm of a photographed page)
 FOREIGN_RIM = 0.5          # ... and the rim around it (fraction of that width) where its edge and contact shadow lie
+MIN_BESIDE_PX = 2000       # paper pixels beside the ink enough to tell the paper's colour by
 
 
 @dataclass(frozen=True)
@@ -51,17 +52,27 @@ def paper_background(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def foreign_blobs(rgb: np.ndarray) -> np.ndarray:
+def _paper_chroma(chroma: np.ndarray, level: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """The paper's chromaticity: the brighter half of the pixels just beside the ink (the trace is printed on the
+    paper, whatever lies around the sheet), else the brightest fifth of the image."""
+    strong = ink > 0.5
+    beside = cv2.dilate(strong.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & (ink < 0.1)
+    if beside.sum() < MIN_BESIDE_PX:
+        return np.median(chroma[level >= np.quantile(level, 0.8)], axis=0)
+    return np.median(chroma[beside & (level >= np.median(level[beside]))], axis=0)
+
+
+def foreign_blobs(rgb: np.ndarray, ink: np.ndarray) -> np.ndarray:
     """True on and around what is neither paper nor print: a hand or glove on the page, a pen, the table beside it.
 
-    Its colour is far from the paper's (chromaticity, from the brightest fifth of the image) over a blob wider than
-    ~3 mm of a photographed page, which no trace stroke, grid line or letter is (an opening removes those); the rim
-    around it holds its outline and contact shadow, which both ink detectors take for a stroke and the tracer had
-    followed along a finger. A shadow keeps the paper's chromaticity, so the trace in it stays."""
+    Its colour is far from the paper's (chromaticity, read beside the ``ink``) over a blob wider than ~3 mm of a
+    photographed page, which no trace stroke, grid line or letter is (an opening removes those); the rim around it
+    holds its outline and contact shadow, which both ink detectors take for a stroke and the tracer had followed along
+    a finger. A shadow keeps the paper's chromaticity, so the trace in it stays."""
     img = rgb.astype(np.float32) + 1.0
     chroma = img / img.sum(axis=2, keepdims=True)
     level = img.mean(axis=2)
-    paper_chroma = np.median(chroma[level >= np.quantile(level, 0.8)], axis=0)
+    paper_chroma = _paper_chroma(chroma, level, ink)
     far = np.sqrt(np.square(chroma - paper_chroma).sum(axis=2)) > FOREIGN_CHROMA
     h, w = level.shape
     size = max(5, round(FOREIGN_WIDTH * max(h, w)) | 1)
@@ -92,7 +103,7 @@ def colour_maps(rgb: np.ndarray) -> ColourMaps:
     ink = dark * neutral * paper
     grid = np.clip(1.0 - norm.min(axis=2), 0.0, 1.0) * paper
     return ColourMaps(ink=ink.astype(np.float32), grid=grid.astype(np.float32), paper=paper,
-                      foreign=foreign_blobs(rgb))
+                      foreign=foreign_blobs(rgb, ink))
 
 
 def grid_lines(grid: np.ndarray, ink: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import wfdb
 
-from digitize.ink import colour_maps, foreign_blobs
+from digitize.ink import colour_maps
 from digitize.layouts import parse_layout
 from digitize.naive import digitize_naive
 from digitize.pipeline import Calibration
@@ -36,9 +36,9 @@ def page(tmp_path_factory) -> tuple[np.ndarray, wfdb.Record, dict]:
 @pytest.mark.parametrize("colour", [SKIN, GLOVE])
 def test_a_finger_and_its_outline_are_foreign_and_the_print_is_not(page, colour):
     rgb = page[0].copy()
-    assert not foreign_blobs(rgb).any()          # grid, traces, labels and text are all print
+    assert not colour_maps(rgb).foreign.any()    # grid, traces, labels and text are all print
     finger(rgb, (700, 700), (260, 45), colour)
-    found = foreign_blobs(rgb)
+    found = colour_maps(rgb).foreign
     inside = np.zeros(rgb.shape[:2], np.uint8)
     cv2.ellipse(inside, (700, 700), (262, 47), 0, 0, 360, 1, -1)
     assert found[inside > 0].mean() > 0.99       # the finger with its outline
@@ -50,7 +50,18 @@ def test_a_shadow_on_the_page_is_not_foreign(page):
     """A shadow darkens the paper and the trace in it alike: the page's own colour, so its trace stays."""
     rgb = page[0].astype(np.float32)
     rgb[400:1100, 300:1200] *= 0.45
-    assert not foreign_blobs(rgb.astype(np.uint8)).any()
+    assert not colour_maps(rgb.astype(np.uint8)).foreign.any()
+
+
+def test_a_tinted_page_in_a_wide_white_margin_is_paper(page):
+    """The paper's colour is read beside the trace, not from the brightest part of the image: a yellowed page
+    scanned in the middle of a white bed is the paper, and the bed around it is what is foreign."""
+    tinted = (page[0].astype(np.float32) * np.array([0.97, 0.86, 0.62])).astype(np.uint8)
+    h, w = tinted.shape[:2]
+    bed = np.full((2 * h, 2 * w, 3), 250, np.uint8)
+    bed[h // 2: h // 2 + h, w // 2: w // 2 + w] = tinted
+    found = colour_maps(bed).foreign
+    assert found[h // 2 + 20: h // 2 + h - 20, w // 2 + 20: w // 2 + w - 20].mean() < 0.001
 
 
 def test_the_naive_digitizer_does_not_trace_a_finger_s_outline(page):
