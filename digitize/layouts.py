@@ -14,7 +14,8 @@ from simulator.layout import DEFAULT_RHYTHM, STANDARD_3X4, STANDARD_6X2, STANDAR
 
 LEAD_NAMES = STANDARD_12
 BASE_LAYOUTS = {"3x4": STANDARD_3X4, "6x2": STANDARD_6X2, "12x1": (STANDARD_12,)}
-LEAD_NAME = re.compile(r"[A-Za-z0-9_\-]{1,16}")   # what a WFDB header takes as a signal name (no spaces)
+LEAD_NAME = re.compile(r"[^\x00-\x1f\x7f-\x9f,/]{1,64}")   # a WFDB signal name (no control characters) that
+                                                         # is not cut by the list's separators
 MAX_LEADS = 64
 STANDARD_FORM = re.compile(r"\s*\d+\s*x\s*\d+\s*")  # what is meant as a standard layout's name (3x4, 3x5 …)
 STANDARD_NAMES = "3x4, 3x4+N, 6x2, 6x2+N with N 0-3, 12x1"
@@ -51,7 +52,8 @@ def _lead_columns(text: str) -> PageLayoutSpec:
     bad = next((name for name in names if not LEAD_NAME.fullmatch(name)), None)
     if bad is not None:
         raise InputError(f"--layout: {text!r} is neither {STANDARD_NAMES} nor the page's leads ({bad!r} is not a "
-                         "lead name: letters, digits, _ and -, at most 16; columns separated by '/', e.g. MLII,V5)")
+                         "lead name: 1-64 characters, no control characters; leads separated by ',', columns by "
+                         "'/', e.g. MLII,V5)")
     seen = [name.lower() for name in names]
     twice = next((name for k, name in enumerate(names) if seen.index(name.lower()) != k), None)
     if twice is not None:
@@ -92,5 +94,7 @@ def frame_layout(truth: dict) -> str:
         return f"{spec['layout']}+{len(spec['rhythm_leads'])}"
     columns: dict[int, list[tuple[int, str]]] = {}
     for lead in truth["leads"]:
+        if not LEAD_NAME.fullmatch(lead["lead_name"].strip()):
+            raise InputError(f"lead {lead['lead_name']!r} cannot be named in a --layout (it holds ',' or '/')")
         columns.setdefault(int(lead["column"]), []).append((int(lead["row"]), lead["lead_name"]))
     return "/".join(",".join(name for _, name in sorted(columns[c])) for c in sorted(columns))

@@ -36,6 +36,7 @@ def auto_page(out: Path, names: tuple[str, ...]) -> dict:
 
 @pytest.mark.parametrize(("text", "name", "rows", "leads"), [
     ("MLII,V5", "MLII,V5", [("MLII",), ("V5",)], ("MLII", "V5")),
+    ("ECG 1,Resp (sum)", "ECG 1,Resp (sum)", [("ECG 1",), ("Resp (sum)",)], ("ECG 1", "Resp (sum)")),
     ("II", "II", [("II",)], ("II",)),
     (" I, II ,III/aVR,aVL ", "I,II,III/aVR,aVL", [("I", "aVR"), ("II", "aVL"), ("III", "")],
      ("I", "II", "III", "aVR", "aVL")),
@@ -56,7 +57,7 @@ def test_standard_layouts_keep_the_12_leads():
     ("3x5", "unknown layout '3x5'"),
     ("3x4+4", "unknown layout '3x4+4'"),
     ("MLII,,V5", "'' is not a lead name"),
-    ("lead one", "'lead one' is not a lead name"),
+    ("MLII,V\x075", "'V\\x075' is not a lead name"),
     ("MLII,mlii", "lead 'mlii' is listed twice"),
 ])
 def test_a_bad_layout_is_named(text, says):
