@@ -41,7 +41,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from digitize.layouts import frame_layout  # noqa: E402
+from digitize.layouts import frame_calibration  # noqa: E402
 from eval import score_folders  # noqa: E402
 from eval.challenge2024 import nanmean_or_nan  # noqa: E402
 from eval.clinical import summarize  # noqa: E402
@@ -79,13 +79,9 @@ def frame_sidecars(frames: Path) -> list[Path]:
 
 def calibration(truth: dict) -> tuple[str, ...]:
     """The digitizer options that describe the page: layout, speed, gain, duration and output rate."""
-    spec = truth["page_spec"]
-    layout = frame_layout(truth)
-    fs = truth["sampling_frequency"]
-    leads = truth["leads"]
-    duration = (max(lead["end_sample"] for lead in leads) - min(lead["start_sample"] for lead in leads)) / fs
-    return ("--layout", layout, "--speed", f"{spec['speed_mm_s']:g}", "--gain", f"{spec['gain_mm_mv']:g}",
-            "--duration", f"{duration:g}", "--fs", f"{fs:g}")
+    page = frame_calibration(truth)
+    return ("--layout", str(page["layout"]), *(x for key in ("speed", "gain", "duration", "fs")
+                                               for x in (f"--{key}", f"{page[key]:g}")))
 
 
 def run_digitizer(method: str, images: list[Path], out_dir: Path, options: tuple[str, ...]) -> list[str]:

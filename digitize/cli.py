@@ -21,6 +21,8 @@ from simulator.errors import InputError, run_command
 
 if TYPE_CHECKING:
     from .dewarp import GivenMaps
+    from .layouts import PageLayoutSpec
+    from .pipeline import Calibration
 
 MAX_FS_HZ = 20_000.0  # output records hold fs × duration samples a lead: 1e9 Hz asked numpy for 75 GB
 MAX_DURATION_S = 600.0
@@ -31,7 +33,7 @@ DEFAULT_MARKS_WEIGHTS = DEFAULT_WEIGHTS.with_name("digitizer_unet_marks.pt")
 def _digitizer(args: argparse.Namespace) -> tuple[Callable, dict]:
     """The digitizing function the options ask for, and the settings that shape its output (for ``made_from``)."""
     settings = {"method": args.method, "layout": args.layout, "fs": args.fs, "duration": args.duration,
-                "speed": args.speed, "gain": args.gain, "dewarp": args.dewarp,
+                "speed": args.speed, "gain": args.gain, "dewarp": args.dewarp, "from_sidecar": args.from_sidecar,
                 **({"overlay": True} if args.overlay else {})}  # a rerun asking for overlays redoes the images
     if args.method == "naive":
         from .naive import digitize_naive
@@ -48,12 +50,30 @@ def _digitizer(args: argparse.Namespace) -> tuple[Callable, dict]:
     return partial(digitizer.digitize, view=args.overlay), settings
 
 
-def frame_sidecar(image: Path) -> Path:
-    """``--dewarp exact``: the JSON sidecar beside a rendered frame's image, which holds its scene."""
+def frame_sidecar(image: Path, option: str = "--dewarp exact") -> Path:
+    """The JSON sidecar beside one of our frames' image (its page, and its scene when photographed), which
+    ``option`` reads."""
     sidecar = image.with_suffix(".json")
     if not sidecar.is_file():
-        raise InputError(f"--dewarp exact: {image.name} has no frame sidecar {sidecar.name} beside it")
+        raise InputError(f"{option}: {image.name} has no frame sidecar {sidecar.name} beside it")
     return sidecar
+
+
+def sidecar_page(image: Path, fs: float) -> tuple[PageLayoutSpec, Calibration]:
+    """``--from-sidecar``: the layout and calibration one of our frames was printed with (``fs``: the output's)."""
+    import json
+
+    from .layouts import frame_calibration, parse_layout
+    from .pipeline import Calibration
+
+    sidecar = frame_sidecar(image, "--from-sidecar")
+    try:
+        page = frame_calibration(json.loads(sidecar.read_text()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"--from-sidecar: {sidecar.name} is not a frame sidecar ({exc!r})") from None
+    return parse_layout(str(page["layout"])), Calibration(fs=fs, duration_s=float(page["duration"]),
+                                                          speed_mm_s=float(page["speed"]),
+                                                          gain_mm_mv=float(page["gain"]))
 
 
 def frame_geometry(image: Path, shape: tuple[int, ...]) -> GivenMaps:
@@ -111,11 +131,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         name = record_name(path)
         try:
             exact = args.dewarp == "exact"
-            source = made_from(path, {**settings, **({"sidecar_sha256": sha256_file(frame_sidecar(path))}
-                                                     if exact else {})})
+            reads_sidecar = exact or args.from_sidecar
+            option = "--from-sidecar" if args.from_sidecar else "--dewarp exact"
+            source = made_from(path, {**settings, **({"sidecar_sha256": sha256_file(frame_sidecar(path, option))}
+                                                     if reads_sidecar else {})})
             if already_done(out, name, source):  # a rerun finishes an interrupted batch
                 done += 1
                 continue
+            if args.from_sidecar:
+                layout, cal = sidecar_page(path, args.fs)
             rgb = read_rgb(path)
             result = digitize(rgb, layout, cal, dewarp=frame_geometry(path, rgb.shape) if exact else args.dewarp)
         except (InputError, OSError) as exc:  # one unreadable image in a batch is skipped, as generate does
@@ -174,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--layout", default="3x4+1",
                      help="3x4, 3x4+N, 6x2, 6x2+N or 12x1 (default 3x4+1), or the page's leads, each column's top "
                           "to bottom, columns separated by '/' (MLII,V5 for a 2-lead Holter page)")
+    run.add_argument("--from-sidecar", action="store_true",
+                     help="take each image's layout, speed, gain and duration from the JSON sidecar beside it (frames "
+                          "simulator made; --layout, --speed, --gain and --duration are then not used)")
     run.add_argument("--fs", type=float, default=500.0, help="output sampling frequency, Hz")
     run.add_argument("--duration", type=float, default=10.0, help="seconds shown by a full-width row")
     run.add_argument("--speed", type=float, default=25.0, help="paper speed, mm/s")

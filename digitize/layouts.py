@@ -98,3 +98,13 @@ def frame_layout(truth: dict) -> str:
             raise InputError(f"lead {lead['lead_name']!r} cannot be named in a --layout (it holds ',' or '/')")
         columns.setdefault(int(lead["column"]), []).append((int(lead["row"]), lead["lead_name"]))
     return "/".join(",".join(name for _, name in sorted(columns[c])) for c in sorted(columns))
+
+
+def frame_calibration(truth: dict) -> dict[str, str | float]:
+    """How one of our frames was printed, from its JSON sidecar, as the ``run`` options that describe it: layout,
+    speed, gain, duration and the record's sampling rate."""
+    spec, leads = truth["page_spec"], truth["leads"]
+    fs = float(truth["sampling_frequency"])
+    duration = (max(lead["end_sample"] for lead in leads) - min(lead["start_sample"] for lead in leads)) / fs
+    return {"layout": frame_layout(truth), "speed": float(spec["speed_mm_s"]), "gain": float(spec["gain_mm_mv"]),
+            "duration": duration, "fs": fs}

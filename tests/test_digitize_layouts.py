@@ -17,7 +17,7 @@ from simulator.frame import render_frame, write_frame
 from simulator.layout import PageSpec
 from simulator.records import Record
 from simulator.scene import Scene
-from tests.test_digitize import FS, beat_record, snr_db
+from tests.test_digitize import FS, beat_record, snr_db, write_page
 
 
 def leads_record(names: tuple[str, ...]) -> Record:
@@ -110,3 +110,30 @@ def test_frame_layout_names_a_standard_page():
     assert frame_layout({"page_spec": {"layout": "3x4", "rhythm_leads": ["II"]}}) == "3x4+1"
     assert frame_layout({"page_spec": {"layout": "6x2", "rhythm_leads": []}}) == "6x2+0"
     assert frame_layout({"page_spec": {"layout": "12x1", "rhythm_leads": []}}) == "12x1"
+
+
+def test_from_sidecar_reads_each_frame_as_it_was_printed(tmp_path, capsys):
+    """A folder of frames in different layouts (what ``generate`` makes from the bundled records), digitized in one
+    run: each image's layout, speed, gain and duration come from its sidecar, so each record holds its own leads."""
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    auto_page(frames, ("MLII", "V5"))
+    (frames / "page.png").rename(frames / "holter.png")
+    (frames / "page.json").rename(frames / "holter.json")
+    write_page(frames, name="standard", speed_mm_s=50.0)   # 4 s on the page
+    for stem in ("page", "standard"):     # the ground truth records stay apart from the images
+        for ext in (".hea", ".dat"):
+            if (frames / f"{stem}{ext}").exists():
+                (frames / f"{stem}{ext}").rename(tmp_path / f"{stem}{ext}")
+    out = tmp_path / "out"
+    assert main(["run", str(frames), "--output", str(out), "--method", "naive", "--from-sidecar"]) == 0
+    holter, standard = wfdb.rdrecord(str(out / "holter")), wfdb.rdrecord(str(out / "standard"))
+    truth = wfdb.rdrecord(str(tmp_path / "standard"))
+    assert holter.sig_name == ["MLII", "V5"] and holter.sig_len == 5000             # 10 s at 500 Hz
+    assert len(standard.sig_name) == 12 and standard.sig_len == truth.sig_len == 2000   # 4 s, read at 50 mm/s
+    assert snr_db(truth.p_signal, standard.p_signal) > 12.0
+    capsys.readouterr()
+    (frames / "standard.json").unlink()
+    assert main(["run", str(frames / "standard.png"), "--output", str(tmp_path / "o2"), "--from-sidecar"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: --from-sidecar: standard.png has no frame sidecar standard.json beside it"]
