@@ -91,11 +91,8 @@ class UnetDigitizer:
         ink = predict_trace(self.model, rgb, self.tile)
         mark_ink = None if self.marks_model is None else predict_trace(self.marks_model, rgb, self.tile)
         maps = colour_maps(rgb)
-        for found in (ink, mark_ink):   # a finger's outline is no trace, nor a pulse
-            if found is not None:
-                found[maps.foreign] = 0.0
         # the page is flattened from the grid as the naive digitizer sees it, so both flatten a photo alike
         result = digitize_maps(ink, maps.grid, layout, cal, dewarp, grid_ink=maps.ink, rgb=rgb if view else None,
-                               mark_ink=mark_ink)
+                               mark_ink=mark_ink, foreign=maps.foreign)
         result.detections["method"] = "unet"
         return result

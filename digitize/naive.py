@@ -15,7 +15,6 @@ def digitize_naive(rgb: np.ndarray, layout: PageLayoutSpec, cal: Calibration,
     """Signals of an RGB page image, ink found by colour alone (``dewarp``, ``view``: see :func:`digitize_maps`;
     ``view`` keeps the image as it was read)."""
     maps = colour_maps(rgb)
-    traced = np.where(maps.foreign, 0.0, maps.ink).astype(np.float32)   # a finger's outline is no trace
-    result = digitize_maps(traced, maps.grid, layout, cal, dewarp, grid_ink=maps.ink, rgb=rgb if view else None)
+    result = digitize_maps(maps.ink, maps.grid, layout, cal, dewarp, rgb=rgb if view else None, foreign=maps.foreign)
     result.detections["method"] = "naive"
     return result

@@ -88,7 +88,7 @@ class Digitized:
 
 def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal: Calibration,
                   dewarp: str | GivenMaps = "auto", grid_ink: np.ndarray | None = None, rgb: np.ndarray | None = None,
-                  mark_ink: np.ndarray | None = None) -> Digitized:
+                  mark_ink: np.ndarray | None = None, foreign: np.ndarray | None = None) -> Digitized:
     """Signals of a page from its ink probability and grid darkness maps (both (H, W) in [0, 1]). ``dewarp``:
     flatten a bent page from its grid first (``auto``: when it is bent; ``always``; ``never``; or with
     :class:`~.dewarp.GivenMaps` made elsewhere). The grid is
@@ -96,8 +96,12 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     (``rgb``), the result's ``view`` is that photo flattened and deskewed as the maps were. ``mark_ink``: the
     calibration pulses and column separators when ``ink`` leaves them out (the U-Net's maps); the time span and the
     pulses' baselines are then found in both maps together, the traces in ``ink`` alone, where a dotted separator
-    through the trace cannot lead the tracer off."""
+    through the trace cannot lead the tracer off. ``foreign`` (:func:`~.ink.foreign_blobs`): where neither map holds
+    ink, a hand's or a pen's outline that both detectors see as strokes; the grid is measured as the image shows it."""
     lines = grid_lines(grid, ink if grid_ink is None else grid_ink)
+    if foreign is not None:
+        ink = np.where(foreign, 0.0, ink).astype(np.float32)
+        mark_ink = None if mark_ink is None else np.where(foreign, 0.0, mark_ink).astype(np.float32)
     ink, lines, grid, shown, flattening = flatten(ink, lines, grid, dewarp)
     shown = np.ones(ink.shape, np.float32) if shown is None else shown.astype(np.float32)
     rotation, pitch, grid_from = measure_grid(ink, lines, grid)
