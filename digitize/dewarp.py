@@ -6,8 +6,9 @@ rows at one scale. The grid is a ruler printed everywhere on the page, so it say
 1. **Scale.** The grid's pitch in overlapping image quarters (less smeared by perspective than the whole image); the
    image is then worked on at a scale where 5 mm is about 14 px.
 2. **The 5 mm lattice, tile by tile.** A window's autocorrelation peaks at the image displacement of one 5 mm step
-   along the page's x and y. The peaks are picked in a cone about the image axes, then again near a robust smooth of
-   that field, so a weak tile takes its true peak rather than a 4 or 6 mm one.
+   along the page's x and y. The peaks are picked in a cone about the image axes, the pair reduced so that neither
+   is a diagonal of the grid's cells, then picked again near a robust smooth of that field, so a weak tile takes its
+   true peak rather than a 4 or 6 mm one.
 3. **Page coordinates.** Page x and y (mm) are the least-squares fields whose gradients are the inverse of those
    displacement pairs where tiles are reliable, continued straight (zero second difference) where they are not:
    text, shadows, hands, the table. They are then locked to the ruled lines: the grid demodulated by the field's own
@@ -45,8 +46,10 @@ CONE_DEG = 40.0         # a lattice step along page x lies within this of the im
 STEP_RANGE = (0.6, 1.6)  # ... and is this many working 5 mm steps long (the scale estimate is within ~15 %)
 AGREE = 0.08            # a tile is reliable when its steps are within this fraction of the smoothed field's
 STRAIGHT_WEIGHT = 0.05  # weight of "continue straight" against a reliable tile's gradient in the integration
-OFF_SCALE = 0.15        # a tile's step this far from the page's median length, and ...
-OFF_SCALE_MADS = 4.0    # ... this many (robust) deviations of the page's steps, is not the 5 mm lattice's
+OFF_SCALE = 0.15        # a tile's step this far from its axis's median length, and ...
+OFF_SCALE_MADS = 4.0    # ... this many (robust) deviations of that axis's steps, is not the 5 mm lattice's
+GRID_FALLBACK = 0.5     # below this fraction of reliable tiles on the grid lines, the whole grid map is tried ...
+FALLBACK_GAIN = 1.5     # ... and used when this many times as much of it is reliable
 MIN_RELIABLE = 0.25     # below this fraction of reliable tiles on the paper, the grid cannot be trusted: no flattening
 MIN_RELIABLE_TILES = 12  # ... nor with fewer reliable tiles than this (too few for an affine fit to mean anything)
 BENT_MM = 1.0           # flatten when an affine map misplaces some reliable tiles (95th percentile) by more than this
@@ -89,6 +92,11 @@ class PageCoordinates:
     on_paper: np.ndarray    # (ny, nx) bool: paper with some grid around the tile's centre
     scale: float            # working px per full-resolution px
     px_per_mm: float        # full-resolution px per mm (grid.regional_pitch)
+
+    @property
+    def reliable_fraction(self) -> float:
+        """The share of the paper's tiles whose steps were measured reliably."""
+        return float(self.reliable.sum() / max(1, self.on_paper.sum()))
 
     def tile_centres(self) -> tuple[np.ndarray, np.ndarray]:
         """Full-resolution (x, y) of the tile centres, each (ny, nx)."""
@@ -176,20 +184,56 @@ def _peaks(acfs: np.ndarray, r: int, step_px: float, axis: int, guide: np.ndarra
     return np.stack([vy, vx], -1).reshape(ny, nx, 2), contrast.reshape(ny, nx)
 
 
+def _acf_at(acfs: np.ndarray, r: int, vec: np.ndarray) -> np.ndarray:
+    """Per tile the autocorrelation's highest value within a lag of ``vec`` (ny, nx, 2: dy, dx)."""
+    ny, nx, s, _ = acfs.shape
+    iy, ix = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+    cy, cx = np.round(vec[..., 0]).astype(int) + r, np.round(vec[..., 1]).astype(int) + r
+    return np.max([acfs[iy, ix, np.clip(cy + dy, 0, s - 1), np.clip(cx + dx, 0, s - 1)]
+                   for dy in (-1, 0, 1) for dx in (-1, 0, 1)], axis=0)
+
+
+def _reduce_basis(along_x: np.ndarray, along_y: np.ndarray, acfs: np.ndarray, r: int,
+                  step_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per tile, the two picked 5 mm steps made the shortest pair spanning the same lattice (Lagrange reduction).
+
+    A grid of lines correlates as well at a diagonal step (one cell along x and one along y) as at a side's: its
+    autocorrelation is the sum of the horizontal and the vertical lines' own, each of which peaks at any multiple of
+    its spacing whatever the other coordinate. Seen at a slant, the diagonal enters the cone about an image axis and
+    whole regions of a tile field picked it consistently, so they passed as reliable: the page came out sheared (a
+    close-up photo) or torn where two regions met. A step is replaced by itself less a whole multiple of the other
+    where that is clearly shorter and the autocorrelation peaks there as well."""
+    a, b = along_x.copy(), along_y.copy()
+    for _ in range(2):
+        for p, q in ((b, a), (a, b)):     # reduce p by q, in place
+            k = np.round((p * q).sum(-1) / np.maximum((q * q).sum(-1), 1e-9))
+            cand = p - k[..., None] * q
+            length, new_length = np.linalg.norm(p, axis=-1), np.linalg.norm(cand, axis=-1)
+            better = ((k != 0) & (new_length < 0.85 * length) & (new_length >= STEP_RANGE[0] * step_px)
+                      & (_acf_at(acfs, r, cand) >= 0.7 * _acf_at(acfs, r, p)))
+            p[better] = cand[better]
+    return a, b
+
+
 def _drop_off_scale(vecs: list[np.ndarray], weights: list[np.ndarray]) -> list[np.ndarray]:
     """The weights with the tiles whose step is an outlier among the page's set to 0: a step length more than
-    OFF_SCALE of the median away from it, and more than OFF_SCALE_MADS median absolute deviations, over both axes'
-    steps (the grid is square). On a scan under ~4 px/mm the 1 mm lines alias into a beat whose period is near a
-    whole number of px (6 or 7 mm at 72 dpi), which a region's tiles can lock onto together, agreeing with each
-    other; a flat page's true steps are all within a few % of one length, so those stand out. A tilted or crumpled
-    page's steps spread smoothly and widely: none do."""
-    lengths = [np.linalg.norm(v, axis=-1) for v in vecs]
-    pooled = np.concatenate([length[w > 0] for length, w in zip(lengths, weights)])
-    if not pooled.size:
-        return weights
-    median = float(np.median(pooled))
-    limit = max(OFF_SCALE * median, OFF_SCALE_MADS * 1.4826 * float(np.median(np.abs(pooled - median))))
-    return [np.where(np.abs(length - median) > limit, 0.0, w) for length, w in zip(lengths, weights)]
+    OFF_SCALE of its axis's median away from it, and more than OFF_SCALE_MADS median absolute deviations. On a scan
+    under ~4 px/mm the 1 mm lines alias into a beat whose period is near a whole number of px (6 or 7 mm at 72 dpi),
+    which a region's tiles can lock onto together, agreeing with each other; a flat page's true steps are all within
+    a few % of one length, so those stand out. A tilted or crumpled page's steps spread smoothly and widely: none do.
+    Each axis is judged on its own: a page photographed at a slant is foreshortened along one axis, and pooled, the
+    steps along the other (over 15 % longer from a tilt of ~32°) were all dropped and the page left unflattened."""
+    out = []
+    for vec, weight in zip(vecs, weights):
+        length = np.linalg.norm(vec, axis=-1)
+        kept = length[weight > 0]
+        if not kept.size:
+            out.append(weight)
+            continue
+        median = float(np.median(kept))
+        limit = max(OFF_SCALE * median, OFF_SCALE_MADS * 1.4826 * float(np.median(np.abs(kept - median))))
+        out.append(np.where(np.abs(length - median) > limit, 0.0, weight))
+    return out
 
 
 def _smooth(vec: np.ndarray, weight: np.ndarray, sigma: float, rounds: int) -> tuple[np.ndarray, np.ndarray]:
@@ -259,9 +303,10 @@ def page_coordinates(grid: np.ndarray) -> PageCoordinates | None:
     step_px = MAJOR_MM * px_per_mm * scale
     # blurred so the 1 mm lines (~2.8 px here) fade to an even tone and only the 5 mm lattice correlates
     acfs, r = _tile_acfs(cv2.GaussianBlur(small, (0, 0), MINOR_BLUR_PX), step_px)
+    firsts = [_peaks(acfs, r, step_px, axis) for axis in (1, 0)]   # page x, then page y
+    reduced = _reduce_basis(firsts[0][0], firsts[1][0], acfs, r, step_px)
     vecs, fields, weights = [], [], []
-    for axis in (1, 0):   # page x, then page y
-        first, contrast = _peaks(acfs, r, step_px, axis)
+    for axis, first, (_, contrast) in zip((1, 0), reduced, firsts):
         guide, _ = _smooth(first, contrast, sigma=3.0, rounds=3)
         vec, contrast = _peaks(acfs, r, step_px, axis, guide)
         field, weight = _smooth(vec, contrast, sigma=1.5, rounds=2)
@@ -408,20 +453,36 @@ class GivenMaps:
     px_per_mm: float
 
 
+def measure_page(lines: np.ndarray, grid: np.ndarray) -> PageCoordinates | None:
+    """Page coordinates measured on the grid lines (the grid with the ink taken out) or, where those leave under
+    GRID_FALLBACK of the paper reliable, on the whole grid map when FALLBACK_GAIN times as much of that is reliable.
+    A black-and-white or heavy grey grid is as dark as the trace, so most of its lines go out with the ink, and the
+    page was continued straight from the few tiles left (a crumpled photo: not flattened; a tilted one, 5.4 mm off
+    at the 90th percentile). The traces in the whole map can mislead it too (a tile field locked a cell off between
+    two rows), so it must follow clearly more of the page to be taken."""
+    coords = page_coordinates(lines)
+    if coords is not None and coords.reliable_fraction >= GRID_FALLBACK:
+        return coords
+    whole = page_coordinates(grid)
+    if whole is None or (coords is not None and whole.reliable_fraction < FALLBACK_GAIN * coords.reliable_fraction):
+        return coords
+    return whole
+
+
 def flatten(ink: np.ndarray, lines: np.ndarray, grid: np.ndarray, mode: str | GivenMaps = "auto") -> FlatPage:
     """The ink, grid-line and grid maps resampled onto the flat page when it is bent (``auto``) or always
     (``always``); ``never`` returns them as they are, and :class:`GivenMaps` resamples them with those maps. The
     page is measured on ``lines``, the grid with the ink taken out (:func:`~.ink.grid_lines`), so that a trace
-    crossing the grid does not pass for a line."""
+    crossing the grid does not pass for a line, or on ``grid`` where that follows clearly more (:func:`measure_page`)."""
     if isinstance(mode, GivenMaps):
         return _resampled(ink, lines, grid, mode.map_x, mode.map_y, Flattening(
             True, "given", 1.0, 0.0, mode.px_per_mm, (mode.map_x, mode.map_y)))
     if mode == "never":
         return FlatPage(ink, lines, grid, None, Flattening(False, "not asked", 0.0, 0.0, 0.0))
-    coords = page_coordinates(lines)
+    coords = measure_page(lines, grid)
     if coords is None:
         return FlatPage(ink, lines, grid, None, Flattening(False, "no grid", 0.0, 0.0, 0.0))
-    reliable = float(coords.reliable.sum() / max(1, coords.on_paper.sum()))
+    reliable = coords.reliable_fraction
     if reliable < MIN_RELIABLE or coords.reliable.sum() < MIN_RELIABLE_TILES:
         return FlatPage(ink, lines, grid, None, Flattening(False, "grid too faint to follow", reliable, 0.0,
                                                            coords.px_per_mm))
