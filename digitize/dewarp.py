@@ -473,7 +473,8 @@ def flatten(ink: np.ndarray, lines: np.ndarray, grid: np.ndarray, mode: str | Gi
     """The ink, grid-line and grid maps resampled onto the flat page when it is bent (``auto``) or always
     (``always``); ``never`` returns them as they are, and :class:`GivenMaps` resamples them with those maps. The
     page is measured on ``lines``, the grid with the ink taken out (:func:`~.ink.grid_lines`), so that a trace
-    crossing the grid does not pass for a line, or on ``grid`` where that follows clearly more (:func:`measure_page`)."""
+    crossing the grid does not pass for a line, or on ``grid`` where that follows clearly more
+    (:func:`measure_page`)."""
     if isinstance(mode, GivenMaps):
         return _resampled(ink, lines, grid, mode.map_x, mode.map_y, Flattening(
             True, "given", 1.0, 0.0, mode.px_per_mm, (mode.map_x, mode.map_y)))
