@@ -122,7 +122,7 @@ def digitize_maps(ink: np.ndarray, grid: np.ndarray, layout: PageLayoutSpec, cal
     mask = ink > INK_THRESHOLD
     h = ink.shape[0]
     on_grid = on_grid_rows(marks, pitch.px_per_mm_x)
-    centres = find_rows(mask, len(layout.rows), pitch.px_per_mm_y, on_grid)
+    centres = find_rows(mask, len(layout.rows), pitch.px_per_mm_y, on_grid, shown.mean(axis=1))
     bands = row_bands(centres, h)
     span_px = cal.duration_s * cal.speed_mm_s * pitch.px_per_mm_x
     n = int(round(cal.duration_s * cal.fs))

@@ -21,6 +21,9 @@ PERIOD_SCALES = (0.9, 0.95, 1.0, 1.05, 1.1)  # drifts; its local period may be o
 OFF_PERIOD_MM = 3.7     # a period no grid has: what the same measure gives without a grid
 CLEAR_GRID = 2.5        # the page shows a grid where its strips are this much more periodic at 5 mm than at 3.7 ...
 ON_GRID = 0.3           # ... and a strip is on the grid when it is at least this share as periodic as most strips
+WEAK_ROW = 0.25         # a row scoring under this share of the strong rows' score is not taken as found ...
+EVEN_ROWS = 0.2         # ... when the others are evenly spaced to this share of their spacing, and is moved to
+CLEARLY_CROPPED = 0.25  # ... the end of them the picture shows less by this share of the pixel row
 OFF_GRID_WEIGHT = 0.5   # a height off the grid counts this much: a header line loses to a row 30 % shorter, and a
                         # real row where the grid fails to show (blur, glare) still beats a stray mark
 
@@ -60,9 +63,12 @@ def on_grid_rows(marks: np.ndarray, px_per_mm: float) -> np.ndarray | None:
     return on >= ON_GRID * typical
 
 
-def find_rows(ink: np.ndarray, n_rows: int, px_per_mm: float, on_grid: np.ndarray | None = None) -> np.ndarray:
+def find_rows(ink: np.ndarray, n_rows: int, px_per_mm: float, on_grid: np.ndarray | None = None,
+              shown: np.ndarray | None = None) -> np.ndarray:
     """(n_rows,) y centres of the rows, top to bottom: the heights where ink spreads over most of the width, those
-    off the grid (where ``on_grid``, (H,) bool, says so) counting half.
+    off the grid (where ``on_grid``, (H,) bool, says so) counting half. A row the picture does not show (``shown``,
+    (H,): the share of each pixel row that shows the page) is placed where the printed rows' spacing puts it, which
+    may be outside the image (:func:`_complete_rows`).
 
     Counting covered 5 mm columns (not ink pixels) makes a long trace beat a dense line of text.
     """
@@ -83,16 +89,51 @@ def find_rows(ink: np.ndarray, n_rows: int, px_per_mm: float, on_grid: np.ndarra
             picked.append(int(y))
     if len(picked) < n_rows:  # too few ink rows: spread the rest evenly (their leads come out flat)
         picked += list(np.linspace(0.1 * h, 0.9 * h, n_rows - len(picked)).astype(int))
-    return np.sort(np.array(picked, dtype=np.float64))
+    centres = np.sort(np.array(picked, dtype=np.float64))
+    return _complete_rows(centres, score, np.ones(h) if shown is None else shown)
+
+
+def _complete_rows(centres: np.ndarray, score: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """The rows with each weak one (under WEAK_ROW of the strong rows' score) moved to where the strong rows'
+    spacing continues them, above the first or below the last, when the strong rows are evenly spaced and the weak
+    one is not there already. A photo that crops the page's last row still shows the others, and the row finder,
+    asked for the layout's number, took a stray mark above the first (the paper's edge, a header line) for a row:
+    every row's leads were then read from the row above theirs. Of the two places, the one the picture shows clearly
+    less (outside the image: not at all); where it does not tell them apart (both outside an image that was not
+    flattened), the weak row stays. Rows out of the picture read as NaN."""
+    h = len(score)
+    at = lambda y: float(score[int(np.clip(y, 0, h - 1))]) if 0 <= y < h else 0.0  # noqa: E731
+    values = np.array([at(y) for y in centres])
+    top_half = np.sort(values)[len(values) // 2:]
+    strong = values >= WEAK_ROW * float(np.median(top_half)) if top_half.size else np.ones(len(values), bool)
+    kept = centres[strong]
+    if strong.all() or kept.size < 2:
+        return centres
+    spacing = float(np.median(np.diff(kept)))
+    if spacing <= 0 or np.any(np.abs(np.diff(kept) / spacing - 1.0) > EVEN_ROWS):
+        return centres
+    seen = lambda y: float(shown[int(y)]) if 0 <= y < h else 0.0  # noqa: E731
+    rows = list(kept)
+    for y in centres[~strong]:
+        above, below = rows[0] - spacing, rows[-1] + spacing
+        on_spacing = min(abs(y - above), abs(y - below)) <= EVEN_ROWS * spacing   # already where a row goes
+        if on_spacing or abs(seen(above) - seen(below)) < CLEARLY_CROPPED:
+            rows.append(float(y))
+        else:
+            rows.append(above if seen(above) < seen(below) else below)
+        rows.sort()
+    return np.array(rows, dtype=np.float64)
 
 
 def row_bands(centres: np.ndarray, height: int) -> list[tuple[int, int]]:
-    """(top, bottom) pixel band of each row: half-way to the neighbouring rows."""
+    """(top, bottom) pixel band of each row: half-way to the neighbouring rows; empty for a row outside the
+    image."""
     mids = (centres[1:] + centres[:-1]) / 2.0
     spacing = float(np.median(np.diff(centres))) if len(centres) > 1 else height / 2.0
     tops = np.concatenate([[centres[0] - spacing / 2.0], mids])
     bottoms = np.concatenate([mids, [centres[-1] + spacing / 2.0]])
-    return [(max(0, int(t)), min(height, int(np.ceil(b)))) for t, b in zip(tops, bottoms)]
+    bands = [(max(0, int(t)), min(height, int(np.ceil(b)))) for t, b in zip(tops, bottoms)]
+    return [(min(t, height), max(b, min(t, height))) for t, b in bands]
 
 
 def _stretches(rows: np.ndarray, px_per_mm: float) -> list[tuple[int, int, int, bool]]:
