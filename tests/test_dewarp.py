@@ -44,6 +44,17 @@ def challenge_snr(truth: np.ndarray, signals: dict[str, np.ndarray]) -> float:
     return float(np.mean([score_lead(lead, truth[:, j], signals[lead], FS).snr for j, lead in enumerate(LEAD_NAMES)]))
 
 
+def page_error_mm(coords, shape: tuple[int, ...], page_px) -> np.ndarray:
+    """Distances (mm) between where ``coords`` puts points of the grid's area (every 9 px of an image of ``shape``)
+    on the page and where they are: ``page_px(x, y)`` gives their true page px. The origin is arbitrary."""
+    h, w = shape[:2]
+    y, x = np.mgrid[int(0.15 * h): int(0.85 * h): 9, int(0.1 * w): int(0.9 * w): 9]
+    u, v = coords.at(x.ravel().astype(float), y.ravel().astype(float))
+    true_x, true_y = page_px(x, y)
+    err_u, err_v = u - true_x.ravel() / PX_PER_MM, v - true_y.ravel() / PX_PER_MM
+    return np.hypot(err_u - np.median(err_u), err_v - np.median(err_v))
+
+
 @pytest.fixture(scope="module")
 def bent(tmp_path_factory):
     out = tmp_path_factory.mktemp("bent")
@@ -57,12 +68,7 @@ def test_page_coordinates_follow_a_known_bend_to_a_tenth_of_a_millimetre(bent):
     maps = colour_maps(photo)
     coords = page_coordinates(grid_lines(maps.grid, maps.ink))
     assert coords.px_per_mm == pytest.approx(PX_PER_MM, rel=0.12)
-    h, w = photo.shape[:2]
-    y, x = np.mgrid[int(0.15 * h): int(0.85 * h): 9, int(0.1 * w): int(0.9 * w): 9]  # the grid's area
-    u, v = coords.at(x.ravel().astype(float), y.ravel().astype(float))
-    err_u = u - src_x[y, x].ravel() / PX_PER_MM
-    err_v = v - src_y[y, x].ravel() / PX_PER_MM
-    err = np.hypot(err_u - np.median(err_u), err_v - np.median(err_v))   # the origin is arbitrary
+    err = page_error_mm(coords, photo.shape, lambda x, y: (src_x[y, x], src_y[y, x]))
     assert np.percentile(err, 50) < 0.05 and np.percentile(err, 95) < 0.1   # measured 0.02 and 0.06
 
 
@@ -77,12 +83,7 @@ def test_a_page_photographed_at_a_slant_is_followed_along_both_axes(bent):
     maps = colour_maps(photo)
     coords = page_coordinates(grid_lines(maps.grid, maps.ink))
     assert coords.reliable_fraction > 0.6, coords.reliable_fraction   # measured 0.83
-    ph = photo.shape[0]
-    y, x = np.mgrid[int(0.15 * ph): int(0.85 * ph): 9, int(0.1 * w): int(0.9 * w): 9]
-    u, v = coords.at(x.ravel().astype(float), y.ravel().astype(float))
-    err_u = u - (x.ravel() + 0.5) / PX_PER_MM
-    err_v = v - (y.ravel() + 0.5) / squash / PX_PER_MM
-    err = np.hypot(err_u - np.median(err_u), err_v - np.median(err_v))
+    err = page_error_mm(coords, photo.shape, lambda x, y: (x + 0.5, (y + 0.5) / squash))
     assert np.percentile(err, 95) < 0.25, np.percentile(err, [50, 95])   # measured 0.05 and 0.13
 
 
@@ -118,12 +119,7 @@ def test_a_grid_as_dark_as_the_trace_is_followed_on_the_whole_grid_map(tmp_path)
     assert page_coordinates(lines).reliable_fraction < 0.5            # measured 0.30
     coords = measure_page(lines, maps.grid)
     assert coords.reliable_fraction > 0.6                             # measured 0.82
-    h, w = photo.shape[:2]
-    y, x = np.mgrid[int(0.15 * h): int(0.85 * h): 9, int(0.1 * w): int(0.9 * w): 9]
-    u, v = coords.at(x.ravel().astype(float), y.ravel().astype(float))
-    err_u = u - src_x[y, x].ravel() / PX_PER_MM
-    err_v = v - src_y[y, x].ravel() / PX_PER_MM
-    err = np.hypot(err_u - np.median(err_u), err_v - np.median(err_v))
+    err = page_error_mm(coords, photo.shape, lambda x, y: (src_x[y, x], src_y[y, x]))
     assert np.percentile(err, 95) < 0.6, np.percentile(err, [50, 95])   # measured 0.07 and 0.32
     assert flatten(maps.ink, lines, maps.grid).how.reliable_fraction == coords.reliable_fraction
 
