@@ -101,9 +101,7 @@ def _complete_rows(centres: np.ndarray, score: np.ndarray, shown: np.ndarray) ->
     every row's leads were then read from the row above theirs. Of the two places, the one the picture shows clearly
     less (outside the image: not at all); where it does not tell them apart (both outside an image that was not
     flattened), the weak row stays. Rows out of the picture read as NaN."""
-    h = len(score)
-    at = lambda y: float(score[int(np.clip(y, 0, h - 1))]) if 0 <= y < h else 0.0  # noqa: E731
-    values = np.array([at(y) for y in centres])
+    values = np.array([_at(score, y) for y in centres])
     top_half = np.sort(values)[len(values) // 2:]
     strong = values >= WEAK_ROW * float(np.median(top_half)) if top_half.size else np.ones(len(values), bool)
     kept = centres[strong]
@@ -112,28 +110,33 @@ def _complete_rows(centres: np.ndarray, score: np.ndarray, shown: np.ndarray) ->
     spacing = float(np.median(np.diff(kept)))
     if spacing <= 0 or np.any(np.abs(np.diff(kept) / spacing - 1.0) > EVEN_ROWS):
         return centres
-    seen = lambda y: float(shown[int(y)]) if 0 <= y < h else 0.0  # noqa: E731
     rows = list(kept)
     for y in centres[~strong]:
         above, below = rows[0] - spacing, rows[-1] + spacing
         on_spacing = min(abs(y - above), abs(y - below)) <= EVEN_ROWS * spacing   # already where a row goes
-        if on_spacing or abs(seen(above) - seen(below)) < CLEARLY_CROPPED:
+        seen_above, seen_below = _at(shown, above), _at(shown, below)
+        if on_spacing or abs(seen_above - seen_below) < CLEARLY_CROPPED:
             rows.append(float(y))
         else:
-            rows.append(above if seen(above) < seen(below) else below)
+            rows.append(above if seen_above < seen_below else below)
         rows.sort()
     return np.array(rows, dtype=np.float64)
 
 
+def _at(profile: np.ndarray, y: float) -> float:
+    """A per-pixel-row profile's value at height ``y``; 0 outside the image."""
+    return float(profile[int(y)]) if 0 <= y < len(profile) else 0.0
+
+
 def row_bands(centres: np.ndarray, height: int) -> list[tuple[int, int]]:
-    """(top, bottom) pixel band of each row: half-way to the neighbouring rows; empty for a row outside the
-    image."""
+    """(top, bottom) pixel band of each row: half-way to the neighbouring rows, clipped to the image (a row placed
+    beyond its edge keeps what of its band the image holds, or none)."""
     mids = (centres[1:] + centres[:-1]) / 2.0
     spacing = float(np.median(np.diff(centres))) if len(centres) > 1 else height / 2.0
     tops = np.concatenate([[centres[0] - spacing / 2.0], mids])
     bottoms = np.concatenate([mids, [centres[-1] + spacing / 2.0]])
-    bands = [(max(0, int(t)), min(height, int(np.ceil(b)))) for t, b in zip(tops, bottoms)]
-    return [(min(t, height), max(b, min(t, height))) for t, b in bands]
+    clipped_tops = [min(max(0, int(t)), height) for t in tops]
+    return [(t, max(t, min(height, int(np.ceil(b))))) for t, b in zip(clipped_tops, bottoms)]
 
 
 def _stretches(rows: np.ndarray, px_per_mm: float) -> list[tuple[int, int, int, bool]]:
