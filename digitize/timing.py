@@ -14,6 +14,8 @@ SEPARATOR_REACH_MM = 20.0  # column separator ticks are looked for this far eith
 SEPARATOR_AGREE_MM = 1.0   # ... and replace it when they put the span's start further from it than this
 ENDS_DISAGREE_MM = 2.0     # rows' ends spread further than this (median absolute deviation), while their starts ...
 STARTS_AGREE_MM = 0.5      # ... agree within this, time the page from its starts (ink faded at the rows' ends)
+START_CONFIRMED_MM = 1.0   # a row's start where the picture stops is its start when a row the picture shows starts
+                           # this close to it (a crumple's flattened page ends at the rows' starts)
 CAP_SHORT_PX = 0.15         # a stroke's ink (over the ink threshold) reaches half its thickness less this past its end
                            # samples: 0.33 px less for our round caps, 0 for ECG-Image-Kit's square ones (measured)
 PULSES_AGREE_MM = 1.0      # calibration pulses after the rows stand in line (MAD) in half the rows at least; else a
@@ -111,7 +113,9 @@ def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]],
     rows' start instead when their ends disagree by over ENDS_DISAGREE_MM while their starts agree within
     STARTS_AGREE_MM (a low-dpi scan or a shadow faded half the rows' ends), or when the picture stops right after
     that end (a photo that cut the page's side off; if the picture shows the start in under half the rows, only
-    until the ticks say otherwise).
+    until the ticks say otherwise). A row's start where the picture stops counts as a start when a row the picture
+    shows starts within START_CONFIRMED_MM of it: a flattened crumple ends where its rows start, and the median of
+    the rest was a hand-covered row's start and one true one.
 
     Then the column separator ticks (``columns``: leads side by side in each row): found within SEPARATOR_REACH_MM of
     that estimate (between where the rows' ink starts and ends when the picture cut both sides off), they fix the
@@ -136,7 +140,10 @@ def time_span(mask: np.ndarray, shown: np.ndarray, bands: list[tuple[int, int]],
     lo, hi, agree = x_start - reach, x_start + reach, SEPARATOR_AGREE_MM * px_per_mm
     found = [(s, b) for s, b in ((trace_start_x(mask, b, px_per_mm, pulse_mm, pulse_width_mm), b) for b in bands)
              if s is not None]
-    starts = [s + cap for s, b in found if not _out_of_picture(mask, shown, b, s, px_per_mm, -1)]
+    cut = [_out_of_picture(mask, shown, b, s, px_per_mm, -1) for s, b in found]
+    shown_starts = [s for (s, _), c in zip(found, cut) if not c]
+    starts = [s + cap for (s, _), c in zip(found, cut)
+              if not c or any(abs(s - t) <= START_CONFIRMED_MM * px_per_mm for t in shown_starts)]
     end_cut = np.mean([_out_of_picture(mask, shown, b, e, px_per_mm, 1) for e, b in ends]) >= 0.5
     if joined:   # the trace runs into its pulses: its end is the pulses' end, its start tells
         if starts:

@@ -559,6 +559,24 @@ def test_rows_whose_ends_disagree_are_timed_from_their_starts():
     assert x_start == pytest.approx(100.0, abs=1.0)
 
 
+def test_a_start_where_the_picture_stops_counts_when_a_shown_row_starts_there():
+    """A flattened crumple whose right side the photo cut off: the picture stops just left of the third row's start,
+    a hand covers the second row's first 20 mm, and only the first row's start has paper to its left. The third
+    row's start agrees with the first's, so it counts: the page is timed from there (the median of the first two
+    starts timed it 10 mm late)."""
+    px_per_mm, span = 4.0, 1000.0
+    mask = np.zeros((600, 1000), bool)
+    shown = np.zeros((600, 1000), bool)
+    shown[:, :900] = True
+    shown[400:, :100] = False                          # the flattened page's edge beside the third row's start
+    for y, start in ((100, 100), (300, 180), (500, 101)):
+        mask[y - 1: y + 1, start:900] = True
+    bands = [(0, 200), (200, 400), (400, 600)]
+    x_start, _, how = time_span(mask, shown, bands, [4, 4, 4], px_per_mm, span, span / 5000, 2.0, 10.0, 11.5)
+    assert how == "trace start (its end is out of the picture)"
+    assert x_start == pytest.approx(101.0, abs=1.0)
+
+
 def test_a_rhythm_strip_whose_end_is_lost_does_not_time_the_page(page_dir):
     """The rhythm strip's last 0.3 s gone (a faint end under the ink threshold, as on a dim photo): the page is timed
     from the rows' median end, so the three rows that end where the page's time ends outvote it (timed from the
